@@ -1,0 +1,132 @@
+package veeqo
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// MaxPageSize is Veeqo's largest page.
+const MaxPageSize = 100
+
+// DefaultPageSize is the page_size the client sends when none is given.
+// Veeqo's own default differs between endpoints and between its docs and
+// live behaviour, so the client always sends one.
+const DefaultPageSize = 100
+
+// timeLayout is Veeqo's documented filter format; the client sends UTC.
+const timeLayout = "2006-01-02 15:04:05"
+
+// FormatTime renders t the way list filters send it: UTC, "YYYY-MM-DD
+// HH:MM:SS".
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// normalized returns the page and page size to send.
+func (o ListOptions) normalized() (page, size int, err error) {
+	if o.Page < 0 {
+		return 0, 0, invalidInput("ListOptions.Page must not be negative, got %d", o.Page)
+	}
+	if o.PageSize < 0 {
+		return 0, 0, invalidInput("ListOptions.PageSize must not be negative, got %d", o.PageSize)
+	}
+	page, size = o.Page, o.PageSize
+	if page == 0 {
+		page = 1
+	}
+	if size == 0 {
+		size = DefaultPageSize
+	}
+	size = min(size, MaxPageSize)
+	return page, size, nil
+}
+
+func (o ListOptions) values() (url.Values, error) {
+	page, size, err := o.normalized()
+	if err != nil {
+		return nil, err
+	}
+	v := url.Values{}
+	v.Set("page", strconv.Itoa(page))
+	v.Set("page_size", strconv.Itoa(size))
+	return v, nil
+}
+
+func setInt(v url.Values, key string, n int64) {
+	if n != 0 {
+		v.Set(key, strconv.FormatInt(n, 10))
+	}
+}
+
+func setString(v url.Values, key, s string) {
+	if s != "" {
+		v.Set(key, s)
+	}
+}
+
+func setTime(v url.Values, key string, t time.Time) {
+	if !t.IsZero() {
+		v.Set(key, FormatTime(t))
+	}
+}
+
+// listPage fetches one page of a list endpoint and fills in NextPage.
+func listPage[T any](ctx context.Context, c *Client, path string, q url.Values) ([]T, *Response, error) {
+	var items []T
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q}, &items)
+	if err != nil {
+		return nil, resp, err
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	size, _ := strconv.Atoi(q.Get("page_size"))
+	if size == 0 {
+		size, _ = strconv.Atoi(q.Get("per_page"))
+	}
+	resp.NextPage = nextPage(page, size, len(items), resp.TotalPages)
+	return items, resp, nil
+}
+
+// nextPage is 0 after a short page or when the page count is reached.
+func nextPage(page, size, got, totalPages int) int {
+	switch {
+	case page <= 0 || size <= 0:
+		return 0
+	case got < size:
+		return 0
+	case totalPages > 0 && page >= totalPages:
+		return 0
+	}
+	return page + 1
+}
+
+// maxIterPages bounds an iterator against a server that ignores page and
+// keeps answering full pages without a page count.
+const maxIterPages = 100000
+
+// iterate walks the pages that fetch returns, starting at start, yielding
+// each item. It stops on the first error (yielding it), on the last page, or
+// when the consumer breaks.
+func iterate[T any](start int, fetch func(page int) ([]T, *Response, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		page := start
+		for range maxIterPages {
+			items, resp, err := fetch(page)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if resp == nil || resp.NextPage == 0 {
+				return
+			}
+			page = resp.NextPage
+		}
+	}
+}
