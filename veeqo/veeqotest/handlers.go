@@ -1,0 +1,269 @@
+package veeqotest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// routes registers Veeqo's endpoints under the prefix. Anything else is
+// Rails' unknown-route 404.
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	h := func(pattern string, f http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		m.HandleFunc(method+" "+s.cfg.prefix+path, f)
+	}
+	h("GET /orders", s.listOrders)
+	h("POST /orders", s.createOrder)
+	h("GET /orders/{id}", s.getOrder)
+	h("PUT /orders/{id}", s.updateOrder)
+	h("PUT /orders/{id}/cancel", s.cancelOrderHTTP)
+	h("POST /orders/{id}/notes", s.addNote)
+	h("POST /orders/{id}/allocations", s.createAllocation)
+	h("PUT /orders/{id}/allocations/{aid}", s.updateAllocation)
+	h("DELETE /orders/{id}/allocations/{aid}", s.deleteAllocation)
+	h("POST /shipments", s.createShipment)
+	h("DELETE /shipments/{id}", s.deleteShipment)
+	h("GET /products", s.listProducts)
+	h("GET /products/{id}", s.getProduct)
+	h("GET /sellables", s.listSellables)
+	h("GET /channels", s.listChannels)
+	h("GET /channels/{id}", s.getChannel)
+	h("GET /warehouses", s.listWarehouses)
+	h("GET /warehouses/{id}", s.getWarehouse)
+	h("GET /delivery_methods", s.listDeliveryMethods)
+	h("GET /delivery_methods/{id}", s.getDeliveryMethod)
+	h("GET /customers", s.listCustomers)
+	h("POST /customers", s.createCustomer)
+	h("GET /customers/{id}", s.getCustomer)
+	h("GET /current_company", s.currentCompany)
+	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeRouteNotFound(w) })
+	return m
+}
+
+// listPage answers a paged list: filter returns the matching ids newest
+// first (under the lock) and render one item.
+func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, sizeParam string, maxSize int, headers, moneyAsString bool,
+	filter func(st *state) []int64, render func(st *state, id int64) T) {
+	q := r.URL.Query()
+	pg := parsePaging(q, sizeParam, maxSize)
+	if !headers && pg.bad {
+		pg = paging{page: pg.page, size: maxSize}
+	}
+	page := []T{}
+	total := 0
+	s.withState(func(st *state) {
+		ids := filter(st)
+		total = len(ids)
+		if pg.bad {
+			return
+		}
+		lo, hi := pg.window(total)
+		if !headers && q.Get(sizeParam) == "" {
+			lo, hi = 0, total
+		}
+		for _, id := range ids[lo:hi] {
+			page = append(page, render(st, id))
+		}
+	})
+	if headers {
+		setPageHeaders(w, pg, total)
+	}
+	if pg.bad {
+		writeErrors(w, http.StatusBadRequest, []string{"Infinity"})
+		return
+	}
+	writeEncoded(w, http.StatusOK, page, moneyAsString)
+}
+
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := strings.TrimSpace(q.Get("query"))
+	sinceID, _ := strconv.ParseInt(q.Get("since_id"), 10, 64)
+	updatedMin, hasUpdated := parseTimeFilter(q.Get("updated_at_min"))
+	createdMin, hasCreated := parseTimeFilter(q.Get("created_at_min"))
+	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+		var out []int64
+		for _, id := range sortedKeys(st.products, true) {
+			p := st.products[id]
+			if p.p.DeletedAt != nil || id <= sinceID ||
+				hasUpdated && p.p.UpdatedAt.Before(updatedMin) ||
+				hasCreated && p.p.CreatedAt.Before(createdMin) {
+				continue
+			}
+			if query != "" && !st.productMatches(p, query) {
+				continue
+			}
+			out = append(out, id)
+		}
+		return out
+	}, func(st *state, id int64) veeqo.Product { return st.product(id) })
+}
+
+// productMatches is the products query: title, SKU or UPC substring.
+func (st *state) productMatches(p *productRec, q string) bool {
+	if containsFold(p.p.Title, q) {
+		return true
+	}
+	for _, sid := range p.sellableIDs {
+		s := st.sellables[sid]
+		if containsFold(s.SKUCode, q) || s.UPCCode != "" && containsFold(s.UPCCode, q) || containsFold(s.Title, q) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var out veeqo.Product
+	ok := false
+	s.withState(func(st *state) {
+		if st.products[id] != nil {
+			out, ok = st.product(id), true
+		}
+	})
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listSellables honours per_page (up to 1000), as only /sellables does;
+// page_size is not read there.
+func (s *Server) listSellables(w http.ResponseWriter, r *http.Request) {
+	listPage(s, w, r, "per_page", 1000, true, false, func(st *state) []int64 {
+		return sortedKeys(st.sellables, true)
+	}, func(st *state, id int64) veeqo.Sellable { return *st.sellable(id) })
+}
+
+// listChannels sends no pagination headers, like live Veeqo, and returns
+// every channel unless page_size is given.
+func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
+	typeCode := strings.TrimSpace(r.URL.Query().Get("type_code"))
+	listPage(s, w, r, "page_size", 100, false, false, func(st *state) []int64 {
+		var out []int64
+		for _, id := range sortedKeys(st.channels, true) {
+			if typeCode == "" || string(st.channels[id].ch.TypeCode) == typeCode {
+				out = append(out, id)
+			}
+		}
+		return out
+	}, func(st *state, id int64) veeqo.Channel { return st.channel(id) })
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var out veeqo.Channel
+	ok := false
+	s.withState(func(st *state) {
+		if st.channels[id] != nil {
+			out, ok = st.channel(id), true
+		}
+	})
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listWarehouses(w http.ResponseWriter, r *http.Request) {
+	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+		return sortedKeys(st.warehouses, true)
+	}, func(st *state, id int64) veeqo.Warehouse { return *st.warehouse(id) })
+}
+
+func (s *Server) getWarehouse(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var out *veeqo.Warehouse
+	s.withState(func(st *state) { out = st.warehouse(id) })
+	if out == nil {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Delivery methods carry cost as a string in these endpoints (and as a
+// number inside an order), as Veeqo does.
+func (s *Server) listDeliveryMethods(w http.ResponseWriter, r *http.Request) {
+	listPage(s, w, r, "page_size", 100, true, true, func(st *state) []int64 {
+		return sortedKeys(st.deliveryMethods, true)
+	}, func(st *state, id int64) veeqo.DeliveryMethod { return *st.deliveryMethods[id] })
+}
+
+func (s *Server) getDeliveryMethod(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var out *veeqo.DeliveryMethod
+	s.withState(func(st *state) {
+		if d := st.deliveryMethods[id]; d != nil {
+			c := *d
+			out = &c
+		}
+	})
+	if out == nil {
+		writeNotFound(w)
+		return
+	}
+	writeEncoded(w, http.StatusOK, out, true)
+}
+
+func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
+	query := strings.TrimSpace(r.URL.Query().Get("query"))
+	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+		var out []int64
+		for _, id := range sortedKeys(st.customers, true) {
+			if query == "" || containsFold(st.customers[id].Email, query) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}, func(st *state, id int64) veeqo.Customer { return st.customer(id) })
+}
+
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	var out veeqo.Customer
+	ok := false
+	s.withState(func(st *state) {
+		if st.customers[id] != nil {
+			out, ok = st.customer(id), true
+		}
+	})
+	if !ok {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
+	in, err := decodeBody(r, "customer")
+	if err != nil {
+		badJSON(w, err)
+		return
+	}
+	c := customerFrom(in)
+	if strings.TrimSpace(c.Email) == "" {
+		writeErrors(w, http.StatusUnprocessableEntity, []string{"Email can't be blank"})
+		return
+	}
+	if len(c.Notes) > 255 {
+		writeErrors(w, http.StatusUnprocessableEntity, []string{"Notes is too long (maximum is 255 characters)"})
+		return
+	}
+	now := s.now()
+	var out veeqo.Customer
+	s.withState(func(st *state) { out = st.addCustomer(c, now) })
+	w.Header().Set("Location", s.URL()+"/customers/"+itoa(out.ID))
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) currentCompany(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, veeqo.Company{ID: 1, Name: s.cfg.company})
+}

@@ -1,0 +1,768 @@
+package veeqotest
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// First ids of each kind. Order ids start above the int32 range so that a
+// truncating client shows up in tests; the ranges differ so that mixing up
+// ids of two kinds finds nothing.
+const (
+	firstOrderID      = 1<<31 + 1000
+	firstWarehouseID  = 101
+	firstChannelID    = 201
+	firstDeliveryID   = 301
+	firstProductID    = 1001
+	firstSellableID   = 5001
+	firstCustomerID   = 7001
+	firstAddressID    = 9001
+	firstLineItemID   = 100001
+	firstAllocationID = 200001
+	firstShipmentID   = 300001
+	firstTrackingID   = 400001
+	firstNoteID       = 500001
+	firstPaymentID    = 600001
+	firstTagID        = 700001
+	firstAllocLineID  = 800001
+)
+
+type stockKey struct{ sellable, warehouse int64 }
+
+type channelRec struct {
+	ch          veeqo.Channel // DefaultWarehouse is nil; see warehouseID
+	warehouseID int64
+}
+
+type productRec struct {
+	p           veeqo.Product // Sellables nil; see sellableIDs
+	sellableIDs []int64
+}
+
+type lineRec struct {
+	li         veeqo.LineItem // Sellable nil; see sellableID
+	sellableID int64
+}
+
+type allocLine struct {
+	id         int64
+	sellableID int64
+	qty        int
+	picked     int
+}
+
+type allocRec struct {
+	id          int64
+	warehouseID int64
+	created     time.Time
+	updated     time.Time
+	packed      *bool
+	lines       []allocLine
+	shipment    *veeqo.Shipment
+}
+
+type orderRec struct {
+	// o holds the scalar fields; Channel, Customer, DeliveryMethod,
+	// LineItems, Allocations and Status are filled in by render.
+	o                veeqo.Order
+	override         veeqo.OrderStatus
+	channelID        int64
+	customerID       int64
+	deliveryMethodID int64
+	lines            []*lineRec
+	allocs           []*allocRec
+	hidden           bool // ClearAllocations: allocations read as []
+}
+
+// state is the whole fake account. Every access holds Server.mu.
+type state struct {
+	warehouses      map[int64]*veeqo.Warehouse
+	channels        map[int64]*channelRec
+	deliveryMethods map[int64]*veeqo.DeliveryMethod
+	products        map[int64]*productRec
+	sellables       map[int64]*veeqo.Sellable
+	customers       map[int64]*veeqo.Customer
+	addresses       map[int64]*veeqo.Address
+	orders          map[int64]*orderRec
+	shipments       map[int64][2]int64 // shipment id -> order id, allocation id
+	stock           map[stockKey]int   // physical level where finite
+	allocated       map[stockKey]int   // unshipped allocated quantity
+	carrierIDs      map[string]int64   // synthetic ids for unknown carrier names
+	next            map[string]int64
+}
+
+func newState() *state {
+	return &state{
+		warehouses:      map[int64]*veeqo.Warehouse{},
+		channels:        map[int64]*channelRec{},
+		deliveryMethods: map[int64]*veeqo.DeliveryMethod{},
+		products:        map[int64]*productRec{},
+		sellables:       map[int64]*veeqo.Sellable{},
+		customers:       map[int64]*veeqo.Customer{},
+		addresses:       map[int64]*veeqo.Address{},
+		orders:          map[int64]*orderRec{},
+		shipments:       map[int64][2]int64{},
+		stock:           map[stockKey]int{},
+		allocated:       map[stockKey]int{},
+		carrierIDs:      map[string]int64{},
+		next: map[string]int64{
+			"order": firstOrderID, "warehouse": firstWarehouseID, "channel": firstChannelID,
+			"delivery": firstDeliveryID, "product": firstProductID, "sellable": firstSellableID,
+			"customer": firstCustomerID, "address": firstAddressID, "line": firstLineItemID,
+			"allocation": firstAllocationID, "shipment": firstShipmentID, "tracking": firstTrackingID,
+			"note": firstNoteID, "payment": firstPaymentID, "tag": firstTagID, "allocline": firstAllocLineID,
+			"carrier": 1001,
+		},
+	}
+}
+
+// id returns a fresh id of a kind.
+func (st *state) id(kind string) int64 {
+	v := st.next[kind]
+	st.next[kind] = v + 1
+	return v
+}
+
+// claim returns want when it is positive and free, else a fresh id; it keeps
+// the counter above every id handed out.
+func (st *state) claim(kind string, want int64, taken func(int64) bool) int64 {
+	if want > 0 && !taken(want) {
+		if want >= st.next[kind] {
+			st.next[kind] = want + 1
+		}
+		return want
+	}
+	for {
+		id := st.id(kind)
+		if !taken(id) {
+			return id
+		}
+	}
+}
+
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func orNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return ms(t)
+}
+
+func copyTime(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	t := ms(*p)
+	return &t
+}
+
+func copyAddr(a *veeqo.Address) *veeqo.Address {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}
+
+// ---- warehouses, channels, delivery methods ----
+
+func (st *state) addWarehouse(w veeqo.Warehouse, now time.Time) *veeqo.Warehouse {
+	w.ID = st.claim("warehouse", w.ID, func(id int64) bool { return st.warehouses[id] != nil })
+	if w.Name == "" {
+		w.Name = "Warehouse " + itoa(w.ID)
+	}
+	w.CreatedAt = orNow(w.CreatedAt, now)
+	w.UpdatedAt = orNow(w.UpdatedAt, w.CreatedAt)
+	st.warehouses[w.ID] = &w
+	return &w
+}
+
+func (st *state) warehouse(id int64) *veeqo.Warehouse {
+	w := st.warehouses[id]
+	if w == nil {
+		return nil
+	}
+	c := *w
+	return &c
+}
+
+// refWarehouse resolves a warehouse reference in seeded data, adding an
+// unknown one.
+func (st *state) refWarehouse(w *veeqo.Warehouse, now time.Time) int64 {
+	if w == nil {
+		return 0
+	}
+	if w.ID != 0 && st.warehouses[w.ID] != nil {
+		return w.ID
+	}
+	return st.addWarehouse(*w, now).ID
+}
+
+func (st *state) addChannel(c veeqo.Channel, now time.Time) veeqo.Channel {
+	rec := &channelRec{warehouseID: st.refWarehouse(c.DefaultWarehouse, now)}
+	c.DefaultWarehouse = nil
+	c.ID = st.claim("channel", c.ID, func(id int64) bool { return st.channels[id] != nil })
+	if c.TypeCode == "" {
+		c.TypeCode = veeqo.ChannelDirect
+	}
+	if c.Name == "" {
+		c.Name = "Channel " + itoa(c.ID)
+	}
+	if c.State == "" {
+		c.State = "active"
+	}
+	if c.CurrencyCode == "" {
+		c.CurrencyCode = "USD"
+	}
+	c.CreatedAt = orNow(c.CreatedAt, now)
+	c.UpdatedAt = orNow(c.UpdatedAt, c.CreatedAt)
+	if c.AmazonChannelSpecific != nil {
+		a := *c.AmazonChannelSpecific
+		c.AmazonChannelSpecific = &a
+	}
+	rec.ch = c
+	st.channels[c.ID] = rec
+	return st.channel(c.ID)
+}
+
+func (st *state) channel(id int64) veeqo.Channel {
+	rec := st.channels[id]
+	c := rec.ch
+	if c.AmazonChannelSpecific != nil {
+		a := *c.AmazonChannelSpecific
+		c.AmazonChannelSpecific = &a
+	}
+	c.DefaultWarehouse = st.warehouse(rec.warehouseID)
+	return c
+}
+
+func (st *state) addDeliveryMethod(d veeqo.DeliveryMethod, now time.Time) veeqo.DeliveryMethod {
+	d.ID = st.claim("delivery", d.ID, func(id int64) bool { return st.deliveryMethods[id] != nil })
+	if d.Name == "" {
+		d.Name = "Delivery method " + itoa(d.ID)
+	}
+	d.CreatedAt = orNow(d.CreatedAt, now)
+	d.UpdatedAt = orNow(d.UpdatedAt, d.CreatedAt)
+	st.deliveryMethods[d.ID] = &d
+	return d
+}
+
+// ---- products, sellables, stock ----
+
+func (st *state) addProduct(p veeqo.Product, now time.Time) veeqo.Product {
+	p.ID = st.claim("product", p.ID, func(id int64) bool { return st.products[id] != nil })
+	if p.Title == "" {
+		p.Title = "Product " + itoa(p.ID)
+	}
+	p.CreatedAt = orNow(p.CreatedAt, now)
+	p.UpdatedAt = orNow(p.UpdatedAt, p.CreatedAt)
+	p.DeletedAt = copyTime(p.DeletedAt)
+	rec := &productRec{}
+	for _, s := range p.Sellables {
+		s.ID = st.claim("sellable", s.ID, func(id int64) bool { return st.sellables[id] != nil })
+		s.ProductID = p.ID
+		if s.Type == "" {
+			s.Type = "ProductVariant"
+		}
+		if s.ProductTitle == "" {
+			s.ProductTitle = p.Title
+		}
+		if s.Title == "" {
+			s.Title = s.SKUCode
+		}
+		if s.FullTitle == "" {
+			s.FullTitle = p.Title
+			if s.Title != "" && s.Title != p.Title {
+				s.FullTitle += " - " + s.Title
+			}
+		}
+		for _, e := range s.StockEntries {
+			if e.WarehouseID != 0 && !e.Infinite {
+				st.stock[stockKey{s.ID, e.WarehouseID}] = e.PhysicalStockLevel
+			}
+		}
+		s.StockEntries = nil
+		st.sellables[s.ID] = &s
+		rec.sellableIDs = append(rec.sellableIDs, s.ID)
+	}
+	p.Sellables = nil
+	rec.p = p
+	st.products[p.ID] = rec
+	return st.product(p.ID)
+}
+
+func (st *state) product(id int64) veeqo.Product {
+	rec := st.products[id]
+	p := rec.p
+	p.DeletedAt = copyTime(p.DeletedAt)
+	p.Sellables = make([]veeqo.Sellable, 0, len(rec.sellableIDs))
+	for _, sid := range rec.sellableIDs {
+		p.Sellables = append(p.Sellables, *st.sellable(sid))
+	}
+	return p
+}
+
+// sellable renders a sellable with a stock entry per warehouse.
+func (st *state) sellable(id int64) *veeqo.Sellable {
+	s0 := st.sellables[id]
+	if s0 == nil {
+		return nil
+	}
+	s := *s0
+	s.StockEntries = nil
+	for _, wid := range sortedKeys(st.warehouses, false) {
+		k := stockKey{id, wid}
+		e := veeqo.StockEntry{SellableID: id, WarehouseID: wid, AllocatedStockLevel: st.allocated[k]}
+		if phys, ok := st.stock[k]; ok {
+			e.PhysicalStockLevel = phys
+			e.AvailableStockLevel = phys - e.AllocatedStockLevel
+		} else {
+			e.Infinite = true
+		}
+		s.StockEntries = append(s.StockEntries, e)
+	}
+	return &s
+}
+
+// sellableBySKU returns the lowest-id sellable with exactly this SKU.
+func (st *state) sellableBySKU(sku string) int64 {
+	var best int64
+	for id, s := range st.sellables {
+		if s.SKUCode == sku && (best == 0 || id < best) {
+			best = id
+		}
+	}
+	return best
+}
+
+// refSellable resolves a sellable in seeded data by id, then by SKU, and
+// adds a product for an unknown one.
+func (st *state) refSellable(s *veeqo.Sellable, title string, now time.Time) int64 {
+	if s == nil {
+		s = &veeqo.Sellable{Title: title}
+	}
+	if s.ID != 0 && st.sellables[s.ID] != nil {
+		return s.ID
+	}
+	if s.SKUCode != "" {
+		if id := st.sellableBySKU(s.SKUCode); id != 0 {
+			return id
+		}
+	}
+	pt := cmp.Or(s.ProductTitle, s.Title, s.SKUCode, title)
+	p := st.addProduct(veeqo.Product{Title: pt, Sellables: []veeqo.Sellable{*s}}, now)
+	return p.Sellables[0].ID
+}
+
+// canAllocate reports whether qty more of a sellable fits in a warehouse.
+func (st *state) canAllocate(sid, wid int64, qty int) bool {
+	k := stockKey{sid, wid}
+	phys, finite := st.stock[k]
+	return !finite || phys-st.allocated[k] >= qty
+}
+
+// ---- customers and addresses ----
+
+func (st *state) addAddress(a *veeqo.Address) *veeqo.Address {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.ID = st.claim("address", c.ID, func(id int64) bool { return st.addresses[id] != nil })
+	st.addresses[c.ID] = &c
+	out := c
+	return &out
+}
+
+func (st *state) addCustomer(c veeqo.Customer, now time.Time) veeqo.Customer {
+	c.ID = st.claim("customer", c.ID, func(id int64) bool { return st.customers[id] != nil })
+	c.BillingAddress = st.addAddress(c.BillingAddress)
+	addrs := make([]veeqo.Address, 0, len(c.ShippingAddresses))
+	for i := range c.ShippingAddresses {
+		addrs = append(addrs, *st.addAddress(&c.ShippingAddresses[i]))
+	}
+	c.ShippingAddresses = addrs
+	if c.CustomerType == "" {
+		c.CustomerType = "retail"
+	}
+	if c.FullName == "" && c.BillingAddress != nil {
+		c.FullName = strings.TrimSpace(c.BillingAddress.FirstName + " " + c.BillingAddress.LastName)
+	}
+	c.CreatedAt = orNow(c.CreatedAt, now)
+	c.UpdatedAt = orNow(c.UpdatedAt, c.CreatedAt)
+	st.customers[c.ID] = &c
+	return st.customer(c.ID)
+}
+
+func (st *state) customer(id int64) veeqo.Customer {
+	c := *st.customers[id]
+	c.BillingAddress = copyAddr(c.BillingAddress)
+	c.ShippingAddresses = slices.Clone(c.ShippingAddresses)
+	return c
+}
+
+// ---- orders ----
+
+func (st *state) defaultWarehouse(rec *orderRec) int64 {
+	if ch := st.channels[rec.channelID]; ch != nil && ch.warehouseID != 0 {
+		return ch.warehouseID
+	}
+	ids := sortedKeys(st.warehouses, false)
+	if len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
+}
+
+// quantities returns ordered, allocated and shipped quantity per sellable.
+func (rec *orderRec) quantities() (ordered, allocated, shipped map[int64]int) {
+	ordered, allocated, shipped = map[int64]int{}, map[int64]int{}, map[int64]int{}
+	for _, l := range rec.lines {
+		ordered[l.sellableID] += l.li.Quantity
+	}
+	for _, a := range rec.allocs {
+		for _, l := range a.lines {
+			allocated[l.sellableID] += l.qty
+			if a.shipment != nil {
+				shipped[l.sellableID] += l.qty
+			}
+		}
+	}
+	return ordered, allocated, shipped
+}
+
+// derivedStatus is the roll-up at the least-progressed part of the order:
+// anything unallocated makes it awaiting_stock, anything allocated but not
+// shipped awaiting_fulfillment, otherwise shipped.
+func (rec *orderRec) derivedStatus() veeqo.OrderStatus {
+	ordered, allocated, shipped := rec.quantities()
+	st := veeqo.StatusShipped
+	if len(ordered) == 0 {
+		st = veeqo.StatusAwaitingFulfillment
+	}
+	for sid, q := range ordered {
+		switch {
+		case allocated[sid] < q:
+			return veeqo.StatusAwaitingStock
+		case shipped[sid] < q:
+			st = veeqo.StatusAwaitingFulfillment
+		}
+	}
+	return st
+}
+
+func (rec *orderRec) status() veeqo.OrderStatus {
+	if rec.override != "" {
+		return rec.override
+	}
+	return rec.derivedStatus()
+}
+
+func (rec *orderRec) allocatedCompletely() bool {
+	ordered, allocated, _ := rec.quantities()
+	for sid, q := range ordered {
+		if allocated[sid] < q {
+			return false
+		}
+	}
+	return len(ordered) > 0
+}
+
+// touch marks an order modified: updated_at moves and shipped_at follows
+// the status.
+func (st *state) touch(rec *orderRec, now time.Time) {
+	rec.o.UpdatedAt = now
+	if rec.derivedStatus() == veeqo.StatusShipped {
+		if rec.o.ShippedAt == nil {
+			t := now
+			rec.o.ShippedAt = &t
+		}
+	} else {
+		rec.o.ShippedAt = nil
+	}
+}
+
+// render builds a fresh veeqo.Order that shares nothing with the state.
+func (st *state) render(rec *orderRec) veeqo.Order {
+	o := rec.o
+	o.Status = rec.status()
+	o.AllocatedCompletely = rec.allocatedCompletely()
+	o.ShippedAt = copyTime(o.ShippedAt)
+	o.CancelledAt = copyTime(o.CancelledAt)
+	o.DueDate = copyTime(o.DueDate)
+	o.DispatchDate = copyTime(o.DispatchDate)
+	if _, ok := st.channels[rec.channelID]; ok {
+		c := st.channel(rec.channelID)
+		o.Channel = &c
+	}
+	if _, ok := st.customers[rec.customerID]; ok {
+		c := st.customer(rec.customerID)
+		o.Customer = &c
+	}
+	if d := st.deliveryMethods[rec.deliveryMethodID]; d != nil {
+		c := *d
+		o.DeliveryMethod = &c
+	}
+	o.DeliverTo = copyAddr(o.DeliverTo)
+	o.BillingAddress = copyAddr(o.BillingAddress)
+	if o.Payment != nil {
+		p := *o.Payment
+		o.Payment = &p
+	}
+	if o.CustomerNote != nil {
+		n := *o.CustomerNote
+		o.CustomerNote = &n
+	}
+	o.EmployeeNotes = append(make([]veeqo.Note, 0, len(o.EmployeeNotes)), o.EmployeeNotes...)
+	o.Tags = append(make([]veeqo.Tag, 0, len(o.Tags)), o.Tags...)
+	o.LineItems = make([]veeqo.LineItem, 0, len(rec.lines))
+	for _, l := range rec.lines {
+		li := l.li
+		li.Sellable = st.sellable(l.sellableID)
+		o.LineItems = append(o.LineItems, li)
+	}
+	o.Allocations = []veeqo.Allocation{}
+	if !rec.hidden {
+		for _, a := range rec.allocs {
+			o.Allocations = append(o.Allocations, st.renderAlloc(rec, a))
+		}
+	}
+	return o
+}
+
+func (st *state) renderAlloc(rec *orderRec, a *allocRec) veeqo.Allocation {
+	out := veeqo.Allocation{
+		ID:        a.id,
+		OrderID:   rec.o.ID,
+		CreatedAt: a.created,
+		UpdatedAt: a.updated,
+		Warehouse: st.warehouse(a.warehouseID),
+		LineItems: make([]veeqo.AllocationLineItem, 0, len(a.lines)),
+		Shipment:  copyShipment(a.shipment),
+	}
+	if a.packed != nil {
+		b := *a.packed
+		out.PackedCompletely = &b
+	}
+	for _, l := range a.lines {
+		out.LineItems = append(out.LineItems, veeqo.AllocationLineItem{
+			ID: l.id, Quantity: l.qty, PickedQuantity: l.picked, Sellable: st.sellable(l.sellableID),
+		})
+	}
+	return out
+}
+
+func copyShipment(s *veeqo.Shipment) *veeqo.Shipment {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if c.Carrier != nil {
+		x := *c.Carrier
+		c.Carrier = &x
+	}
+	if c.TrackingNumber != nil {
+		x := *c.TrackingNumber
+		x.DeliveredAt = copyTime(x.DeliveredAt)
+		c.TrackingNumber = &x
+	}
+	if c.UpdateRemoteOrder != nil {
+		b := *c.UpdateRemoteOrder
+		c.UpdateRemoteOrder = &b
+	}
+	if c.OutboundLabelCharges != nil {
+		x := *c.OutboundLabelCharges
+		c.OutboundLabelCharges = &x
+	}
+	return &c
+}
+
+// newLine builds an order line for a sellable.
+func (st *state) newLine(sid int64, qty int, price decimal.Decimal, now time.Time) *lineRec {
+	s := st.sellables[sid]
+	return &lineRec{
+		sellableID: sid,
+		li: veeqo.LineItem{
+			ID: st.id("line"), Quantity: qty, PricePerUnit: price,
+			Title: s.FullTitle, CreatedAt: now, UpdatedAt: now,
+		},
+	}
+}
+
+// recomputeTotals sets subtotal and total from the lines (a simplification:
+// Veeqo's tax and discount arithmetic is richer).
+func (rec *orderRec) recomputeTotals() {
+	sub := decimal.Zero
+	for _, l := range rec.lines {
+		unit := l.li.PricePerUnit.Sub(l.li.TaxlessDiscountPerUnit)
+		sub = sub.Add(unit.Mul(decimal.NewFromInt(int64(l.li.Quantity))))
+	}
+	rec.o.SubtotalPrice = sub
+	rec.o.TotalPrice = sub.Add(rec.o.DeliveryCost)
+}
+
+// allocate adds an allocation of the given quantities (already validated).
+func (st *state) allocate(rec *orderRec, wid int64, lines []allocLine, now time.Time) *allocRec {
+	a := &allocRec{id: st.id("allocation"), warehouseID: wid, created: now, updated: now}
+	for _, l := range lines {
+		l.id = st.id("allocline")
+		a.lines = append(a.lines, l)
+		st.allocated[stockKey{l.sellableID, wid}] += l.qty
+	}
+	rec.allocs = append(rec.allocs, a)
+	return a
+}
+
+// unallocatedLines lists the unallocated remainder per sellable, in line
+// order.
+func (rec *orderRec) unallocatedLines() []allocLine {
+	_, allocated, _ := rec.quantities()
+	var out []allocLine
+	seen := map[int64]bool{}
+	for _, l := range rec.lines {
+		if seen[l.sellableID] {
+			continue
+		}
+		seen[l.sellableID] = true
+		ordered := 0
+		for _, m := range rec.lines {
+			if m.sellableID == l.sellableID {
+				ordered += m.li.Quantity
+			}
+		}
+		if rest := ordered - allocated[l.sellableID]; rest > 0 {
+			out = append(out, allocLine{sellableID: l.sellableID, qty: rest})
+		}
+	}
+	return out
+}
+
+// autoAllocate allocates, to the default warehouse, every unallocated
+// remainder that stock covers, as Veeqo does for a new order.
+func (st *state) autoAllocate(rec *orderRec, now time.Time) {
+	wid := st.defaultWarehouse(rec)
+	if wid == 0 {
+		return
+	}
+	var fit []allocLine
+	for _, l := range rec.unallocatedLines() {
+		if st.canAllocate(l.sellableID, wid, l.qty) {
+			fit = append(fit, l)
+		}
+	}
+	if len(fit) > 0 {
+		st.allocate(rec, wid, fit, now)
+	}
+}
+
+// releaseAlloc removes an unshipped allocation and frees its stock.
+func (st *state) releaseAlloc(rec *orderRec, a *allocRec) {
+	for _, l := range a.lines {
+		st.allocated[stockKey{l.sellableID, a.warehouseID}] -= l.qty
+	}
+	rec.allocs = slices.DeleteFunc(rec.allocs, func(x *allocRec) bool { return x == a })
+}
+
+func (rec *orderRec) alloc(id int64) *allocRec {
+	for _, a := range rec.allocs {
+		if a.id == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// ship records a shipment on an allocation and moves stock.
+func (st *state) ship(rec *orderRec, a *allocRec, info ShipInfo, now time.Time) *veeqo.Shipment {
+	sh := &veeqo.Shipment{
+		ID: st.id("shipment"), AllocationID: a.id, OrderID: rec.o.ID,
+		CreatedAt: now, UpdatedAt: now,
+		ServiceName: info.ServiceName, TrackingURL: info.TrackingURL,
+		NotifyCustomer: info.NotifyCustomer,
+	}
+	b := info.UpdateRemoteOrder
+	sh.UpdateRemoteOrder = &b
+	sh.Carrier = st.carrier(info.CarrierID, info.CarrierName)
+	sh.CarrierID = sh.Carrier.ID
+	if info.TrackingNumber != "" {
+		sh.TrackingNumber = &veeqo.TrackingNumber{ID: st.id("tracking"), TrackingNumber: info.TrackingNumber, Status: "created"}
+	}
+	a.updated = now
+	st.attachShipment(rec, a, sh)
+	return copyShipment(sh)
+}
+
+// attachShipment puts a shipment on an allocation and takes the stock out.
+func (st *state) attachShipment(rec *orderRec, a *allocRec, sh *veeqo.Shipment) {
+	a.shipment = sh
+	for _, l := range a.lines {
+		k := stockKey{l.sellableID, a.warehouseID}
+		st.allocated[k] -= l.qty
+		if phys, ok := st.stock[k]; ok {
+			st.stock[k] = phys - l.qty
+		}
+	}
+	st.shipments[sh.ID] = [2]int64{rec.o.ID, a.id}
+}
+
+// unship deletes an allocation's shipment and puts the stock back.
+func (st *state) unship(rec *orderRec, a *allocRec, now time.Time) {
+	delete(st.shipments, a.shipment.ID)
+	a.shipment = nil
+	a.updated = now
+	for _, l := range a.lines {
+		k := stockKey{l.sellableID, a.warehouseID}
+		st.allocated[k] += l.qty
+		if phys, ok := st.stock[k]; ok {
+			st.stock[k] = phys + l.qty
+		}
+	}
+}
+
+// carrier resolves a carrier by Veeqo id, else by name; an unknown name
+// gets a stable synthetic id, and nothing at all is "Other" (3).
+func (st *state) carrier(id int64, name string) *veeqo.Carrier {
+	if id != 0 {
+		n, ok := carrierName(id)
+		if name == "" {
+			name = n
+		}
+		if !ok && name == "" {
+			name = "Carrier " + itoa(id)
+		}
+		return &veeqo.Carrier{ID: id, Name: name}
+	}
+	if name == "" {
+		return &veeqo.Carrier{ID: 3, Name: "Other"}
+	}
+	if cid, ok := carrierByName(name); ok {
+		return &veeqo.Carrier{ID: cid, Name: name}
+	}
+	key := strings.ToLower(name)
+	cid, ok := st.carrierIDs[key]
+	if !ok {
+		cid = st.id("carrier")
+		st.carrierIDs[key] = cid
+	}
+	return &veeqo.Carrier{ID: cid, Name: name}
+}
+
+// sortedKeys returns a map's keys ascending, or descending.
+func sortedKeys[V any](m map[int64]V, desc bool) []int64 {
+	ks := make([]int64, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	if desc {
+		slices.Reverse(ks)
+	}
+	return ks
+}
