@@ -224,8 +224,8 @@ func TestCaseSensitive(t *testing.T) {
 	t.Parallel()
 	rec := &order{Source: "Amazon", Tags: []string{"VIP"}}
 	tests := []struct {
-		row          filter.Row
-		insensitive  bool
+		row           filter.Row
+		insensitive   bool
 		caseSensitive bool
 	}{
 		{row("source", "Equals", "amazon"), true, false},
