@@ -1,0 +1,169 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xoroerp/veeqoconnect/store"
+)
+
+const shipmentCols = `account, shipment_id, allocation_id, veeqo_order_id, erp_ref, state, erp_update, warning, created_at, applied_at, version`
+
+func scanShipment(row scanner) (store.AppliedShipment, error) {
+	var sh store.AppliedShipment
+	var state string
+	var update []byte
+	if err := row.Scan(&sh.Account, &sh.ShipmentID, &sh.AllocationID, &sh.VeeqoOrderID, &sh.ERPRef, &state,
+		&update, &sh.Warning, nt(&sh.CreatedAt), nt(&sh.AppliedAt), &sh.Version); err != nil {
+		return store.AppliedShipment{}, err
+	}
+	sh.State = store.ShipmentState(state)
+	if update != nil {
+		sh.Update = update
+	}
+	return sh, nil
+}
+
+func validShipmentState(st store.ShipmentState) bool {
+	switch st {
+	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored:
+		return true
+	}
+	return false
+}
+
+// shipmentArgs validates sh and returns its applied-at stamp (now when it is
+// applied and the caller left it zero).
+func shipmentArgs(op string, sh store.AppliedShipment, now time.Time) (any, error) {
+	if err := required(op, "Account", sh.Account); err != nil {
+		return nil, err
+	}
+	if sh.ShipmentID == 0 {
+		return nil, fmt.Errorf("pgstore: %s: ShipmentID is 0", op)
+	}
+	if !validShipmentState(sh.State) {
+		return nil, fmt.Errorf("pgstore: %s %d: unknown State %q", op, sh.ShipmentID, sh.State)
+	}
+	appliedAt := tsArg(sh.AppliedAt)
+	if appliedAt == nil && sh.State == store.ShipmentApplied {
+		appliedAt = now
+	}
+	return appliedAt, nil
+}
+
+// RecordShipment inserts sh (Version ignored; an empty State is pending)
+// unless (sh.Account, sh.ShipmentID) exists; it returns the stored row and
+// whether it inserted. The primary key decides: of N concurrent inserts, on
+// any machine, exactly one returns true.
+func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, bool, error) {
+	if sh.State == "" {
+		sh.State = store.ShipmentPending
+	}
+	now := s.now()
+	appliedAt, err := shipmentArgs("RecordShipment", sh, now)
+	if err != nil {
+		return store.AppliedShipment{}, false, err
+	}
+	for range 3 {
+		got, err := scanShipment(s.pool.QueryRow(ctx, s.q(`INSERT INTO {s}.shipments (`+shipmentCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+			ON CONFLICT (account, shipment_id) DO NOTHING
+			RETURNING `+shipmentCols),
+			sh.Account, sh.ShipmentID, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
+			[]byte(sh.Update), sh.Warning, now, appliedAt))
+		if err == nil {
+			return got, true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return store.AppliedShipment{}, false, fmt.Errorf("pgstore: RecordShipment %d: %w", sh.ShipmentID, err)
+		}
+		got, err = s.getShipment(ctx, sh.Account, sh.ShipmentID)
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return store.AppliedShipment{}, false, fmt.Errorf("pgstore: RecordShipment %d: %w", sh.ShipmentID, err)
+		}
+	}
+	return store.AppliedShipment{}, false, fmt.Errorf("pgstore: RecordShipment %d: the existing row vanished three times: %w", sh.ShipmentID, store.ErrConflict)
+}
+
+func (s *Store) getShipment(ctx context.Context, account string, id int64) (store.AppliedShipment, error) {
+	return scanShipment(s.pool.QueryRow(ctx, s.q(`SELECT `+shipmentCols+` FROM {s}.shipments
+		WHERE account = $1 AND shipment_id = $2`), account, id))
+}
+
+// UpdateShipment writes sh if sh.Version equals the stored version
+// (ErrConflict otherwise, ErrNotFound if absent). CreatedAt is kept.
+func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, error) {
+	appliedAt, err := shipmentArgs("UpdateShipment", sh, s.now())
+	if err != nil {
+		return store.AppliedShipment{}, err
+	}
+	got, err := scanShipment(s.pool.QueryRow(ctx, s.q(`UPDATE {s}.shipments
+		SET allocation_id = $4, veeqo_order_id = $5, erp_ref = $6, state = $7, erp_update = $8, warning = $9,
+			applied_at = $10, version = version + 1
+		WHERE account = $1 AND shipment_id = $2 AND version = $3
+		RETURNING `+shipmentCols),
+		sh.Account, sh.ShipmentID, sh.Version, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
+		[]byte(sh.Update), sh.Warning, appliedAt))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.AppliedShipment{}, s.missOrConflict(ctx, "UpdateShipment",
+			`SELECT 1 FROM {s}.shipments WHERE account = $1 AND shipment_id = $2`,
+			fmt.Sprintf("shipment %q/%d version %d", sh.Account, sh.ShipmentID, sh.Version), sh.Account, sh.ShipmentID)
+	}
+	if err != nil {
+		return store.AppliedShipment{}, fmt.Errorf("pgstore: UpdateShipment %d: %w", sh.ShipmentID, err)
+	}
+	return got, nil
+}
+
+// GetShipment returns one shipment's row. ErrNotFound.
+func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
+	sh, err := s.getShipment(ctx, account, shipmentID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.AppliedShipment{}, fmt.Errorf("pgstore: shipment %q/%d: %w", account, shipmentID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.AppliedShipment{}, fmt.Errorf("pgstore: GetShipment %d: %w", shipmentID, err)
+	}
+	return sh, nil
+}
+
+// ListShipments returns rows matching q, oldest first (CreatedAt, then
+// ShipmentID). A zero Limit returns every match: the engine relies on
+// seeing every pending row.
+func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
+	if err := required("ListShipments", "Account", q.Account); err != nil {
+		return nil, err
+	}
+	n, err := limit("pgstore: ListShipments", q.Limit, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	var w where
+	w.add("account = ?", q.Account)
+	if q.ERPRef != "" {
+		w.add("erp_ref = ?", q.ERPRef)
+	}
+	if len(q.States) > 0 {
+		w.add("state = ANY(?)", stringsOf(q.States))
+	}
+	sql := `SELECT ` + shipmentCols + ` FROM {s}.shipments WHERE ` + w.sql() + ` ORDER BY created_at, shipment_id`
+	if n > 0 {
+		sql += ` LIMIT ` + fmt.Sprint(n)
+	}
+	rows, err := s.pool.Query(ctx, s.q(sql), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: ListShipments: %w", err)
+	}
+	out, err := collect(rows, scanShipment)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: ListShipments: %w", err)
+	}
+	return out, nil
+}
