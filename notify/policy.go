@@ -688,10 +688,10 @@ func (p *EmailPolicy) noSuccessAlert(ctx context.Context, now time.Time) (*Messa
 	acct := sanitizeLine(p.v.cfg.Account)
 	var subj, body string
 	if ok {
-		ago := now.Sub(last).Truncate(time.Minute)
+		ago := humanDuration(now.Sub(last))
 		subj = fmt.Sprintf("%sHealth: no successful run for %s", prefix(acct), ago)
 		body = fmt.Sprintf("The Veeqo integration for account %s has not completed a run successfully since %s (%s ago; the alert threshold is %s).\n",
-			acct, last.In(p.v.loc).Format(mailTimeLayout), ago, p.v.cfg.NoSuccessAfter)
+			acct, last.In(p.v.loc).Format(mailTimeLayout), ago, humanDuration(p.v.cfg.NoSuccessAfter))
 	} else {
 		subj = fmt.Sprintf("%sHealth: no successful run recorded", prefix(acct))
 		body = fmt.Sprintf("The Veeqo integration for account %s has no successful run on record.\n", acct)
@@ -724,4 +724,17 @@ func (p *EmailPolicy) staleAlert(ctx context.Context, now time.Time) (*Message, 
 	}
 	b = fmt.Appendf(b, "\nCheck them in Veeqo (still awaiting fulfilment? shipped outside Veeqo?) and on the Operations page.\n")
 	return &Message{From: p.v.from, To: p.v.healthTo(), Subject: SanitizeHeader(subj), Text: string(b)}, nil
+}
+
+// humanDuration is "45m", "30h" or "44h30m".
+func humanDuration(d time.Duration) string {
+	d = d.Truncate(time.Minute)
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%02dm", h, m)
 }
