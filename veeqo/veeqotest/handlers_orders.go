@@ -238,6 +238,7 @@ type lineInput struct {
 	qty                      *int
 	price, taxRate, discount *decimal.Decimal
 	options                  *string
+	qtySent, priceSent       bool // present, even if invalid
 }
 
 // parseOrderFields validates the fields both POST and PUT accept.
@@ -305,6 +306,7 @@ func parseOrderFields(in obj) (orderFields, []string) {
 		}
 		li.sellableID = sid
 		q, ok, err := l.int64("quantity")
+		li.qtySent = ok
 		switch {
 		case err != nil:
 			msgs = append(msgs, "Line items quantity is not a number")
@@ -323,6 +325,9 @@ func parseOrderFields(in obj) (orderFields, []string) {
 			{"taxless_discount_per_unit", "Line items taxless discount per unit", &li.discount},
 		} {
 			v, ok, err := l.dec(d.key)
+			if d.key == "price_per_unit" {
+				li.priceSent = ok
+			}
 			if err != nil {
 				msgs = append(msgs, d.label+" is not a number")
 			} else if ok {
@@ -403,10 +408,10 @@ func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiE
 		msgs = append(msgs, "Line items can't be blank")
 	}
 	for _, l := range f.lines {
-		if l.qty == nil {
+		if !l.qtySent {
 			msgs = append(msgs, "Line items quantity can't be blank")
 		}
-		if l.price == nil {
+		if !l.priceSent {
 			msgs = append(msgs, "Line items price per unit can't be blank")
 		}
 	}
@@ -532,7 +537,7 @@ func (st *state) updateOrder(rec *orderRec, in obj, now time.Time, auto bool) *a
 			continue
 		}
 		existing := rec.line(l.sellableID)
-		if existing == nil && l.qty == nil {
+		if existing == nil && !l.qtySent {
 			msgs = append(msgs, "Line items quantity can't be blank")
 		}
 		if existing != nil && l.qty != nil && *l.qty < allocated[l.sellableID] {
