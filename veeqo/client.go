@@ -601,9 +601,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.client
 	ctx := req.Context()
 	st := stateFrom(ctx)
-	attempt := 0
+	attempt, path := 0, req.URL.Path
 	if st != nil {
 		attempt = int(st.attempts.Add(1))
+		path = st.endpoint
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -624,7 +625,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if c.logger.Enabled(ctx, slog.LevelDebug) {
 		attrs := []slog.Attr{
 			slog.String("method", req.Method),
-			slog.String("path", req.URL.Path),
+			slog.String("path", path),
 			slog.Int("attempt", attempt),
 			slog.Duration("duration", dur),
 		}

@@ -2,6 +2,7 @@ package veeqo
 
 import (
 	"context"
+	"encoding/json"
 	"iter"
 	"net/http"
 	"net/url"
@@ -221,3 +222,6 @@ func (s *OrdersService) FindByNumber(ctx context.Context, number string) ([]Orde
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// decodeOrder decodes one order document; the fuzz target drives it.
+func decodeOrder(b []byte, o *Order) error { return json.Unmarshal(b, o) }

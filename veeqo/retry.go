@@ -68,13 +68,13 @@ func (p *RetryPolicy) validate() error {
 // checkRetry is the client's retryablehttp.CheckRetry.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := stateFrom(ctx)
-	method := ""
+	method, attempts := "", 0
 	if st != nil {
-		method = st.method
+		method, attempts = st.method, int(st.attempts.Load())
 	}
 	retry, reason := classify(ctx, method, resp, err)
-	if retry && c.logger.Enabled(ctx, slog.LevelDebug) {
-		c.logger.DebugContext(ctx, "veeqo retry", "method", method, "path", endpointOf(st), "reason", reason)
+	if retry && attempts < c.retry.MaxAttempts && c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.DebugContext(ctx, "veeqo retry", "method", method, "path", endpointOf(st), "attempt", attempts, "reason", reason)
 	}
 	if err != nil && !retry {
 		return false, err

@@ -1,0 +1,105 @@
+package veeqo
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAPIKeyNeverInErrorsOrLogs(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mux := setup(t, WithLogger(logger))
+	// A hostile or buggy server that echoes the key back in every way.
+	mux.HandleFunc("GET /orders/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 401, `{"error_messages":"bad key `+r.Header.Get("x-api-key")+`"}`)
+	})
+	mux.HandleFunc("GET /orders/2", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 500, `<html>`+r.Header.Get("x-api-key")+`</html>`)
+	})
+	mux.HandleFunc("GET /orders/3", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+r.Header.Get("x-api-key")+`"}`) // decode error
+	})
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) })
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+	})
+
+	ctx := context.Background()
+	var errs []error
+	_, _, err := c.Orders.Get(ctx, 1)
+	errs = append(errs, err)
+	_, _, err = c.Orders.Get(ctx, 2)
+	errs = append(errs, err)
+	_, _, err = c.Orders.Get(ctx, 3)
+	errs = append(errs, err)
+	_, _, err = c.Orders.Create(ctx, minimalOrder())
+	errs = append(errs, err)
+	_, _, err = c.Orders.List(ctx, &OrderListOptions{Query: "x"})
+	errs = append(errs, err)
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	_, _, err = c.Company.Current(tctx)
+	cancel()
+	errs = append(errs, err)
+
+	for i, err := range errs {
+		require.Error(t, err, "call %d", i)
+		require.NotContains(t, err.Error(), testKey, "call %d", i)
+		require.NotContains(t, strings.ReplaceAll(err.Error(), " ", ""), testKey)
+	}
+	out := logs.String()
+	require.NotEmpty(t, out, "a given logger receives debug lines")
+	require.NotContains(t, out, testKey)
+	require.Contains(t, errs[0].Error(), "bad key [REDACTED]", "the echoed key was scrubbed from the messages")
+	for _, want := range []string{"method=GET", "path=/orders/1", "status=401", "attempt=1", "duration=", "veeqo retry"} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestSilentByDefault(t *testing.T) {
+	t.Parallel()
+	c, err := New(testKey)
+	require.NoError(t, err)
+	require.False(t, c.logger.Enabled(context.Background(), slog.LevelError), "no logger given: nothing is logged")
+	c2, err := New(testKey, WithLogger(nil))
+	require.NoError(t, err)
+	require.False(t, c2.logger.Enabled(context.Background(), slog.LevelError))
+}
+
+func TestBearerTokenRedacted(t *testing.T) {
+	t.Parallel()
+	_, mux := setup(t)
+	_ = mux
+	c, err := New("", WithBearerToken("secret-bearer-42"), WithBaseURL("http://127.0.0.1:1/x/"), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	require.Equal(t, "oops [REDACTED]", c.redact("oops secret-bearer-42"))
+}
