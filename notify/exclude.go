@@ -16,7 +16,9 @@ const (
 // Exclude is a compiled "Exclude Logs" setting. The zero value and nil exclude nothing.
 type Exclude struct {
 	keywords []string // lower-cased substrings
+	kwSource []string // as configured
 	globs    [][]rune // lower-cased wildcard patterns over the whole message
+	glSource []string // as configured
 	source   []string
 }
 
@@ -52,8 +54,10 @@ func CompileExclude(list string) (*Exclude, error) {
 		lp := strings.ToLower(p)
 		if strings.ContainsAny(p, "*?") {
 			ex.globs = append(ex.globs, []rune(lp))
+			ex.glSource = append(ex.glSource, p)
 		} else {
 			ex.keywords = append(ex.keywords, lp)
+			ex.kwSource = append(ex.kwSource, p)
 		}
 	}
 	if len(ex.source) > maxPatterns {
@@ -73,22 +77,22 @@ func (ex *Exclude) Patterns() []string {
 	return append([]string(nil), ex.source...)
 }
 
-// Match reports whether msg is excluded, and by which pattern.
+// Match reports whether msg is excluded, and by which pattern (as configured).
 func (ex *Exclude) Match(msg string) (pattern string, ok bool) {
 	if ex == nil || len(ex.source) == 0 {
 		return "", false
 	}
 	lm := strings.ToLower(msg)
-	for _, k := range ex.keywords {
+	for i, k := range ex.keywords {
 		if strings.Contains(lm, k) {
-			return k, true
+			return ex.kwSource[i], true
 		}
 	}
 	if len(ex.globs) > 0 {
 		rm := []rune(lm)
-		for _, g := range ex.globs {
+		for i, g := range ex.globs {
 			if globMatch(g, rm) {
-				return string(g), true
+				return ex.glSource[i], true
 			}
 		}
 	}
