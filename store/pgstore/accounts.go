@@ -10,14 +10,15 @@ import (
 	"github.com/xoroerp/veeqoconnect/store"
 )
 
-const accountCols = `name, base_url, api_key, settings, mode, mode_changed_at, created_at, updated_at, version`
+const accountCols = `name, base_url, api_key, api_key_sealed, settings, mode, mode_changed_at, created_at, updated_at, version`
 
 // scanAccount reads an account row, opening its API key.
 func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	var a store.Account
 	var mode, key string
+	var sealed bool
 	var settings []byte
-	if err := row.Scan(&a.Name, &a.BaseURL, &key, &settings, &mode, nt(&a.ModeChangedAt),
+	if err := row.Scan(&a.Name, &a.BaseURL, &key, &sealed, &settings, &mode, nt(&a.ModeChangedAt),
 		nt(&a.CreatedAt), nt(&a.UpdatedAt), &a.Version); err != nil {
 		return store.Account{}, err
 	}
@@ -25,7 +26,7 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	if settings != nil {
 		a.Settings = settings
 	}
-	plain, err := s.openKey(key)
+	plain, err := s.openKey(key, sealed)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("account %q: %w", a.Name, err)
 	}
@@ -33,17 +34,35 @@ func (s *Store) scanAccount(row scanner) (store.Account, error) {
 	return a, nil
 }
 
-// sealKey seals an API key for storage. The error never carries the key.
-func (s *Store) sealKey(plain string) (string, error) {
+// sealKey returns the API key as stored and whether it is sealed: sealed
+// when the store has a sealer and the key is not empty, as given otherwise.
+// The error never carries the key.
+func (s *Store) sealKey(plain string) (string, bool, error) {
+	if s.sealer == nil || plain == "" {
+		return plain, false, nil
+	}
 	sealed, err := s.sealer.Seal(plain)
 	if err != nil {
-		return "", fmt.Errorf("seal the API key: %w", err)
+		return "", false, fmt.Errorf("seal the API key: %w", err)
 	}
-	return sealed, nil
+	return sealed, true, nil
 }
 
-// openKey opens a stored API key. The error never carries the key.
-func (s *Store) openKey(stored string) (string, error) {
+// openKey returns the clear API key of a stored one. A sealed key without a
+// sealer, or a clear one where the store has a sealer (a secret left in
+// clear where the host asked for encryption), is refused with
+// store.ErrSealed. The error never carries the key.
+func (s *Store) openKey(stored string, sealed bool) (string, error) {
+	switch {
+	case stored == "":
+		return "", nil
+	case sealed && s.sealer == nil:
+		return "", fmt.Errorf("open the API key: %w: it is sealed but the store has no encryption key", store.ErrSealed)
+	case !sealed && s.sealer != nil:
+		return "", fmt.Errorf("open the API key: %w: it is stored in clear but the store has an encryption key", store.ErrSealed)
+	case !sealed:
+		return stored, nil
+	}
 	plain, err := s.sealer.Open(stored)
 	if err != nil {
 		return "", fmt.Errorf("open the API key: %w", err)
@@ -67,7 +86,7 @@ func (s *Store) AddAccount(ctx context.Context, a store.Account) (store.Account,
 	if !validMode(a.Mode) {
 		return store.Account{}, fmt.Errorf("pgstore: AddAccount %q: unknown Mode %q", a.Name, a.Mode)
 	}
-	key, err := s.sealKey(a.APIKey)
+	key, sealed, err := s.sealKey(a.APIKey)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("pgstore: AddAccount %q: %w", a.Name, err)
 	}
@@ -77,10 +96,10 @@ func (s *Store) AddAccount(ctx context.Context, a store.Account) (store.Account,
 		modeAt = now
 	}
 	row := s.pool.QueryRow(ctx, s.q(`INSERT INTO {s}.accounts (`+accountCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)
 		ON CONFLICT (name) DO NOTHING
 		RETURNING `+accountCols),
-		a.Name, a.BaseURL, key, []byte(a.Settings), string(a.Mode), modeAt, now)
+		a.Name, a.BaseURL, key, sealed, []byte(a.Settings), string(a.Mode), modeAt, now)
 	got, err := s.scanAccount(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Account{}, fmt.Errorf("pgstore: AddAccount %q: %w", a.Name, store.ErrExists)
@@ -132,15 +151,15 @@ func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Accou
 	if err := required("UpdateAccount", "Name", a.Name); err != nil {
 		return store.Account{}, err
 	}
-	key, err := s.sealKey(a.APIKey)
+	key, sealed, err := s.sealKey(a.APIKey)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("pgstore: UpdateAccount %q: %w", a.Name, err)
 	}
 	row := s.pool.QueryRow(ctx, s.q(`UPDATE {s}.accounts
-		SET base_url = $3, api_key = $4, settings = $5, updated_at = $6, version = version + 1
+		SET base_url = $3, api_key = $4, api_key_sealed = $5, settings = $6, updated_at = $7, version = version + 1
 		WHERE name = $1 AND version = $2
 		RETURNING `+accountCols),
-		a.Name, a.Version, a.BaseURL, key, []byte(a.Settings), s.now())
+		a.Name, a.Version, a.BaseURL, key, sealed, []byte(a.Settings), s.now())
 	got, err := s.scanAccount(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Account{}, s.missOrConflict(ctx, "UpdateAccount", `SELECT 1 FROM {s}.accounts WHERE name = $1`,

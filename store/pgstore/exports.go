@@ -114,18 +114,35 @@ func (s *Store) UpdateExport(ctx context.Context, e store.Export) (store.Export,
 }
 
 func (s *Store) updateExport(ctx context.Context, q querier, op string, e store.Export) (store.Export, error) {
-	now := s.now()
-	lines, exportedAt, err := exportArgs(op, e, now)
+	sql, args, err := s.updateExportSQL(op, e)
 	if err != nil {
 		return store.Export{}, err
 	}
-	got, err := scanExport(q.QueryRow(ctx, s.q(`UPDATE {s}.exports
+	got, err := scanExport(q.QueryRow(ctx, sql, args...))
+	return s.updateExportResult(ctx, op, e, got, err)
+}
+
+// updateExportSQL validates e and returns the compare-and-set statement of
+// UpdateExport, returning the export.
+func (s *Store) updateExportSQL(op string, e store.Export) (string, []any, error) {
+	now := s.now()
+	lines, exportedAt, err := exportArgs(op, e, now)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.q(`UPDATE {s}.exports
 		SET number = $4, state = $5, veeqo_order_id = $6, attempts = $7, lines = $8, last_error = $9,
 			completed = $10, exported_at = $11, updated_at = $12, version = version + 1
 		WHERE account = $1 AND erp_ref = $2 AND version = $3
-		RETURNING `+exportCols),
-		e.Account, e.ERPRef, e.Version, e.Number, string(e.State), e.VeeqoOrderID, e.Attempts, lines,
-		e.LastError, e.Completed, exportedAt, now))
+		RETURNING ` + exportCols),
+		[]any{e.Account, e.ERPRef, e.Version, e.Number, string(e.State), e.VeeqoOrderID, e.Attempts, lines,
+			e.LastError, e.Completed, exportedAt, now}, nil
+}
+
+// updateExportResult turns the outcome of updateExportSQL into the
+// export or the error: no row is ErrConflict, or ErrNotFound when the
+// export is absent.
+func (s *Store) updateExportResult(ctx context.Context, op string, e store.Export, got store.Export, err error) (store.Export, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Export{}, s.missOrConflict(ctx, op, `SELECT 1 FROM {s}.exports WHERE account = $1 AND erp_ref = $2`,
 			fmt.Sprintf("export %q/%q version %d", e.Account, e.ERPRef, e.Version), e.Account, e.ERPRef)
@@ -153,19 +170,48 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 	if err := validLogs("CompleteExport", logs); err != nil {
 		return store.Export{}, err
 	}
+	exportSQL, exportSQLArgs, err := s.updateExportSQL("CompleteExport", e)
+	if err != nil {
+		return store.Export{}, err
+	}
+	// One round trip for the writes: the statements are pipelined in the
+	// transaction, which commits only if every one of them succeeded.
+	var b pgx.Batch
+	b.Queue(exportSQL, exportSQLArgs...)
+	if writeRecord {
+		sql, args := s.upsertRecordSQL(r)
+		b.Queue(sql, args...)
+	}
+	if len(logs) > 0 {
+		b.Queue(lockSQL, s.logLockKey)
+		sql, args := s.appendLogsSQL(logs)
+		b.Queue(sql, args...)
+	}
 	var out store.Export
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		got, err := s.updateExport(ctx, tx, "CompleteExport", e)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, &b)
+		defer br.Close()
+		got, err := scanExport(br.QueryRow())
 		if err != nil {
+			_ = br.Close()
+			_, err = s.updateExportResult(ctx, "CompleteExport", e, got, err)
 			return err
 		}
 		if writeRecord {
-			if _, err := s.upsertRecord(ctx, tx, r); err != nil {
+			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("pgstore: CompleteExport %q: record: %w", e.ERPRef, err)
 			}
 		}
-		if _, err := s.appendLogs(ctx, tx, logs); err != nil {
-			return fmt.Errorf("pgstore: CompleteExport %q: logs: %w", e.ERPRef, err)
+		if len(logs) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("pgstore: CompleteExport %q: lock the log: %w", e.ERPRef, err)
+			}
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("pgstore: CompleteExport %q: logs: %w", e.ERPRef, err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("pgstore: CompleteExport %q: %w", e.ERPRef, err)
 		}
 		out = got
 		return nil

@@ -71,32 +71,12 @@ func (s *Store) appendLogs(ctx context.Context, tx querier, entries []store.LogE
 	if len(entries) == 0 {
 		return out, nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.logLockKey); err != nil {
+	if _, err := tx.Exec(ctx, lockSQL, s.logLockKey); err != nil {
 		return nil, fmt.Errorf("lock the log: %w", err)
 	}
-	now := s.now()
 	n := len(entries)
-	times := make([]time.Time, n)
-	cols := [7][]string{}
-	for i := range cols {
-		cols[i] = make([]string, n)
-	}
-	for i, e := range entries {
-		if e.Time.IsZero() {
-			times[i] = now
-		} else {
-			times[i] = e.Time.UTC().Truncate(time.Microsecond)
-		}
-		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i] =
-			e.Account, e.RunID, e.Process, e.Level, e.Reference, e.Message
-	}
-	rows, err := tx.Query(ctx, s.q(`INSERT INTO {s}.logs (time, account, run_id, process, level, reference, message)
-		SELECT t, a, r, p, l, f, m
-		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-			WITH ORDINALITY AS x(t, a, r, p, l, f, m, ord)
-		ORDER BY ord
-		RETURNING `+logCols),
-		times, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
+	sql, args := s.appendLogsSQL(entries)
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +92,37 @@ func (s *Store) appendLogs(ctx context.Context, tx querier, entries []store.LogE
 	slices.SortFunc(got, func(a, b store.LogEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 	copy(out, got)
 	return out, nil
+}
+
+// lockSQL takes a transaction-scoped advisory lock.
+const lockSQL = `SELECT pg_advisory_xact_lock($1)`
+
+// appendLogsSQL is the statement inserting entries in order, returning them.
+// It must run after lockSQL on s.logLockKey in the same transaction.
+func (s *Store) appendLogsSQL(entries []store.LogEntry) (string, []any) {
+	now := s.now()
+	n := len(entries)
+	times := make([]time.Time, n)
+	cols := [6][]string{}
+	for i := range cols {
+		cols[i] = make([]string, n)
+	}
+	for i, e := range entries {
+		if e.Time.IsZero() {
+			times[i] = now
+		} else {
+			times[i] = e.Time.UTC().Truncate(time.Microsecond)
+		}
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i] =
+			e.Account, e.RunID, e.Process, e.Level, e.Reference, e.Message
+	}
+	return s.q(`INSERT INTO {s}.logs (time, account, run_id, process, level, reference, message)
+		SELECT t, a, r, p, l, f, m
+		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+			WITH ORDINALITY AS x(t, a, r, p, l, f, m, ord)
+		ORDER BY ord
+		RETURNING ` + logCols),
+		[]any{times, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]}
 }
 
 // logCursor is the position after the last entry of a page; Asc marks a

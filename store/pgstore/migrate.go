@@ -24,6 +24,9 @@ CREATE TABLE {s}.accounts (
 	name            text PRIMARY KEY,
 	base_url        text NOT NULL,
 	api_key         text NOT NULL,
+	-- Whether api_key is sealed, kept beside it rather than guessed from
+	-- its text: a clear key may look like a sealed one.
+	api_key_sealed  boolean NOT NULL,
 	settings        bytea,
 	mode            text NOT NULL,
 	mode_changed_at timestamptz,

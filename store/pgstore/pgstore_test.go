@@ -187,6 +187,18 @@ func TestSealedAtRest(t *testing.T) {
 	require.NotContains(t, err.Error(), raw)
 	_, err = clear.ListAccounts(ctx)
 	require.ErrorIs(t, err, store.ErrSealed)
+
+	// A clear key is kept verbatim, even one that looks sealed, and a store
+	// with a sealer refuses it rather than taking it for a sealed one.
+	const lookalike = store.SealedPrefix + "not-sealed-at-all"
+	_, err = clear.AddAccount(ctx, store.Account{Name: "clear", APIKey: lookalike})
+	require.NoError(t, err)
+	got, err = clear.GetAccount(ctx, "clear")
+	require.NoError(t, err)
+	require.Equal(t, lookalike, got.APIKey)
+	_, err = s.GetAccount(ctx, "clear")
+	require.ErrorIs(t, err, store.ErrSealed)
+	require.NotContains(t, err.Error(), lookalike)
 }
 
 // TestTwoMachines races two separate pools, standing for two machines, for

@@ -68,6 +68,12 @@ func (s *Store) UpsertRecord(ctx context.Context, u store.RecordUpdate) (store.R
 }
 
 func (s *Store) upsertRecord(ctx context.Context, q querier, u store.RecordUpdate) (store.Record, error) {
+	sql, args := s.upsertRecordSQL(u)
+	return scanRecord(q.QueryRow(ctx, sql, args...))
+}
+
+// upsertRecordSQL is the statement of UpsertRecord, returning the record.
+func (s *Store) upsertRecordSQL(u store.RecordUpdate) (string, []any) {
 	now := s.now()
 	at := now
 	if !u.At.IsZero() {
@@ -77,7 +83,7 @@ func (s *Store) upsertRecord(ctx context.Context, q querier, u store.RecordUpdat
 	if u.CountAttempt {
 		attempts = 1
 	}
-	return scanRecord(q.QueryRow(ctx, s.q(`INSERT INTO {s}.records AS r (`+recordCols+`)
+	return s.q(`INSERT INTO {s}.records AS r (` + recordCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, '', '', NULL, $10, $10)
 		ON CONFLICT (account, process, reference) DO UPDATE SET
 			status          = excluded.status,
@@ -91,8 +97,8 @@ func (s *Store) upsertRecord(ctx context.Context, q querier, u store.RecordUpdat
 			resolution_note = CASE WHEN excluded.status IN ('error', 'warning') THEN '' ELSE r.resolution_note END,
 			resolved_at     = CASE WHEN excluded.status IN ('error', 'warning') THEN NULL ELSE r.resolved_at END,
 			updated_at      = excluded.updated_at
-		RETURNING `+recordCols),
-		u.Account, u.Process, u.Reference, string(u.Status), u.Message, attempts, u.VeeqoOrderID, u.RunID, at, now))
+		RETURNING ` + recordCols),
+		[]any{u.Account, u.Process, u.Reference, string(u.Status), u.Message, attempts, u.VeeqoOrderID, u.RunID, at, now}
 }
 
 // GetRecord returns one record. ErrNotFound.
