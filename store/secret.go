@@ -20,9 +20,8 @@ const SealedPrefix = "v1:"
 const SealerKeySize = 32
 
 // ErrSealed is returned by Open when the value cannot be opened: it is not
-// sealed (while a key is set), it is sealed but no key is set, it is
-// malformed, or it was sealed under another key. The error never contains
-// the value.
+// sealed (while a key is set), it is malformed, or it was sealed under
+// another key. The error never contains the value.
 var ErrSealed = errors.New("store: cannot open sealed value")
 
 // Sealer seals secrets (Account.APIKey) at rest with AES-GCM. A nil *Sealer
@@ -83,17 +82,12 @@ func (s *Sealer) Seal(plaintext string) (string, error) {
 // Open decrypts a value Seal returned. The empty string opens to the empty
 // string. With a key, a value that is not sealed is refused (ErrSealed)
 // rather than returned: it would be a secret stored in clear where the host
-// asked for encryption, or a corrupted value. A nil Sealer returns clear
-// text unchanged and refuses a sealed value (ErrSealed: the key is missing),
-// so that ciphertext is never mistaken for an API key.
+// asked for encryption, or a corrupted value. A nil Sealer returns the value
+// unchanged, whatever it looks like (a clear API key may start with
+// SealedPrefix too); a host that loses its key therefore reads ciphertext
+// back as the API key, and Veeqo refuses it.
 func (s *Sealer) Open(sealed string) (string, error) {
-	if sealed == "" {
-		return "", nil
-	}
-	if s == nil {
-		if strings.HasPrefix(sealed, SealedPrefix) {
-			return "", fmt.Errorf("%w: value is sealed but no encryption key is set", ErrSealed)
-		}
+	if s == nil || sealed == "" {
 		return sealed, nil
 	}
 	rest, ok := strings.CutPrefix(sealed, SealedPrefix)

@@ -71,7 +71,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 			if !strings.HasPrefix(sealed, store.SealedPrefix) {
 				t.Errorf("Seal(%.10q) = %.20q, want prefix %q", plain, sealed, store.SealedPrefix)
 			}
-			if strings.Contains(sealed, plain) {
+			if len(plain) >= 8 && strings.Contains(sealed, plain) {
 				t.Errorf("Seal(%.10q) contains the plaintext", plain)
 			}
 		} else if sealed != "" {
@@ -110,10 +110,14 @@ func TestNilSealer(t *testing.T) {
 	if got != testKey {
 		t.Errorf("nil Open = %q, want the text unchanged", got)
 	}
-	real, err := testSealer(t, 2).Seal(testKey)
+	// Even a value that looks sealed passes through: a clear key may start
+	// with the prefix.
+	sealedElsewhere, err := testSealer(t, 2).Seal(testKey)
 	require.NoError(t, err)
-	if _, err := s.Open(real); !errors.Is(err, store.ErrSealed) {
-		t.Errorf("nil Open(sealed value): err = %v, want ErrSealed", err)
+	got, err = s.Open(sealedElsewhere)
+	require.NoError(t, err)
+	if got != sealedElsewhere {
+		t.Errorf("nil Open(sealed-looking value) = %q, want it unchanged", got)
 	}
 }
 

@@ -1,0 +1,269 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+)
+
+func cursorCases() []testCase {
+	return []testCase{
+		{"AbsentAndCAS", testCursorCAS},
+		{"ConcurrentAdvance", testCursorRace},
+	}
+}
+
+func leaseCases() []testCase {
+	return []testCase{
+		{"AcquireHeldReacquire", testLeaseAcquire},
+		{"Race", testLeaseRace},
+		{"Expiry", testLeaseExpiry},
+		{"Renew", testLeaseRenew},
+		{"ReleaseThenAcquire", testLeaseRelease},
+		{"PerAccount", testLeasePerAccount},
+	}
+}
+
+func testCursorCAS(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	c, err := s.GetCursor(ctx, "acme", "confirmations")
+	must(t, "GetCursor (absent)", err)
+	diff(t, "GetCursor of a cursor never written", store.Cursor{Account: "acme", Stream: "confirmations"}, c)
+
+	c.Position, c.Value = at(10), "order-123"
+	lo := time.Now()
+	c1, err := s.SetCursor(ctx, c)
+	hi := time.Now()
+	must(t, "SetCursor from version 0", err)
+	if c1.Version <= 0 {
+		t.Errorf("SetCursor: Version = %d, want > 0", c1.Version)
+	}
+	stamped(t, "SetCursor: UpdatedAt", c1.UpdatedAt, lo, hi)
+	want := c
+	want.Version, want.UpdatedAt = c1.Version, c1.UpdatedAt
+	diff(t, "SetCursor result", want, c1)
+	read, err := s.GetCursor(ctx, "acme", "confirmations")
+	must(t, "GetCursor", err)
+	diff(t, "GetCursor", want, read)
+
+	// Version 0 again: someone already wrote it.
+	_, err = s.SetCursor(ctx, store.Cursor{Account: "acme", Stream: "confirmations", Position: at(99)})
+	wantErr(t, "SetCursor from version 0 over a written cursor", err, store.ErrConflict)
+
+	c1.Position, c1.Value = at(20), "order-456"
+	c2, err := s.SetCursor(ctx, c1)
+	must(t, "SetCursor from the current version", err)
+	if c2.Version <= c1.Version {
+		t.Errorf("SetCursor: Version = %d, want > %d", c2.Version, c1.Version)
+	}
+	stale := c1
+	stale.Position = at(15)
+	_, err = s.SetCursor(ctx, stale)
+	wantErr(t, "SetCursor from a stale version", err, store.ErrConflict)
+	read, err = s.GetCursor(ctx, "acme", "confirmations")
+	must(t, "GetCursor", err)
+	diff(t, "GetCursor after a lost SetCursor", c2, read)
+
+	// Streams and accounts are independent.
+	for _, k := range []struct{ account, stream string }{{"acme", "fulfillments"}, {"other", "confirmations"}} {
+		c, err := s.GetCursor(ctx, k.account, k.stream)
+		must(t, "GetCursor", err)
+		if c.Version != 0 || !c.Position.IsZero() || c.Account != k.account || c.Stream != k.stream {
+			t.Errorf("GetCursor(%s, %s) = %+v, want absent", k.account, k.stream, c)
+		}
+	}
+}
+
+func testCursorRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	for round := range 5 {
+		cur, err := s.GetCursor(ctx, "acme", "confirmations")
+		must(t, "GetCursor", err)
+		errs := race(Race/2, func(i int) error {
+			c := cur
+			c.Position = at(round*100 + i)
+			c.Value = fmt.Sprint(i)
+			_, err := s.SetCursor(ctx, c)
+			return err
+		})
+		if n := countWinners(t, "concurrent SetCursor", errs, store.ErrConflict); n != 1 {
+			t.Fatalf("round %d: %d concurrent SetCursor from version %d: %d winners, want 1", round, Race/2, cur.Version, n)
+		}
+		winner := 0
+		for i, err := range errs {
+			if err == nil {
+				winner = i
+			}
+		}
+		read, err := s.GetCursor(ctx, "acme", "confirmations")
+		must(t, "GetCursor", err)
+		if read.Value != fmt.Sprint(winner) || read.Version <= cur.Version {
+			t.Errorf("round %d: cursor = %+v, want the winner %d's write at a higher version", round, read, winner)
+		}
+	}
+}
+
+func testLeaseAcquire(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	lo := time.Now()
+	l, err := s.AcquireLease(ctx, "acme", "worker-1", time.Minute)
+	hi := time.Now()
+	must(t, "AcquireLease", err)
+	if l.Account != "acme" || l.Holder != "worker-1" || l.Token <= 0 {
+		t.Errorf("AcquireLease = %+v, want acme/worker-1 with a positive token", l)
+	}
+	stamped(t, "AcquireLease: AcquiredAt", l.AcquiredAt, lo, hi)
+	stamped(t, "AcquireLease: ExpiresAt", l.ExpiresAt, lo.Add(time.Minute), hi.Add(time.Minute))
+
+	_, err = s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	wantErr(t, "AcquireLease held by another", err, store.ErrLeaseHeld)
+
+	time.Sleep(5 * time.Millisecond)
+	again, err := s.AcquireLease(ctx, "acme", "worker-1", 2*time.Minute)
+	must(t, "AcquireLease by the holder", err)
+	if again.Token != l.Token {
+		t.Errorf("re-acquire by the holder: Token = %d, want the same %d", again.Token, l.Token)
+	}
+	if !again.ExpiresAt.After(l.ExpiresAt) {
+		t.Errorf("re-acquire by the holder: ExpiresAt %s not extended past %s", again.ExpiresAt, l.ExpiresAt)
+	}
+	_, err = s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	wantErr(t, "AcquireLease held by another after re-acquire", err, store.ErrLeaseHeld)
+}
+
+func testLeaseRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	leases := make([]store.Lease, Race)
+	errs := race(Race, func(i int) error {
+		var err error
+		leases[i], err = s.AcquireLease(ctx, "acme", fmt.Sprintf("worker-%d", i), time.Minute)
+		return err
+	})
+	if n := countWinners(t, "concurrent AcquireLease", errs, store.ErrLeaseHeld); n != 1 {
+		t.Fatalf("%d concurrent AcquireLease: %d holders, want 1", Race, n)
+	}
+	for i, err := range errs {
+		if err != nil {
+			continue
+		}
+		if leases[i].Holder != fmt.Sprintf("worker-%d", i) {
+			t.Errorf("winner %d got a lease for %q", i, leases[i].Holder)
+		}
+		// The winner really holds it.
+		if _, err := s.RenewLease(ctx, leases[i], time.Minute); err != nil {
+			t.Errorf("winner's RenewLease: %v", err)
+		}
+	}
+}
+
+func testLeaseExpiry(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	const ttl = 200 * time.Millisecond
+	l1, err := s.AcquireLease(ctx, "acme", "worker-1", ttl)
+	must(t, "AcquireLease", err)
+	_, err = s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	wantErr(t, "AcquireLease before expiry", err, store.ErrLeaseHeld)
+
+	time.Sleep(ttl + 150*time.Millisecond)
+	l2, err := s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	must(t, "AcquireLease after expiry", err)
+	if l2.Token <= l1.Token {
+		t.Errorf("lease taken after expiry: Token = %d, want > %d (fencing)", l2.Token, l1.Token)
+	}
+	if l2.Holder != "worker-2" {
+		t.Errorf("lease taken after expiry: Holder = %q", l2.Holder)
+	}
+	_, err = s.RenewLease(ctx, l1, time.Minute)
+	wantErr(t, "RenewLease after the lease was taken", err, store.ErrLeaseLost)
+	wantErr(t, "ReleaseLease after the lease was taken", s.ReleaseLease(ctx, l1), store.ErrLeaseLost)
+	_, err = s.AcquireLease(ctx, "acme", "worker-1", time.Minute)
+	wantErr(t, "AcquireLease by the old holder", err, store.ErrLeaseHeld)
+	// The lost holder's release did not free the new holder's lease.
+	_, err = s.AcquireLease(ctx, "acme", "worker-3", time.Minute)
+	wantErr(t, "AcquireLease after a stale release", err, store.ErrLeaseHeld)
+	if _, err := s.RenewLease(ctx, l2, time.Minute); err != nil {
+		t.Errorf("new holder's RenewLease: %v", err)
+	}
+}
+
+func testLeaseRenew(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	l, err := s.AcquireLease(ctx, "acme", "worker-1", 300*time.Millisecond)
+	must(t, "AcquireLease", err)
+	lo := time.Now()
+	r, err := s.RenewLease(ctx, l, time.Minute)
+	hi := time.Now()
+	must(t, "RenewLease", err)
+	if r.Token != l.Token || r.Holder != l.Holder || r.Account != l.Account {
+		t.Errorf("RenewLease = %+v, want the same lease as %+v", r, l)
+	}
+	stamped(t, "RenewLease: ExpiresAt (ttl from now)", r.ExpiresAt, lo.Add(time.Minute), hi.Add(time.Minute))
+	// Past the first TTL, the renewed lease still holds.
+	time.Sleep(450 * time.Millisecond)
+	_, err = s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	wantErr(t, "AcquireLease after renewal, past the first ttl", err, store.ErrLeaseHeld)
+	// Renewing with the renewed value works too.
+	if _, err := s.RenewLease(ctx, r, time.Minute); err != nil {
+		t.Errorf("second RenewLease: %v", err)
+	}
+	// A forged lease (wrong token or holder) is not held.
+	forged := r
+	forged.Token++
+	_, err = s.RenewLease(ctx, forged, time.Minute)
+	wantErr(t, "RenewLease with a wrong token", err, store.ErrLeaseLost)
+	forged = r
+	forged.Holder = "worker-2"
+	_, err = s.RenewLease(ctx, forged, time.Minute)
+	wantErr(t, "RenewLease with a wrong holder", err, store.ErrLeaseLost)
+}
+
+func testLeaseRelease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	l1, err := s.AcquireLease(ctx, "acme", "worker-1", time.Minute)
+	must(t, "AcquireLease", err)
+	must(t, "ReleaseLease", s.ReleaseLease(ctx, l1))
+	wantErr(t, "ReleaseLease twice", s.ReleaseLease(ctx, l1), store.ErrLeaseLost)
+	_, err = s.RenewLease(ctx, l1, time.Minute)
+	wantErr(t, "RenewLease after release", err, store.ErrLeaseLost)
+
+	l2, err := s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	must(t, "AcquireLease after release", err)
+	if l2.Token <= l1.Token {
+		t.Errorf("lease after release: Token = %d, want > %d", l2.Token, l1.Token)
+	}
+	// The same holder acquiring again after its own release gets a new token.
+	must(t, "ReleaseLease", s.ReleaseLease(ctx, l2))
+	l3, err := s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
+	must(t, "AcquireLease", err)
+	if l3.Token <= l2.Token {
+		t.Errorf("re-acquire after own release: Token = %d, want > %d", l3.Token, l2.Token)
+	}
+	_, err = s.RenewLease(ctx, l2, time.Minute)
+	wantErr(t, "RenewLease of the released acquisition", err, store.ErrLeaseLost)
+}
+
+func testLeasePerAccount(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "a")
+	addAccount(t, s, "b")
+	la, err := s.AcquireLease(ctx, "a", "worker-1", time.Minute)
+	must(t, "AcquireLease a", err)
+	lb, err := s.AcquireLease(ctx, "b", "worker-2", time.Minute)
+	must(t, "AcquireLease b (another account is free)", err)
+	must(t, "ReleaseLease a", s.ReleaseLease(ctx, la))
+	_, err = s.AcquireLease(ctx, "b", "worker-3", time.Minute)
+	wantErr(t, "AcquireLease b after a was released", err, store.ErrLeaseHeld)
+	if _, err := s.RenewLease(ctx, lb, time.Minute); err != nil {
+		t.Errorf("RenewLease b: %v", err)
+	}
+}

@@ -1,0 +1,214 @@
+package storetest
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+)
+
+func shipmentCases() []testCase {
+	return []testCase{
+		{"RecordInsertIfAbsent", testShipmentRecord},
+		{"RecordRace", testShipmentRace},
+		{"UpdateCAS", testShipmentUpdateCAS},
+		{"ListOrderAndFilters", testShipmentList},
+	}
+}
+
+func testShipmentRecord(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	in := store.AppliedShipment{
+		Account: "acme", ShipmentID: 9_000_000_001, AllocationID: 77, VeeqoOrderID: 4242, ERPRef: "SO-1",
+		State:  store.ShipmentPending,
+		Update: json.RawMessage(`{"erp_ref":"SO-1","lines":[{"line":"1","qty":2}],"tracking":"1Z999","carrier":"UPS","final":true,"price":"12.50"}`),
+	}
+	lo := time.Now()
+	got, inserted, err := s.RecordShipment(ctx, in)
+	hi := time.Now()
+	must(t, "RecordShipment", err)
+	if !inserted {
+		t.Fatal("RecordShipment on an empty key: inserted = false")
+	}
+	if got.Version <= 0 {
+		t.Errorf("RecordShipment: Version = %d, want > 0", got.Version)
+	}
+	stamped(t, "RecordShipment: CreatedAt", got.CreatedAt, lo, hi)
+	want := in
+	want.Version, want.CreatedAt = got.Version, got.CreatedAt
+	diff(t, "RecordShipment result", want, got)
+	read, err := s.GetShipment(ctx, "acme", in.ShipmentID)
+	must(t, "GetShipment", err)
+	diff(t, "GetShipment (Update JSON round trip)", want, read)
+	var doc map[string]any
+	if err := json.Unmarshal(read.Update, &doc); err != nil || doc["tracking"] != "1Z999" {
+		t.Errorf("stored Update does not decode: %v (%s)", err, read.Update)
+	}
+
+	again, inserted, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: in.ShipmentID, State: store.ShipmentIgnored, Update: json.RawMessage(`{"other":true}`)})
+	must(t, "second RecordShipment", err)
+	if inserted {
+		t.Error("second RecordShipment of the same key: inserted = true")
+	}
+	diff(t, "second RecordShipment returns the stored row", want, again)
+
+	_, err = s.GetShipment(ctx, "acme", 404)
+	wantErr(t, "GetShipment of a missing shipment", err, store.ErrNotFound)
+	addAccount(t, s, "other")
+	_, err = s.GetShipment(ctx, "other", in.ShipmentID)
+	wantErr(t, "GetShipment through another account", err, store.ErrNotFound)
+}
+
+func testShipmentRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	won := make([]bool, Race)
+	got := make([]store.AppliedShipment, Race)
+	errs := race(Race, func(i int) error {
+		var err error
+		got[i], won[i], err = s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 31, ERPRef: "SO-1", State: store.ShipmentPending, Warning: fmt.Sprint(i), Update: json.RawMessage(`{}`)})
+		return err
+	})
+	countWinners(t, "concurrent RecordShipment", errs)
+	winners, winner := 0, -1
+	for i := range won {
+		if won[i] && errs[i] == nil {
+			winners++
+			winner = i
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d concurrent RecordShipment of one key: %d returned true, want exactly 1", Race, winners)
+	}
+	for i := range got {
+		if errs[i] == nil && got[i].Warning != fmt.Sprint(winner) {
+			t.Errorf("inserter %d got row %q, want the winner's %d", i, got[i].Warning, winner)
+		}
+	}
+}
+
+func testShipmentUpdateCAS(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	orig, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 1, ERPRef: "SO-1", State: store.ShipmentPending, Update: json.RawMessage(`{"a":1}`)})
+	must(t, "RecordShipment", err)
+	upd := orig
+	upd.State = store.ShipmentApplied
+	upd.AppliedAt = at(3)
+	upd.Warning = "partial: line 2 back-ordered"
+	upd.Update = json.RawMessage(`{"a":2,"b":[1,2,3]}`)
+	got, err := s.UpdateShipment(ctx, upd)
+	must(t, "UpdateShipment", err)
+	if got.Version <= orig.Version {
+		t.Errorf("UpdateShipment: Version = %d, want > %d", got.Version, orig.Version)
+	}
+	want := upd
+	want.Version = got.Version
+	diff(t, "UpdateShipment result", want, got)
+	read, err := s.GetShipment(ctx, "acme", 1)
+	must(t, "GetShipment", err)
+	diff(t, "GetShipment after UpdateShipment", want, read)
+
+	stale := orig
+	stale.State = store.ShipmentIgnored
+	_, err = s.UpdateShipment(ctx, stale)
+	wantErr(t, "UpdateShipment with a stale version", err, store.ErrConflict)
+	read, err = s.GetShipment(ctx, "acme", 1)
+	must(t, "GetShipment", err)
+	diff(t, "GetShipment after a lost UpdateShipment", want, read)
+
+	_, err = s.UpdateShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 404, Version: 1, State: store.ShipmentApplied})
+	wantErr(t, "UpdateShipment of a missing shipment", err, store.ErrNotFound, store.ErrConflict)
+
+	// Of concurrent updates from one version exactly one wins.
+	errs := race(Race, func(i int) error {
+		u := read
+		u.Warning = fmt.Sprint(i)
+		_, err := s.UpdateShipment(ctx, u)
+		return err
+	})
+	if n := countWinners(t, "concurrent UpdateShipment", errs, store.ErrConflict); n != 1 {
+		t.Errorf("concurrent UpdateShipment from one version: %d winners, want 1", n)
+	}
+}
+
+func testShipmentList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	type spec struct {
+		id    int64
+		ref   string
+		state store.ShipmentState
+	}
+	specs := []spec{
+		{30, "SO-1", store.ShipmentApplied},
+		{10, "SO-2", store.ShipmentPending},
+		{20, "SO-1", store.ShipmentPending},
+		{50, "SO-3", store.ShipmentIgnored},
+		{40, "SO-1", store.ShipmentApplied},
+	}
+	byID := map[int64]store.AppliedShipment{}
+	for _, sp := range specs {
+		sh, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: sp.id, ERPRef: sp.ref, State: sp.state, Update: json.RawMessage(`{}`)})
+		must(t, "RecordShipment", err)
+		byID[sp.id] = sh
+		time.Sleep(3 * time.Millisecond) // distinct CreatedAt stamps
+	}
+	_, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "other", ShipmentID: 10, ERPRef: "SO-1", State: store.ShipmentPending})
+	must(t, "RecordShipment", err)
+
+	tests := []struct {
+		name string
+		q    store.ShipmentQuery
+		want []int64 // as a set; order is checked against the rows' own CreatedAt
+		max  int
+	}{
+		{"all", store.ShipmentQuery{}, []int64{10, 20, 30, 40, 50}, 0},
+		{"by ref", store.ShipmentQuery{ERPRef: "SO-1"}, []int64{20, 30, 40}, 0},
+		{"pending", store.ShipmentQuery{States: []store.ShipmentState{store.ShipmentPending}}, []int64{10, 20}, 0},
+		{"applied or ignored", store.ShipmentQuery{States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentIgnored}}, []int64{30, 40, 50}, 0},
+		{"ref and state", store.ShipmentQuery{ERPRef: "SO-1", States: []store.ShipmentState{store.ShipmentApplied}}, []int64{30, 40}, 0},
+		{"unknown ref", store.ShipmentQuery{ERPRef: "SO-404"}, nil, 0},
+	}
+	for _, tt := range tests {
+		q := tt.q
+		q.Account = "acme"
+		got, err := s.ListShipments(ctx, q)
+		if err != nil {
+			t.Errorf("ListShipments %s: %v", tt.name, err)
+			continue
+		}
+		var ids []int64
+		for _, sh := range got {
+			ids = append(ids, sh.ShipmentID)
+			diff(t, fmt.Sprintf("ListShipments %s: row %d", tt.name, sh.ShipmentID), byID[sh.ShipmentID], sh)
+		}
+		diff(t, "ListShipments "+tt.name+" (set)", tt.want, slices.Sorted(slices.Values(ids)))
+		if !slices.IsSortedFunc(got, func(a, b store.AppliedShipment) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+		}) {
+			t.Errorf("ListShipments %s: not oldest first (CreatedAt, then ShipmentID): %v", tt.name, ids)
+		}
+	}
+	all, err := s.ListShipments(ctx, store.ShipmentQuery{Account: "acme"})
+	must(t, "ListShipments", err)
+	var order []int64
+	for _, sh := range all {
+		order = append(order, sh.ShipmentID)
+	}
+	diff(t, "ListShipments order (inserted 3ms apart: insertion order)", []int64{30, 10, 20, 50, 40}, order)
+	limited, err := s.ListShipments(ctx, store.ShipmentQuery{Account: "acme", Limit: 2})
+	must(t, "ListShipments Limit 2", err)
+	if len(all) >= 2 {
+		diff(t, "ListShipments Limit 2 (the first two)", all[:2], limited)
+	}
+	if _, err := s.ListShipments(ctx, store.ShipmentQuery{}); err == nil {
+		t.Error("ListShipments without an account: no error")
+	}
+}
