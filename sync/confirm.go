@@ -1,0 +1,550 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+func jsonMarshal(v any) (json.RawMessage, error) { return json.Marshal(v) }
+
+// maxRetriesPerPass bounds how many failed references a pass re-reads by id.
+const maxRetriesPerPass = 100
+
+// confirmPass imports the shipment confirmations of exported orders.
+func (r *run) confirmPass(ctx context.Context) {
+	if r.opts.DryRun {
+		return
+	}
+	r.reapplyPending(ctx, ProcessConfirmation)
+	if r.stopped(ctx) {
+		return
+	}
+	if len(r.opts.Refs) > 0 {
+		// A manual run of references: read those orders by id.
+		for _, ref := range r.opts.Refs {
+			if r.stopped(ctx) {
+				return
+			}
+			ex, err := r.e.cfg.Store.GetExport(ctx, r.e.cfg.Account, ref)
+			if err != nil || ex.State != store.ExportExported || ex.VeeqoOrderID == 0 {
+				continue
+			}
+			o, err := r.e.cfg.Veeqo.GetOrder(ctx, ex.VeeqoOrderID)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.rep.Failed++
+					r.record(ctx, ProcessConfirmation, ref, store.RecordError, fmt.Sprintf("reading Veeqo order %d failed: %v", ex.VeeqoOrderID, err), ex.VeeqoOrderID)
+				}
+				continue
+			}
+			r.confirmOrder(ctx, o)
+		}
+		return
+	}
+	seen := r.poll(ctx, StreamConfirmations, veeqo.OrderListOptions{}, []veeqo.OrderStatus{"", veeqo.StatusCancelled}, r.confirmOrder)
+	if seen != nil && !r.stopped(ctx) {
+		r.retryFailed(ctx, ProcessConfirmation, seen, r.confirmOrder)
+	}
+}
+
+// poll streams the Veeqo orders updated since the stream's cursor (minus the
+// overlap), one list call per 100 orders and status pass, and hands each to
+// handle. The cursor advances to the newest update seen (capped at the
+// pass's start) only when the whole listing was read; a reference that
+// failed stays a retryable record (retryFailed) and does not hold it back.
+// It returns the ids seen, or nil if the listing did not complete.
+func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptions, statuses []veeqo.OrderStatus, handle func(context.Context, *veeqo.Order)) map[int64]bool {
+	e := r.e
+	cur, err := e.cfg.Store.GetCursor(ctx, e.cfg.Account, stream)
+	if err != nil {
+		r.fail(fmt.Errorf("vsync: read cursor %s: %w", stream, err))
+		return nil
+	}
+	backfill := !r.opts.From.IsZero() || !r.opts.To.IsZero()
+	var since time.Time
+	switch {
+	case backfill:
+		since = r.opts.From
+	case !cur.Position.IsZero():
+		since = cur.Position.Add(-e.settings.Overlap())
+	case !e.settings.StartDate.IsZero():
+		since = e.settings.StartDate.In(e.loc).UTC()
+	}
+	passStart := e.clock()
+	maxSeen := cur.Position
+	seen := map[int64]bool{}
+	for _, st := range statuses {
+		opts := base
+		opts.UpdatedAtMin = since
+		opts.Status = st
+		opts.Page = 1
+		opts.PageSize = 100
+		for o, err := range e.cfg.Veeqo.ListOrders(ctx, opts) {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", since.Format(time.RFC3339), err)
+				r.logEntry(ctx, store.LevelError, processOf(stream), "", msg)
+				r.fail(fmt.Errorf("vsync: %s", msg))
+				return nil
+			}
+			if seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
+			if !r.opts.To.IsZero() && !o.UpdatedAt.Before(r.opts.To) {
+				continue
+			}
+			if o.UpdatedAt.After(maxSeen) {
+				maxSeen = o.UpdatedAt
+			}
+			handle(ctx, &o)
+			if r.stopped(ctx) {
+				return nil
+			}
+		}
+	}
+	if backfill {
+		return seen
+	}
+	pos := maxSeen
+	if pos.After(passStart) {
+		pos = passStart
+	}
+	if pos.After(cur.Position) {
+		cur.Position = pos.UTC()
+		if _, err := e.cfg.Store.SetCursor(context.WithoutCancel(ctx), cur); err != nil {
+			e.log.Warn("vsync: advance cursor", "stream", stream, "err", err)
+		}
+	}
+	return seen
+}
+
+func processOf(stream string) string {
+	if stream == StreamFulfillments {
+		return ProcessFetch
+	}
+	return ProcessConfirmation
+}
+
+// retryFailed re-reads by id the orders whose records are in error (or
+// waiting after an empty read) and were not in this pass's listing.
+func (r *run) retryFailed(ctx context.Context, process string, seen map[int64]bool, handle func(context.Context, *veeqo.Order)) {
+	e := r.e
+	page, err := e.cfg.Store.QueryRecords(ctx, store.RecordQuery{Account: e.cfg.Account, Process: process,
+		Statuses: []store.RecordStatus{store.RecordError, store.RecordPending}, HideResolved: true, Limit: maxRetriesPerPass})
+	if err != nil {
+		e.log.Warn("vsync: query failed records", "err", err)
+		return
+	}
+	for _, rec := range page.Records {
+		if r.stopped(ctx) {
+			return
+		}
+		if rec.VeeqoOrderID == 0 || seen[rec.VeeqoOrderID] {
+			continue
+		}
+		seen[rec.VeeqoOrderID] = true
+		o, err := e.cfg.Veeqo.GetOrder(ctx, rec.VeeqoOrderID)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.rep.Failed++
+				r.record(ctx, process, rec.Reference, store.RecordError, fmt.Sprintf("retry: reading Veeqo order %d failed: %v", rec.VeeqoOrderID, err), rec.VeeqoOrderID)
+			}
+			continue
+		}
+		handle(ctx, o)
+	}
+}
+
+// reapplyPending applies again, verbatim, every shipment update a crash or
+// an ERP failure left pending (the ERP deduplicates by shipment id).
+func (r *run) reapplyPending(ctx context.Context, process string) {
+	e := r.e
+	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, States: []store.ShipmentState{store.ShipmentPending}})
+	if err != nil {
+		r.fail(fmt.Errorf("vsync: list pending shipments: %w", err))
+		return
+	}
+	for _, row := range rows {
+		if r.stopped(ctx) {
+			return
+		}
+		u, ok := r.reapply(ctx, row)
+		_, ref := r.processRef(row, u)
+		if ok {
+			r.record(ctx, process, ref, recordStatusOf(u.Warnings), describeUpdate(u), row.VeeqoOrderID)
+		}
+	}
+}
+
+// processRef returns the process and record reference of a shipment row:
+// the ERP ref in export mode, the Veeqo order number in fetch mode.
+func (r *run) processRef(row store.AppliedShipment, u ShipmentUpdate) (string, string) {
+	if r.e.mode == store.ModeFetch {
+		if u.VeeqoOrderNumber != "" {
+			return ProcessFetch, u.VeeqoOrderNumber
+		}
+		return ProcessFetch, row.ERPRef
+	}
+	return ProcessConfirmation, row.ERPRef
+}
+
+// reapply applies a pending row's stored update and marks it applied.
+func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentUpdate, bool) {
+	e := r.e
+	var u ShipmentUpdate
+	if err := json.Unmarshal(row.Update, &u); err != nil {
+		r.rep.Failed++
+		process, ref := r.processRef(row, u)
+		r.logEntry(ctx, store.LevelError, process, ref, fmt.Sprintf("stored update of shipment %d is unreadable: %v", row.ShipmentID, err))
+		return u, false
+	}
+	process, ref := r.processRef(row, u)
+	if ctx.Err() != nil {
+		return u, false
+	}
+	if err := e.cfg.ERP.ApplyShipment(ctx, u); err != nil {
+		if ctx.Err() == nil {
+			r.rep.Failed++
+			r.logEntry(ctx, store.LevelError, process, ref, fmt.Sprintf("applying shipment %d again failed: %v; it stays pending", row.ShipmentID, err))
+		}
+		return u, false
+	}
+	r.markApplied(ctx, row, u)
+	return u, true
+}
+
+// markApplied records that the ERP has the update, and completes the export
+// when the update was final.
+func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate) {
+	process, ref := r.processRef(row, u)
+	e := r.e
+	bg := context.WithoutCancel(ctx)
+	row.State = store.ShipmentApplied
+	row.AppliedAt = e.clock()
+	if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
+		// The ERP has it; a pending row is applied again next run, which the
+		// ERP ignores (same shipment id).
+		e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
+	}
+	r.rep.ConfirmationsApplied++
+	r.logEntry(bg, store.LevelInfo, process, ref, "applied "+describeUpdate(u))
+	for _, w := range u.Warnings {
+		r.logEntry(bg, store.LevelWarning, process, ref, w)
+	}
+	if u.Final && e.mode == store.ModeExport {
+		r.completeExport(bg, row.ERPRef)
+	}
+}
+
+func (r *run) completeExport(ctx context.Context, ref string) {
+	e := r.e
+	for range 3 {
+		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref)
+		if err != nil || ex.Completed {
+			return
+		}
+		ex.Completed = true
+		if _, err := e.cfg.Store.UpdateExport(ctx, ex); !errors.Is(err, store.ErrConflict) {
+			return
+		}
+	}
+}
+
+func describeUpdate(u ShipmentUpdate) string {
+	var parts []string
+	for _, l := range u.Lines {
+		p := fmt.Sprintf("line %s +%d (=%d)", l.LineRef, l.ShipQuantity, l.ShippedTotal)
+		if l.Close {
+			p += " closed"
+		}
+		if l.Unallocate > 0 {
+			p += fmt.Sprintf(" unallocated %d", l.Unallocate)
+		}
+		parts = append(parts, p)
+	}
+	s := fmt.Sprintf("shipment %d: order %s %s", u.ShipmentID, u.OrderRef, u.Status)
+	if len(u.TrackingNumbers) > 0 {
+		s += ", tracking " + strings.Join(u.TrackingNumbers, ", ")
+	} else {
+		s += ", no tracking"
+	}
+	if u.Carrier != "" || u.ShipService != "" {
+		s += fmt.Sprintf(", %s %s", u.Carrier, u.ShipService)
+		s = strings.TrimRight(s, " ")
+	}
+	if len(parts) > 0 {
+		s += "; " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+func recordStatusOf(warns []string) store.RecordStatus {
+	if len(warns) > 0 {
+		return store.RecordWarning
+	}
+	return store.RecordSuccess
+}
+
+// confirmOrder handles one listed Veeqo order in export mode: it only acts
+// on orders this account exported.
+func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
+	e := r.e
+	ex, err := e.cfg.Store.ExportByVeeqoID(ctx, e.cfg.Account, o.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		r.rep.Failed++
+		r.logEntry(ctx, store.LevelError, ProcessConfirmation, "", fmt.Sprintf("looking up the export of Veeqo order %d failed: %v", o.ID, err))
+		return
+	}
+	if o.Status == veeqo.StatusCancelled && len(shippedAllocations(o)) == 0 {
+		msg := fmt.Sprintf("Veeqo order %d was cancelled in Veeqo", o.ID)
+		if o.CancelReason != "" {
+			msg += " (" + o.CancelReason + ")"
+		}
+		msg += "; nothing was shipped: act on the ERP order by hand"
+		if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessConfirmation, ex.ERPRef); err == nil && rec.Message == msg {
+			return
+		}
+		r.record(ctx, ProcessConfirmation, ex.ERPRef, store.RecordWarning, msg, o.ID)
+		r.logEntry(ctx, store.LevelWarning, ProcessConfirmation, ex.ERPRef, msg)
+		return
+	}
+	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
+		return linesFromLinks(ex.Lines, erp, a)
+	}
+	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines)
+}
+
+// shippedAllocations returns the allocations with a shipment, oldest
+// shipment first. Shipped is judged per allocation, never by the order's
+// roll-up status.
+func shippedAllocations(o *veeqo.Order) []veeqo.Allocation {
+	var out []veeqo.Allocation
+	for _, a := range o.Allocations {
+		if a.Shipment != nil && a.Shipment.ID != 0 {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b veeqo.Allocation) int {
+		if c := a.Shipment.CreatedAt.Compare(b.Shipment.CreatedAt); c != 0 {
+			return c
+		}
+		return cmpInt64(a.Shipment.ID, b.Shipment.ID)
+	})
+	return out
+}
+
+// linesFromLinks maps an allocation's lines back to ERP lines through the
+// export's line links (by sellable, in line order, filling each line's
+// unshipped quantity first).
+func linesFromLinks(links []store.LineLink, erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
+	remaining := map[string]int{}
+	for _, l := range erp.Lines {
+		remaining[l.Ref] = max(l.Quantity-l.Shipped, 0)
+	}
+	out := map[string]int{}
+	var warns []string
+	for _, ali := range a.LineItems {
+		if ali.Quantity <= 0 {
+			continue
+		}
+		var sid int64
+		sku := ""
+		if ali.Sellable != nil {
+			sid, sku = ali.Sellable.ID, ali.Sellable.SKUCode
+		}
+		var cands []string
+		for _, ln := range links {
+			if ln.SellableID == sid && sid != 0 {
+				cands = append(cands, ln.ERPLine)
+			}
+		}
+		if len(cands) == 0 {
+			warns = append(warns, fmt.Sprintf("shipment %d ships sellable %d (SKU %s) that is not a line of the exported order; quantity %d not applied", a.Shipment.ID, sid, sku, ali.Quantity))
+			continue
+		}
+		q := ali.Quantity
+		for _, ref := range cands {
+			take := min(q, remaining[ref])
+			out[ref] += take
+			remaining[ref] -= take
+			q -= take
+		}
+		if q > 0 {
+			out[cands[len(cands)-1]] += q // over-shipment: ComputeUpdate caps and warns
+		}
+	}
+	return out, warns
+}
+
+// applyShipments applies every not-yet-applied shipment of a Veeqo order to
+// its ERP order under the multishipment rule, and writes the reference's
+// record.
+func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines func(ERPOrder, veeqo.Allocation) (map[string]int, []string)) {
+	e := r.e
+	bg := context.WithoutCancel(ctx)
+	allocs := shippedAllocations(o)
+	if len(allocs) == 0 {
+		return
+	}
+	var done []string
+	var warns []string
+	var errMsg string
+	empty := false
+shipments:
+	for _, a := range allocs {
+		if ctx.Err() != nil {
+			return
+		}
+		sh := a.Shipment
+		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, sh.ID)
+		if err == nil {
+			if row.State == store.ShipmentPending {
+				if u, ok := r.reapply(ctx, row); ok {
+					done = append(done, describeUpdate(u))
+					warns = append(warns, u.Warnings...)
+				} else {
+					errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", sh.ID)
+				}
+			}
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			errMsg = fmt.Sprintf("reading shipment %d state failed: %v", sh.ID, err)
+			break shipments
+		}
+		erp, err := e.cfg.ERP.Order(ctx, erpRef)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			errMsg = fmt.Sprintf("reading ERP order %s failed: %v", erpRef, err)
+			break shipments
+		}
+		qty, lineWarns := mapLines(erp, a)
+		c := Confirmation{ShipmentID: sh.ID, AllocationID: a.ID, VeeqoOrderID: o.ID, Quantities: qty, Warnings: lineWarns,
+			VeeqoService: sh.Service(), ShippedAt: sh.CreatedAt.UTC()}
+		if t := sh.Tracking(); t != "" {
+			c.TrackingNumbers = []string{t}
+		}
+		if c.ShippedAt.IsZero() && o.ShippedAt != nil {
+			c.ShippedAt = o.ShippedAt.UTC()
+		}
+		if sh.Carrier != nil {
+			c.VeeqoCarrier = sh.Carrier.Name
+		}
+		if c.VeeqoCarrier != "" {
+			if name, ok := e.carriers.toERP(erp.Store, c.VeeqoCarrier); ok {
+				c.Carrier = name
+			} else {
+				c.Carrier = c.VeeqoCarrier
+				c.Warnings = append(c.Warnings, fmt.Sprintf("Veeqo carrier %q is not in carrier_mapping; passed through as is", c.VeeqoCarrier))
+			}
+		}
+		if c.VeeqoService != "" {
+			if name, ok := e.services.toERP(erp.Store, c.VeeqoService); ok {
+				c.ShipService = name
+			} else {
+				c.ShipService = c.VeeqoService
+				c.Warnings = append(c.Warnings, fmt.Sprintf("Veeqo service %q is not in ship_service_mapping; passed through as is", c.VeeqoService))
+			}
+		}
+		finalised := false
+		if e.settings.DisableMultishipment {
+			prior, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, ERPRef: erpRef,
+				States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}})
+			if err != nil {
+				errMsg = fmt.Sprintf("reading earlier shipments failed: %v", err)
+				break shipments
+			}
+			finalised = len(prior) > 0
+		}
+		u, dec := ComputeUpdate(erp, c, e.settings.DisableMultishipment, finalised)
+		u.VeeqoOrderNumber = o.Number
+		raw, err := jsonMarshal(u)
+		if err != nil {
+			errMsg = fmt.Sprintf("encoding the update of shipment %d failed: %v", sh.ID, err)
+			break shipments
+		}
+		switch dec {
+		case DecisionEmpty:
+			empty = true
+			warns = append(warns, u.Warnings[len(u.Warnings)-1])
+			continue
+		case DecisionIgnore:
+			w := u.Warnings[len(u.Warnings)-1]
+			_, inserted, err := e.cfg.Store.RecordShipment(bg, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: sh.ID, AllocationID: a.ID,
+				VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentIgnored, Update: raw, Warning: w, CreatedAt: e.clock()})
+			if err != nil {
+				errMsg = fmt.Sprintf("recording ignored shipment %d failed: %v", sh.ID, err)
+				break shipments
+			}
+			if inserted {
+				r.rep.ShipmentsIgnored++
+				warns = append(warns, w)
+				r.logEntry(bg, store.LevelWarning, process, recordRef, w)
+			}
+			continue
+		}
+		row, inserted, err := e.cfg.Store.RecordShipment(ctx, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: sh.ID, AllocationID: a.ID,
+			VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentPending, Update: raw, CreatedAt: e.clock()})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			errMsg = fmt.Sprintf("recording shipment %d failed: %v", sh.ID, err)
+			break shipments
+		}
+		if !inserted {
+			continue // another run got it first
+		}
+		if ctx.Err() != nil {
+			return // pending: applied on the next run
+		}
+		if err := e.cfg.ERP.ApplyShipment(ctx, u); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			errMsg = fmt.Sprintf("applying shipment %d to the ERP failed: %v; it stays pending and is applied on the next run", sh.ID, err)
+			break shipments
+		}
+		r.markApplied(ctx, row, u)
+		done = append(done, describeUpdate(u))
+		warns = append(warns, u.Warnings...)
+	}
+	switch {
+	case errMsg != "":
+		r.rep.Failed++
+		msg := errMsg
+		if len(done) > 0 {
+			msg = strings.Join(done, "; ") + "; " + errMsg
+		}
+		r.record(bg, process, recordRef, store.RecordError, msg, o.ID)
+		r.logEntry(bg, store.LevelError, process, recordRef, errMsg)
+	case len(done) > 0:
+		msg := strings.Join(done, "; ")
+		if len(warns) > 0 {
+			msg += "; " + joinWarnings(warns)
+		}
+		r.record(bg, process, recordRef, recordStatusOf(warns), msg, o.ID)
+	case empty:
+		msg := joinWarnings(warns)
+		r.record(bg, process, recordRef, store.RecordPending, msg, o.ID)
+		r.logEntry(bg, store.LevelWarning, process, recordRef, msg)
+	case len(warns) > 0:
+		r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(warns), o.ID)
+	}
+}

@@ -1,0 +1,55 @@
+// Package sync is the engine of veeqoconnect: settings, the mode lock, the
+// export of ERP orders to Veeqo, the import of shipment confirmations and
+// fulfillments, the multishipment rule, operations records, logs, runs and
+// the run schedule. Import it as vsync:
+//
+//	import vsync "github.com/xoroerp/veeqoconnect/sync"
+//
+// # Wiring
+//
+// The host supplies its ERP (the ERP interface; MemoryERP is an in-memory
+// one), a store.Store (store/memstore, store/sqlitestore, store/pgstore or
+// its own), and a Veeqo client adapted with ClientAPI. New builds an Engine
+// for the direction its Settings select; Run does one pass under the
+// account's lease and returns a Report.
+//
+// # Exactly once
+//
+// Export writes a claim before each create (store.ClaimExport), persists the
+// Veeqo id, line links, record and log in one transaction right after the 2xx
+// (store.CompleteExport), and reconciles any claim whose outcome is unknown
+// (crash, timeout, 5xx, dropped connection) by an exact lookup by number
+// before creating anything: at most one Veeqo order per ERP order.
+//
+// Each Veeqo shipment is one confirmation keyed by its id: the computed ERP
+// update is stored as pending (store.RecordShipment), applied, then marked
+// applied; a pending one is applied again verbatim by the next run and the
+// ERP deduplicates by shipment id. Shipped is judged per allocation, never by
+// the order's roll-up status.
+//
+// # Cursors
+//
+// Confirmations (export mode) and fulfillments (fetch mode) are read by
+// polling GET /orders?updated_at_min=<cursor - overlap>, 100 orders per call,
+// with no status filter, plus (export mode) one status=cancelled pass. The
+// cursor advances to the newest updated_at seen once the whole listing was
+// read. A reference that fails does not hold the cursor back: it stays a
+// retryable error record carrying its Veeqo order id, and every later pass
+// reads those orders again by id (at most 100 per pass) until they succeed or
+// a person resolves them.
+//
+// # Multishipment
+//
+// See ComputeUpdate: with multishipment allowed quantities accumulate and
+// lines stay open until fully shipped; with it disabled the first
+// confirmation is final (every line closed, remainders unallocated) and a
+// later one is recorded as an ignored shipment with a warning. Nothing is
+// closed or unallocated on an empty read.
+//
+// # Schedule
+//
+// Schedule turns the settings' time zone (IANA or the settings page's
+// Windows-style labels), start date, hour, minute, negative offset and
+// optional repeat interval into run times, correct across DST; Due tells a
+// scheduler whether to run now, once however many slots were missed.
+package sync

@@ -1,0 +1,573 @@
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/notify"
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// Errors the engine returns; match them with errors.Is.
+var (
+	// ErrModeLocked: the account's stored mode is the other direction. The
+	// host must call SwitchMode on purpose before running in this mode.
+	ErrModeLocked = errors.New("vsync: account is locked to the other mode")
+	// ErrRunInProgress: another run holds the account's lease (in this
+	// process or another one sharing the store).
+	ErrRunInProgress = errors.New("vsync: a run is already in progress for this account")
+	// ErrNoMode: the settings select neither direction.
+	ErrNoMode = errors.New("vsync: settings select neither export_orders nor fetch_fulfillments")
+	// ErrConfig: the engine's Config is unusable.
+	ErrConfig = errors.New("vsync: invalid config")
+)
+
+// Process names used in records, logs and notifications.
+const (
+	ProcessExport       = "export_order"
+	ProcessConfirmation = "import_confirmation"
+	ProcessFetch        = "fetch_fulfillment"
+	ProcessRun          = "run"
+	ProcessMode         = "mode"
+)
+
+// Cursor streams.
+const (
+	StreamConfirmations = "confirmations"
+	StreamFulfillments  = "fulfillments"
+)
+
+// ModeLockedError says which mode the account is locked to. It matches
+// ErrModeLocked.
+type ModeLockedError struct {
+	Account string
+	Locked  store.Mode // the stored mode
+	Wanted  store.Mode // the engine's mode
+}
+
+// Error implements error.
+func (e *ModeLockedError) Error() string {
+	return fmt.Sprintf("vsync: account %q is locked to %s mode; this engine runs %s mode (call SwitchMode to change it on purpose)", e.Account, e.Locked, e.Wanted)
+}
+
+// Is makes errors.Is(err, ErrModeLocked) true.
+func (e *ModeLockedError) Is(target error) bool { return target == ErrModeLocked }
+
+// Config wires an Engine. Account, Settings, Store, ERP and Veeqo are
+// required; the rest have defaults.
+type Config struct {
+	// Account is the store's account name (created on first run if absent).
+	Account string
+	// CatalogTTL is how long channel and delivery-method lists are cached
+	// (default 15 minutes). Sellables found by SKU are cached for the
+	// engine's life; misses only for one run.
+	CatalogTTL time.Duration
+	// Clock returns the current time (default time.Now). Times are kept in
+	// UTC.
+	Clock func() time.Time
+	// ERP is the host's ERP.
+	ERP ERP
+	// Holder identifies this process in the account lease (default
+	// hostname-pid-random).
+	Holder string
+	// LeaseTTL is the lease duration, renewed at a third of it while a run
+	// lasts (default 2 minutes).
+	LeaseTTL time.Duration
+	// Logger receives the engine's own diagnostics (silent by default).
+	Logger *slog.Logger
+	// NewRunID makes run ids (default: time and random suffix).
+	NewRunID func() string
+	// Notifier receives every error and warning as it happens (optional).
+	// If it also has Flush(ctx) error, it is flushed at the end of each run.
+	Notifier notify.Notifier
+	// Settings are the account's settings; they must validate.
+	Settings Settings
+	// Store is the library's state.
+	Store store.Store
+	// Veeqo is the Veeqo API (ClientAPI(client) for a *veeqo.Client).
+	Veeqo VeeqoAPI
+}
+
+// Engine runs one account in the mode its Settings select. It is safe for
+// concurrent use; runs of one account are serialised by the store's lease.
+type Engine struct {
+	cfg      Config
+	settings Settings
+	mode     store.Mode
+	log      *slog.Logger
+	now      func() time.Time
+	loc      *time.Location
+
+	exportFilter *filter.Filter[ERPOrder]
+	fetchFilter  *filter.Filter[veeqo.Order]
+
+	carriers *nameTable
+	services *nameTable
+
+	mu        stdsync.Mutex
+	channels  []veeqo.Channel
+	chAt      time.Time
+	methods   []veeqo.DeliveryMethod
+	dmAt      time.Time
+	sellables map[string]veeqo.Sellable
+}
+
+// New validates cfg and builds an Engine for the mode cfg.Settings selects.
+func New(cfg Config) (*Engine, error) {
+	var problems []string
+	if strings.TrimSpace(cfg.Account) == "" {
+		problems = append(problems, "Account is required")
+	}
+	if cfg.Store == nil {
+		problems = append(problems, "Store is required")
+	}
+	if cfg.ERP == nil {
+		problems = append(problems, "ERP is required")
+	}
+	if cfg.Veeqo == nil {
+		problems = append(problems, "Veeqo is required")
+	}
+	if cfg.LeaseTTL < 0 {
+		problems = append(problems, "LeaseTTL must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	}
+	s := cfg.Settings
+	if s.Account == "" {
+		s.Account = cfg.Account
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	mode := s.Mode()
+	if mode == store.ModeNone {
+		return nil, ErrNoMode
+	}
+	e := &Engine{cfg: cfg, settings: s, mode: mode, sellables: map[string]veeqo.Sellable{}}
+	e.log = cfg.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.now = cfg.Clock
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.cfg.LeaseTTL == 0 {
+		e.cfg.LeaseTTL = 2 * time.Minute
+	}
+	if e.cfg.CatalogTTL <= 0 {
+		e.cfg.CatalogTTL = 15 * time.Minute
+	}
+	if e.cfg.Holder == "" {
+		host, _ := os.Hostname()
+		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randHex(4))
+	}
+	loc, err := LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil, err // Validate already checked it
+	}
+	e.loc = loc
+	if mode == store.ModeExport {
+		e.exportFilter, err = s.CompileExportFilter(e.now)
+	} else {
+		e.fetchFilter, err = s.CompileFetchFilter(e.now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.carriers = newNameTable(s.CarrierMapping)
+	e.services = newNameTable(s.ShipServiceMapping)
+	return e, nil
+}
+
+// Mode returns the engine's mode.
+func (e *Engine) Mode() store.Mode { return e.mode }
+
+// Settings returns the engine's settings.
+func (e *Engine) Settings() Settings { return e.settings }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (e *Engine) clock() time.Time { return e.now().UTC() }
+
+// RunOptions are the options of one run. The zero value is a scheduled-style
+// pass over everything due.
+type RunOptions struct {
+	// Trigger says what started the run ("schedule", "manual", "cli", ...).
+	Trigger string
+	// From and To bound the ERP orders' creation time (export, manual run)
+	// or the Veeqo orders' update time (fetch, manual backfill).
+	From, To time.Time
+	// Search narrows the ERP candidates (export) to a search term.
+	Search string
+	// Refs runs exactly these references: ERP order refs in export mode,
+	// Veeqo order numbers in fetch mode. They are rebuilt from current data.
+	Refs []string
+	// DryRun evaluates filters and mappings and reports what would happen,
+	// without creating, applying or recording anything.
+	DryRun bool
+}
+
+// Outcome is what a run did with one reference.
+type Outcome struct {
+	Process      string
+	Reference    string
+	Status       store.RecordStatus
+	Message      string
+	VeeqoOrderID int64
+}
+
+// Report summarises a run.
+type Report struct {
+	RunID    string
+	Account  string
+	Mode     store.Mode
+	Trigger  string
+	DryRun   bool
+	Status   store.RunStatus
+	Started  time.Time
+	Finished time.Time
+	Duration time.Duration
+
+	Exported             int // orders created in Veeqo (or linked by reconcile)
+	Reconciled           int // of which found by number after an unknown outcome
+	Skipped              int // filtered out
+	Failed               int // references that ended in error
+	ConfirmationsApplied int // shipments applied to the ERP
+	ShipmentsIgnored     int // late shipments ignored (multishipment disabled)
+	Warnings             int // warning log entries
+	// VeeqoCalls is the number of HTTP requests sent to Veeqo by the run.
+	VeeqoCalls int64
+	// Outcomes lists each reference's last outcome, in processing order.
+	Outcomes []Outcome
+	// Error is the run-level error, if any (a listing failure, a lost lease).
+	Error string
+}
+
+// Counts returns the report's counters by name, as stored on the run.
+func (r *Report) Counts() map[string]int {
+	return map[string]int{
+		"exported":      r.Exported,
+		"reconciled":    r.Reconciled,
+		"skipped":       r.Skipped,
+		"failed":        r.Failed,
+		"confirmations": r.ConfirmationsApplied,
+		"ignored":       r.ShipmentsIgnored,
+		"warnings":      r.Warnings,
+	}
+}
+
+// run is the state of one run.
+type run struct {
+	e      *Engine
+	id     string
+	opts   RunOptions
+	rep    *Report
+	outIdx map[string]int
+	// runErr is the first run-level error.
+	runErr error
+}
+
+// Run does one pass for the account under its lease: in export mode the
+// export of eligible orders and then the import of shipment confirmations;
+// in fetch mode the import of fulfillments. Per-reference failures are
+// recorded and do not fail the run (the report's Status is then partial);
+// the error is non-nil only for run-level failures: ErrModeLocked,
+// ErrRunInProgress, a store failure at the start, a lost lease, or a
+// cancelled context (the report says how far it got; nothing is lost).
+func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
+	start := e.clock()
+	rep := Report{Account: e.cfg.Account, Mode: e.mode, Trigger: opts.Trigger, DryRun: opts.DryRun, Started: start}
+	if rep.Trigger == "" {
+		rep.Trigger = "manual"
+	}
+	if err := e.checkMode(ctx); err != nil {
+		return rep, err
+	}
+	lease, err := e.cfg.Store.AcquireLease(ctx, e.cfg.Account, e.cfg.Holder, e.cfg.LeaseTTL)
+	if errors.Is(err, store.ErrLeaseHeld) {
+		return rep, fmt.Errorf("%w (account %q)", ErrRunInProgress, e.cfg.Account)
+	}
+	if err != nil {
+		return rep, fmt.Errorf("vsync: acquire lease: %w", err)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	renewDone := make(chan struct{})
+	stopRenew := make(chan struct{})
+	go e.renewLease(runCtx, lease, cancel, stopRenew, renewDone)
+	stopRenewer := func() {
+		select {
+		case <-stopRenew:
+		default:
+			close(stopRenew)
+		}
+		<-renewDone
+	}
+	defer stopRenewer()
+
+	calls0 := e.cfg.Veeqo.Requests()
+	r := &run{e: e, opts: opts, rep: &rep, outIdx: map[string]int{}}
+	if e.cfg.NewRunID != nil {
+		r.id = e.cfg.NewRunID()
+	} else {
+		r.id = fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
+	}
+	rep.RunID = r.id
+	bg := context.WithoutCancel(ctx)
+	if !opts.DryRun {
+		if _, err := e.cfg.Store.StartRun(ctx, store.Run{ID: r.id, Account: e.cfg.Account, Mode: e.mode, Trigger: rep.Trigger, Status: store.RunRunning, StartedAt: start}); err != nil {
+			_ = e.cfg.Store.ReleaseLease(bg, lease)
+			return rep, fmt.Errorf("vsync: start run: %w", err)
+		}
+	}
+
+	switch e.mode {
+	case store.ModeExport:
+		r.exportPass(runCtx)
+		if e.settings.ShipConfirmations() && runCtx.Err() == nil && r.runErr == nil {
+			r.confirmPass(runCtx)
+		}
+	case store.ModeFetch:
+		r.fetchPass(runCtx)
+	}
+
+	if runCtx.Err() != nil && r.runErr == nil {
+		r.runErr = context.Cause(runCtx)
+	}
+	rep.VeeqoCalls = e.cfg.Veeqo.Requests() - calls0
+	rep.Finished = e.clock()
+	rep.Duration = rep.Finished.Sub(rep.Started)
+	switch {
+	case r.runErr != nil && (errors.Is(r.runErr, context.Canceled) || errors.Is(r.runErr, context.DeadlineExceeded)):
+		rep.Status = store.RunCancelled
+	case r.runErr != nil:
+		rep.Status = store.RunFailed
+	case rep.Failed > 0:
+		rep.Status = store.RunPartial
+	default:
+		rep.Status = store.RunSucceeded
+	}
+	if r.runErr != nil {
+		rep.Error = e.scrub(r.runErr.Error())
+	}
+	if !opts.DryRun {
+		summary := fmt.Sprintf("run %s %s: %d exported, %d skipped, %d failed, %d confirmations applied, %d ignored, %d warnings, %d Veeqo calls",
+			r.id, rep.Status, rep.Exported, rep.Skipped, rep.Failed, rep.ConfirmationsApplied, rep.ShipmentsIgnored, rep.Warnings, rep.VeeqoCalls)
+		level := store.LevelInfo
+		if rep.Status == store.RunFailed {
+			level = store.LevelError
+			summary += ": " + rep.Error
+		}
+		r.logEntry(bg, level, ProcessRun, "", summary)
+		if _, err := e.cfg.Store.FinishRun(bg, store.Run{ID: r.id, Account: e.cfg.Account, Mode: e.mode, Trigger: rep.Trigger,
+			Status: rep.Status, StartedAt: start, FinishedAt: rep.Finished, Counts: rep.Counts(), VeeqoCalls: rep.VeeqoCalls, Error: rep.Error}); err != nil {
+			e.log.Warn("vsync: finish run", "run", r.id, "err", err)
+		}
+	}
+	if f, ok := e.cfg.Notifier.(interface{ Flush(context.Context) error }); ok && e.cfg.Notifier != nil {
+		if err := f.Flush(bg); err != nil {
+			e.log.Warn("vsync: notifier flush failed", "err", err)
+		}
+	}
+	stopRenewer()
+	if err := e.cfg.Store.ReleaseLease(bg, lease); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		e.log.Warn("vsync: release lease", "err", err)
+	}
+	if r.runErr != nil {
+		return rep, r.runErr
+	}
+	return rep, nil
+}
+
+// renewLease keeps the lease while the run lasts; losing it cancels the run.
+func (e *Engine) renewLease(ctx context.Context, l store.Lease, cancel context.CancelCauseFunc, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(max(e.cfg.LeaseTTL/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			nl, err := e.cfg.Store.RenewLease(ctx, l, e.cfg.LeaseTTL)
+			if errors.Is(err, store.ErrLeaseLost) {
+				cancel(fmt.Errorf("vsync: lease on account %q lost: %w", e.cfg.Account, err))
+				return
+			}
+			if err == nil {
+				l = nl
+			}
+		}
+	}
+}
+
+// checkMode creates the account if needed and enforces the mode lock.
+func (e *Engine) checkMode(ctx context.Context) error {
+	acct, err := e.account(ctx)
+	if err != nil {
+		return err
+	}
+	switch acct.Mode {
+	case e.mode:
+		return nil
+	case store.ModeNone:
+		_, err := e.cfg.Store.SetMode(ctx, e.cfg.Account, store.ModeNone, e.mode)
+		if errors.Is(err, store.ErrConflict) {
+			return e.checkMode(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("vsync: set mode: %w", err)
+		}
+		return nil
+	}
+	return &ModeLockedError{Account: e.cfg.Account, Locked: acct.Mode, Wanted: e.mode}
+}
+
+func (e *Engine) account(ctx context.Context) (store.Account, error) {
+	acct, err := e.cfg.Store.GetAccount(ctx, e.cfg.Account)
+	if errors.Is(err, store.ErrNotFound) {
+		doc, _ := jsonMarshal(e.settings)
+		acct, err = e.cfg.Store.AddAccount(ctx, store.Account{Name: e.cfg.Account, Settings: doc})
+		if errors.Is(err, store.ErrExists) {
+			acct, err = e.cfg.Store.GetAccount(ctx, e.cfg.Account)
+		}
+	}
+	if err != nil {
+		return acct, fmt.Errorf("vsync: account %q: %w", e.cfg.Account, err)
+	}
+	return acct, nil
+}
+
+// scrub removes anything that looks like a credential from text that goes
+// to logs, records and notifications. The veeqo client never puts the key
+// in its errors; this is a second line of defence for host errors.
+func (e *Engine) scrub(s string) string {
+	s = strings.ReplaceAll(s, "\r", " ")
+	s = strings.ReplaceAll(s, "\n", " ")
+	for _, marker := range []string{"x-api-key", "api_key", "apikey", "Authorization", "Bearer "} {
+		if i := strings.Index(strings.ToLower(s), strings.ToLower(marker)); i >= 0 {
+			s = s[:i] + marker + " [redacted]"
+		}
+	}
+	return s
+}
+
+// logEntry appends a log entry and notifies errors and warnings with its Seq.
+func (r *run) logEntry(ctx context.Context, level, process, ref, msg string) {
+	e := r.e
+	msg = e.scrub(msg)
+	if level == store.LevelWarning {
+		r.rep.Warnings++
+	}
+	if r.opts.DryRun {
+		return
+	}
+	entry := store.LogEntry{Time: e.clock(), Account: e.cfg.Account, RunID: r.id, Process: process, Level: level, Reference: ref, Message: msg}
+	got, err := e.cfg.Store.AppendLogs(context.WithoutCancel(ctx), entry)
+	if err != nil {
+		e.log.Warn("vsync: append log", "err", err)
+	} else if len(got) == 1 {
+		entry = got[0]
+	}
+	r.notify(ctx, entry)
+}
+
+func (r *run) notify(ctx context.Context, entry store.LogEntry) {
+	e := r.e
+	if e.cfg.Notifier == nil || (entry.Level != store.LevelError && entry.Level != store.LevelWarning) {
+		return
+	}
+	ev := notify.Event{Seq: entry.Seq, Account: entry.Account, RunID: entry.RunID, Process: entry.Process,
+		Level: notify.Level(entry.Level), Reference: entry.Reference, Message: entry.Message, Time: entry.Time}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e.log.Warn("vsync: notifier panicked", "panic", fmt.Sprint(p))
+			}
+		}()
+		if err := e.cfg.Notifier.Notify(context.WithoutCancel(ctx), ev); err != nil {
+			e.log.Warn("vsync: notifier failed", "err", err)
+		}
+	}()
+}
+
+// record writes the operations record of a reference and notes the outcome
+// in the report.
+func (r *run) record(ctx context.Context, process, ref string, status store.RecordStatus, msg string, veeqoID int64) {
+	e := r.e
+	msg = e.scrub(msg)
+	key := process + "\x00" + ref
+	o := Outcome{Process: process, Reference: ref, Status: status, Message: msg, VeeqoOrderID: veeqoID}
+	if i, ok := r.outIdx[key]; ok {
+		r.rep.Outcomes[i] = o
+	} else {
+		r.outIdx[key] = len(r.rep.Outcomes)
+		r.rep.Outcomes = append(r.rep.Outcomes, o)
+	}
+	if r.opts.DryRun {
+		return
+	}
+	_, err := e.cfg.Store.UpsertRecord(context.WithoutCancel(ctx), store.RecordUpdate{Account: e.cfg.Account, Process: process, Reference: ref,
+		Status: status, Message: msg, VeeqoOrderID: veeqoID, RunID: r.id, At: e.clock(), CountAttempt: true})
+	if err != nil {
+		e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+	}
+}
+
+// outcome notes an outcome in the report only (the record was written in a
+// transaction elsewhere).
+func (r *run) outcome(o Outcome) {
+	key := o.Process + "\x00" + o.Reference
+	if i, ok := r.outIdx[key]; ok {
+		r.rep.Outcomes[i] = o
+		return
+	}
+	r.outIdx[key] = len(r.rep.Outcomes)
+	r.rep.Outcomes = append(r.rep.Outcomes, o)
+}
+
+// fail sets the run-level error once.
+func (r *run) fail(err error) {
+	if r.runErr == nil {
+		r.runErr = err
+	}
+}
+
+// stopped reports whether the run must stop before the next reference.
+func (r *run) stopped(ctx context.Context) bool { return ctx.Err() != nil || r.runErr != nil }
+
+// refsSet returns opts.Refs as a set (nil when empty).
+func (r *run) refsSet() map[string]bool {
+	if len(r.opts.Refs) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(r.opts.Refs))
+	for _, ref := range r.opts.Refs {
+		m[ref] = true
+	}
+	return m
+}
+
+// joinWarnings formats warnings for a record message.
+func joinWarnings(ws []string) string {
+	return strings.Join(slices.Compact(ws), "; ")
+}

@@ -1,0 +1,521 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// exportPass exports the eligible ERP orders: first it reconciles claims
+// left in doubt by an earlier run, then walks the ERP's candidates.
+func (r *run) exportPass(ctx context.Context) {
+	e := r.e
+	refs := r.refsSet()
+	if !r.opts.DryRun {
+		r.reconcileLeftovers(ctx, refs)
+	}
+	if r.stopped(ctx) {
+		return
+	}
+	q := CandidateQuery{From: r.opts.From, To: r.opts.To, Search: r.opts.Search, Refs: slices.Clone(r.opts.Refs)}
+	if !e.settings.StartDate.IsZero() {
+		q.Since = e.settings.StartDate.In(e.loc).UTC()
+	}
+	neg := map[string]bool{}
+	seen := map[string]bool{}
+	for o, err := range e.cfg.ERP.Candidates(ctx, q) {
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.logEntry(ctx, store.LevelError, ProcessExport, "", "reading export candidates from the ERP failed: "+err.Error())
+			r.fail(fmt.Errorf("vsync: ERP candidates: %w", err))
+			return
+		}
+		if seen[o.Ref] {
+			continue
+		}
+		seen[o.Ref] = true
+		r.exportOne(ctx, o, neg)
+		if r.stopped(ctx) {
+			return
+		}
+	}
+	for ref := range refs {
+		if !seen[ref] && !r.opts.DryRun {
+			if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref); err == nil && ex.State == store.ExportExported {
+				continue // confirmations of exported refs are looked at by confirmPass
+			}
+			r.record(ctx, ProcessExport, ref, store.RecordError, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
+			r.rep.Failed++
+		}
+	}
+}
+
+// reconcileLeftovers resolves every claim whose outcome is unknown (a crash
+// or a timeout after the POST) by an exact lookup by number, before any new
+// create.
+func (r *run) reconcileLeftovers(ctx context.Context, refs map[string]bool) {
+	e := r.e
+	after := ""
+	for {
+		list, err := e.cfg.Store.ListExports(ctx, store.ExportQuery{Account: e.cfg.Account,
+			States: []store.ExportState{store.ExportClaimed, store.ExportUnknown}, AfterRef: after, Limit: 200})
+		if err != nil {
+			r.fail(fmt.Errorf("vsync: list unfinished exports: %w", err))
+			return
+		}
+		for _, ex := range list {
+			after = ex.ERPRef
+			if refs != nil && !refs[ex.ERPRef] {
+				continue
+			}
+			if r.stopped(ctx) {
+				return
+			}
+			r.reconcile(ctx, ex)
+		}
+		if len(list) < 200 {
+			return
+		}
+	}
+}
+
+// reconcile looks a claimed or unknown export up in Veeqo by its number. It
+// returns the export as it now stands and whether the order is settled
+// (exported, or the lookup failed so nothing may be created now).
+func (r *run) reconcile(ctx context.Context, ex store.Export) (store.Export, bool) {
+	e := r.e
+	found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, ex.Number)
+	if err != nil {
+		if ctx.Err() == nil {
+			msg := fmt.Sprintf("outcome of an earlier export is unknown and the lookup of number %s in Veeqo failed: %v; it will be retried before any new create", ex.Number, err)
+			r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
+			r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
+			r.rep.Failed++
+		}
+		return ex, true
+	}
+	if len(found) == 0 {
+		ex.State = store.ExportFailed
+		ex.LastError = "not found in Veeqo by number after an unknown outcome"
+		nex, err := e.cfg.Store.UpdateExport(context.WithoutCancel(ctx), ex)
+		if err != nil {
+			r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, "could not update the export claim: "+err.Error())
+			r.rep.Failed++
+			return ex, true
+		}
+		r.logEntry(ctx, store.LevelInfo, ProcessExport, ex.ERPRef, fmt.Sprintf("order number %s is not in Veeqo: the earlier attempt did not create it; it can be created", ex.Number))
+		return nex, false
+	}
+	slices.SortFunc(found, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
+	o := found[0]
+	var warns []string
+	if len(found) > 1 {
+		ids := make([]string, len(found))
+		for i, f := range found {
+			ids[i] = fmt.Sprint(f.ID)
+		}
+		warns = append(warns, fmt.Sprintf("Veeqo has %d orders numbered %s (ids %s); linked the oldest, %d", len(found), ex.Number, strings.Join(ids, ", "), o.ID))
+	}
+	r.rep.Reconciled++
+	nex, _ := r.complete(ctx, ex, &o, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
+	return nex, true
+}
+
+// exportOne exports one ERP order.
+func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
+	e := r.e
+	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	have := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		r.record(ctx, ProcessExport, o.Ref, store.RecordError, "reading the export state failed: "+err.Error(), 0)
+		r.rep.Failed++
+		return
+	}
+	if have {
+		switch ex.State {
+		case store.ExportExported:
+			if len(r.opts.Refs) > 0 {
+				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSuccess,
+					Message: fmt.Sprintf("already exported as Veeqo order %d", ex.VeeqoOrderID), VeeqoOrderID: ex.VeeqoOrderID})
+			}
+			return
+		case store.ExportClaimed, store.ExportUnknown:
+			if r.opts.DryRun {
+				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
+				return
+			}
+			var settled bool
+			ex, settled = r.reconcile(ctx, ex)
+			if settled {
+				return
+			}
+		}
+	}
+	if v := e.exportFilter.Explain(o); !v.Pass {
+		r.rep.Skipped++
+		msg := "filtered out: " + v.Reason
+		r.record(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg, 0)
+		r.logEntry(ctx, store.LevelInfo, ProcessExport, o.Ref, msg)
+		return
+	}
+	in, links, warns, err := r.buildOrder(ctx, o, neg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.rep.Failed++
+		msg := "not exported: " + err.Error()
+		r.record(ctx, ProcessExport, o.Ref, store.RecordError, msg, 0)
+		r.logEntry(ctx, store.LevelError, ProcessExport, o.Ref, msg)
+		return
+	}
+	if r.opts.DryRun {
+		msg := fmt.Sprintf("would export to channel %d with %d lines", in.ChannelID, len(in.LineItems))
+		if len(warns) > 0 {
+			msg += "; " + joinWarnings(warns)
+		}
+		r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: msg})
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	// Write-ahead claim: nothing is sent to Veeqo unless this row exists.
+	if !have {
+		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: in.Number,
+			State: store.ExportClaimed, Attempts: 1, Lines: links})
+		if err != nil {
+			r.rep.Failed++
+			r.record(ctx, ProcessExport, o.Ref, store.RecordError, "could not claim the export: "+err.Error(), 0)
+			return
+		}
+		if !inserted {
+			// Claimed meanwhile by someone else: leave it to its owner or
+			// to the next run's reconcile.
+			r.logEntry(ctx, store.LevelWarning, ProcessExport, o.Ref, fmt.Sprintf("export already claimed (state %s); left for reconcile", claimed.State))
+			return
+		}
+		ex = claimed
+	} else {
+		ex.State = store.ExportClaimed
+		ex.Number = in.Number
+		ex.Lines = links
+		ex.Attempts++
+		ex.LastError = ""
+		ex, err = e.cfg.Store.UpdateExport(ctx, ex)
+		if err != nil {
+			r.rep.Failed++
+			r.record(ctx, ProcessExport, o.Ref, store.RecordError, "could not claim the export: "+err.Error(), 0)
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		// Claimed but not sent: the next run finds it and reconciles
+		// (nothing in Veeqo, so it is created then).
+		return
+	}
+	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
+	bg := context.WithoutCancel(ctx)
+	if err == nil && created != nil {
+		r.complete(bg, ex, created, warns, o.Customer.Email)
+		return
+	}
+	if err == nil {
+		err = errors.New("no order in the answer to the create")
+	}
+	if refused(err) && ctx.Err() == nil {
+		ex.State = store.ExportFailed
+		ex.LastError = e.scrub(err.Error())
+		if _, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
+			e.log.Warn("vsync: update export", "ref", o.Ref, "err", uerr)
+		}
+		r.rep.Failed++
+		msg := "Veeqo refused the order: " + err.Error()
+		r.record(bg, ProcessExport, o.Ref, store.RecordError, msg, 0)
+		r.logEntry(bg, store.LevelError, ProcessExport, o.Ref, msg)
+		if errors.Is(err, veeqo.ErrUnauthorized) || errors.Is(err, veeqo.ErrForbidden) {
+			r.fail(fmt.Errorf("vsync: Veeqo refused the credentials: %w", err))
+		}
+		return
+	}
+	// The order may or may not exist in Veeqo.
+	ex.State = store.ExportUnknown
+	ex.LastError = e.scrub(err.Error())
+	nex, uerr := e.cfg.Store.UpdateExport(bg, ex)
+	if uerr != nil {
+		e.log.Warn("vsync: update export", "ref", o.Ref, "err", uerr)
+	} else {
+		ex = nex
+	}
+	if ctx.Err() == nil {
+		// Look at once: a create that committed before the connection
+		// dropped is linked now instead of on the next run.
+		if found, ferr := e.cfg.Veeqo.FindOrdersByNumber(ctx, in.Number); ferr == nil && len(found) > 0 {
+			slices.SortFunc(found, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
+			r.rep.Reconciled++
+			r.complete(bg, ex, &found[0], append(warns, fmt.Sprintf("the create's outcome was unknown (%v); found in Veeqo by number, not created again", err)), o.Customer.Email)
+			return
+		}
+	}
+	r.rep.Failed++
+	msg := fmt.Sprintf("outcome of the create is unknown (%v); it will be looked up by number %s before any new create", err, in.Number)
+	r.record(bg, ProcessExport, o.Ref, store.RecordError, msg, 0)
+	r.logEntry(bg, store.LevelError, ProcessExport, o.Ref, msg)
+}
+
+// refused reports whether Veeqo certainly did not create anything: a 4xx
+// answer (or input refused before sending), never an unknown outcome.
+func refused(err error) bool {
+	if errors.Is(err, veeqo.ErrOutcomeUnknown) {
+		return false
+	}
+	var ae *veeqo.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 400 && ae.StatusCode < 500
+	}
+	return errors.Is(err, veeqo.ErrInvalidRequest) || errors.Is(err, veeqo.ErrRateLimited) ||
+		errors.Is(err, veeqo.ErrUnauthorized) || errors.Is(err, veeqo.ErrForbidden) || errors.Is(err, veeqo.ErrNotFound)
+}
+
+// complete links an export to its Veeqo order: the id, the line links, the
+// record and the log land in one store transaction.
+func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, warns []string, email string) (store.Export, bool) {
+	e := r.e
+	ctx = context.WithoutCancel(ctx)
+	ex.State = store.ExportExported
+	ex.VeeqoOrderID = o.ID
+	ex.ExportedAt = e.clock()
+	ex.LastError = ""
+	ex.Lines = linkLines(ex.Lines, o.LineItems)
+	status := store.RecordSuccess
+	msg := fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)
+	if len(warns) > 0 {
+		status = store.RecordWarning
+		msg += "; " + joinWarnings(warns)
+	}
+	msg = e.scrub(msg)
+	now := e.clock()
+	nex, err := e.cfg.Store.CompleteExport(ctx, ex,
+		store.RecordUpdate{Account: e.cfg.Account, Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg,
+			VeeqoOrderID: o.ID, RunID: r.id, At: now, CountAttempt: true},
+		store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelInfo, Reference: ex.ERPRef,
+			Message: fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)})
+	if err != nil {
+		// The order exists in Veeqo but the link did not land: the claim
+		// stays in doubt and the next run links it by number.
+		r.rep.Failed++
+		r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, fmt.Sprintf("created Veeqo order %d but could not record it (%v); the next run links it by number", o.ID, err))
+		return ex, false
+	}
+	r.rep.Exported++
+	r.outcome(Outcome{Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg, VeeqoOrderID: o.ID})
+	for _, w := range warns {
+		r.logEntry(ctx, store.LevelWarning, ProcessExport, ex.ERPRef, w)
+	}
+	if email != "" && o.Customer != nil && o.Customer.ID != 0 {
+		if err := e.cfg.Store.PutCustomerID(ctx, e.cfg.Account, email, o.Customer.ID); err != nil {
+			e.log.Warn("vsync: cache customer", "err", err)
+		}
+	}
+	return nex, true
+}
+
+// linkLines fills each link's Veeqo line item id by matching sellables in
+// line order.
+func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink {
+	out := slices.Clone(links)
+	used := make([]bool, len(items))
+	for i := range out {
+		for j, it := range items {
+			if used[j] || it.Sellable == nil || it.Sellable.ID != out[i].SellableID {
+				continue
+			}
+			used[j] = true
+			out[i].VeeqoLineItemID = it.ID
+			break
+		}
+	}
+	return out
+}
+
+// buildOrder maps an ERP order to a Veeqo order input. It returns the line
+// links to remember and the warnings (default-SKU substitutions), or an
+// error that names what cannot be mapped.
+func (r *run) buildOrder(ctx context.Context, o ERPOrder, neg map[string]bool) (*veeqo.OrderInput, []store.LineLink, []string, error) {
+	e := r.e
+	s := e.settings
+	var warns []string
+	var problems []string
+	ch, err := e.channelFor(ctx, o.Store)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	dm, err := e.deliveryMethodFor(ctx, o.Store, o.ShipService)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if o.Carrier != "" {
+		if _, ok := e.carriers.toVeeqo(o.Store, o.Carrier); !ok && len(s.CarrierMapping) > 0 {
+			warns = append(warns, fmt.Sprintf("carrier %q is not in carrier_mapping; Veeqo picks the carrier when shipping", o.Carrier))
+		}
+	}
+	ident := s.Identifier()
+	byUPC := ident == IdentifierUPC
+	in := &veeqo.OrderInput{ChannelID: ch.ID, Number: strings.TrimSpace(o.Number), DeliveryMethodID: dm}
+	if in.Number == "" {
+		in.Number = o.Ref
+	}
+	var links []store.LineLink
+	for i, l := range o.Lines {
+		lref := l.Ref
+		if lref == "" {
+			lref = fmt.Sprint(i + 1)
+		}
+		qty := l.Quantity - l.Shipped
+		if l.Closed || qty <= 0 {
+			continue
+		}
+		id := strings.TrimSpace(l.identifier(ident))
+		var sel veeqo.Sellable
+		substituted := false
+		reason := ""
+		if id == "" {
+			reason = fmt.Sprintf("has no %s", ident)
+		} else {
+			sel, err = e.sellable(ctx, neg, byUPC, id)
+			switch {
+			case errors.Is(err, errSellableMissing):
+				reason = fmt.Sprintf("%s %q is not in Veeqo's catalogue", ident, id)
+			case err != nil:
+				problems = append(problems, fmt.Sprintf("line %s: looking up %s %q failed: %v", lref, ident, id, err))
+				continue
+			}
+		}
+		if reason != "" {
+			if s.DefaultSKU == "" {
+				problems = append(problems, fmt.Sprintf("line %s %s and no default_sku is set", lref, reason))
+				continue
+			}
+			sel, err = e.sellable(ctx, neg, false, s.DefaultSKU)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("line %s %s, and the default SKU %q cannot serve it: %v", lref, reason, s.DefaultSKU, err))
+				continue
+			}
+			substituted = true
+			warns = append(warns, fmt.Sprintf("line %s %s; default SKU %q used", lref, reason, s.DefaultSKU))
+		}
+		li := veeqo.LineItemInput{SellableID: sel.ID, Quantity: qty, PricePerUnit: l.UnitPrice}
+		if !l.TaxRate.IsZero() {
+			tr := l.TaxRate
+			li.TaxRate = &tr
+		}
+		if substituted && l.Description != "" {
+			li.AdditionalOptions = l.Description
+		}
+		in.LineItems = append(in.LineItems, li)
+		links = append(links, store.LineLink{ERPLine: lref, SellableID: sel.ID, SKU: sel.SKUCode, Quantity: qty, Substituted: substituted})
+	}
+	if len(in.LineItems) == 0 && len(problems) == 0 {
+		problems = append(problems, "the order has no open line to export")
+	}
+	email := strings.TrimSpace(o.Customer.Email)
+	if email == "" {
+		email = strings.TrimSpace(o.ShipTo.Email)
+	}
+	if email == "" {
+		problems = append(problems, "the customer has no email address")
+	}
+	if len(problems) > 0 {
+		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
+	}
+	cid, err := r.customerID(ctx, email)
+	if err != nil {
+		return nil, nil, warns, err
+	}
+	ship := veeqoAddress(o.ShipTo, o.Customer)
+	if cid != 0 {
+		in.CustomerID = cid
+	} else {
+		bill := veeqoAddress(o.BillTo, o.Customer)
+		if bill.Address1 == "" {
+			bill = ship
+		}
+		in.Customer = &veeqo.CustomerInput{Email: email, Phone: o.Customer.Phone, CustomerType: "retail", BillingAddress: &bill}
+	}
+	in.DeliverTo = &ship
+	if !o.DeliveryCost.IsZero() {
+		dc := o.DeliveryCost
+		in.DeliveryCost = &dc
+	}
+	in.Payment = &veeqo.Payment{PaymentType: veeqo.PaymentNone, ReferenceNumber: o.Number}
+	if o.Notes != "" {
+		in.CustomerNote = &veeqo.NoteInput{Text: o.Notes}
+	}
+	return in, links, warns, nil
+}
+
+// customerID returns the Veeqo customer id for an email: from the store's
+// cache, else by an exact lookup in Veeqo (then cached), else 0 (the order
+// creates the customer inline and its id is cached after the create).
+func (r *run) customerID(ctx context.Context, email string) (int64, error) {
+	e := r.e
+	id, err := e.cfg.Store.CustomerID(ctx, e.cfg.Account, email)
+	if err == nil && id != 0 {
+		return id, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("customer cache: %w", err)
+	}
+	c, err := e.cfg.Veeqo.FindCustomerByEmail(ctx, email)
+	if errors.Is(err, veeqo.ErrNotFound) || (err == nil && c == nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("looking up customer %s in Veeqo failed: %w", email, err)
+	}
+	if !r.opts.DryRun {
+		if err := e.cfg.Store.PutCustomerID(context.WithoutCancel(ctx), e.cfg.Account, email, c.ID); err != nil {
+			e.log.Warn("vsync: cache customer", "err", err)
+		}
+	}
+	return c.ID, nil
+}
+
+func veeqoAddress(a Address, c Customer) veeqo.Address {
+	out := veeqo.Address{FirstName: a.FirstName, LastName: a.LastName, Company: a.Company, Address1: a.Address1, Address2: a.Address2,
+		City: a.City, State: a.State, Zip: a.Zip, Country: a.Country, Phone: a.Phone, Email: a.Email}
+	if out.FirstName == "" && out.LastName == "" && c.Name != "" {
+		first, last, _ := strings.Cut(strings.TrimSpace(c.Name), " ")
+		out.FirstName, out.LastName = first, last
+	}
+	if out.Phone == "" {
+		out.Phone = c.Phone
+	}
+	if out.Email == "" {
+		out.Email = c.Email
+	}
+	return out
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var _ = decimal.Zero

@@ -1,0 +1,213 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// fetchPass imports the fulfillments of orders born outside the ERP.
+func (r *run) fetchPass(ctx context.Context) {
+	e := r.e
+	if r.opts.DryRun {
+		r.fetchDry(ctx)
+		return
+	}
+	r.reapplyPending(ctx, ProcessFetch)
+	if r.stopped(ctx) {
+		return
+	}
+	if len(r.opts.Refs) > 0 {
+		for _, number := range r.opts.Refs {
+			if r.stopped(ctx) {
+				return
+			}
+			found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, number)
+			if err != nil || len(found) == 0 {
+				if ctx.Err() != nil {
+					return
+				}
+				msg := fmt.Sprintf("Veeqo order number %s was not found", number)
+				if err != nil {
+					msg = fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err)
+				}
+				r.rep.Failed++
+				r.record(ctx, ProcessFetch, number, store.RecordError, msg, 0)
+				continue
+			}
+			for i := range found {
+				r.fetchOrder(ctx, &found[i])
+			}
+		}
+		return
+	}
+	ids, err := e.mappedChannelIDs(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logEntry(ctx, store.LevelError, ProcessFetch, "", err.Error())
+			r.fail(fmt.Errorf("vsync: %w", err))
+		}
+		return
+	}
+	seen := r.poll(ctx, StreamFulfillments, veeqo.OrderListOptions{ChannelIDs: ids}, []veeqo.OrderStatus{""}, r.fetchOrder)
+	if seen != nil && !r.stopped(ctx) {
+		r.retryFailed(ctx, ProcessFetch, seen, r.fetchOrder)
+	}
+}
+
+// fetchDry lists what a fetch pass would look at, without applying.
+func (r *run) fetchDry(ctx context.Context) {
+	e := r.e
+	ids, err := e.mappedChannelIDs(ctx)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	cur, _ := e.cfg.Store.GetCursor(ctx, e.cfg.Account, StreamFulfillments)
+	opts := veeqo.OrderListOptions{ChannelIDs: ids, ListOptions: veeqo.ListOptions{Page: 1, PageSize: 100}}
+	if !cur.Position.IsZero() {
+		opts.UpdatedAtMin = cur.Position.Add(-e.settings.Overlap())
+	}
+	for o, err := range e.cfg.Veeqo.ListOrders(ctx, opts) {
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		if !r.wantFetch(&o) || len(shippedAllocations(&o)) == 0 {
+			continue
+		}
+		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
+			Message: fmt.Sprintf("would apply %d shipment(s)", len(shippedAllocations(&o))), VeeqoOrderID: o.ID})
+	}
+}
+
+// wantFetch applies the channel exclusions and the filter rows.
+func (r *run) wantFetch(o *veeqo.Order) bool {
+	e := r.e
+	if o.Channel != nil && e.excludedType(o.Channel.TypeCode) {
+		return false
+	}
+	if o.FulfilledByAmazon && e.excludedType(veeqo.ChannelAmazonFBA) {
+		return false
+	}
+	if len(e.settings.StoreMapping) > 0 && e.erpStoreOf(o.Channel) == "" {
+		return false
+	}
+	if v := e.fetchFilter.Explain(*o); !v.Pass {
+		r.rep.Skipped++
+		return false
+	}
+	return true
+}
+
+// fetchOrder handles one Veeqo order in fetch mode.
+func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
+	e := r.e
+	if !r.wantFetch(o) {
+		return
+	}
+	allocs := shippedAllocations(o)
+	if len(allocs) == 0 {
+		return
+	}
+	// Skip the ERP lookup when every shipment is already settled.
+	pending := false
+	for _, a := range allocs {
+		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		if err != nil || row.State == store.ShipmentPending {
+			pending = true
+			break
+		}
+	}
+	if !pending {
+		return
+	}
+	erpStore := e.erpStoreOf(o.Channel)
+	erp, err := e.cfg.ERP.FindOrder(ctx, FindQuery{Number: o.Number, MarketplaceRef: o.SalesRecordNumber, Store: erpStore, VeeqoOrderID: o.ID})
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.rep.Failed++
+		msg := fmt.Sprintf("the ERP has no order for Veeqo order %d (number %s); retried on later runs", o.ID, o.Number)
+		if !errors.Is(err, ErrERPOrderNotFound) {
+			msg = fmt.Sprintf("finding the ERP order of Veeqo order %d (number %s) failed: %v", o.ID, o.Number, err)
+		}
+		r.record(ctx, ProcessFetch, o.Number, store.RecordError, msg, o.ID)
+		r.logEntry(ctx, store.LevelError, ProcessFetch, o.Number, msg)
+		return
+	}
+	ident := e.settings.Identifier()
+	def := e.settings.DefaultSKU
+	mapLines := func(cur ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
+		return linesByIdentifier(cur, a, ident, def)
+	}
+	r.applyShipments(ctx, ProcessFetch, o.Number, erp.Ref, o, mapLines)
+}
+
+// linesByIdentifier maps an allocation's lines to ERP lines by the item
+// identifier (Veeqo sku_code, or upc_code for "upc"), exactly, then ignoring
+// case; a line shipped under the default SKU goes to the ERP lines without
+// an identifier. Quantities fill each line's unshipped quantity first.
+func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident, defaultSKU string) (map[string]int, []string) {
+	remaining := map[string]int{}
+	for _, l := range erp.Lines {
+		remaining[l.Ref] = max(l.Quantity-l.Shipped, 0)
+	}
+	out := map[string]int{}
+	var warns []string
+	for _, ali := range a.LineItems {
+		if ali.Quantity <= 0 || ali.Sellable == nil {
+			continue
+		}
+		code := ali.Sellable.SKUCode
+		if ident == IdentifierUPC {
+			code = ali.Sellable.UPCCode
+		}
+		var cands []string
+		for _, fold := range []bool{false, true} {
+			for _, l := range erp.Lines {
+				id := l.identifier(ident)
+				if id != "" && (id == code || (fold && strings.EqualFold(id, code))) {
+					cands = append(cands, l.Ref)
+				}
+			}
+			if len(cands) > 0 {
+				break
+			}
+		}
+		if len(cands) == 0 && defaultSKU != "" && ali.Sellable.SKUCode == defaultSKU {
+			for _, l := range erp.Lines {
+				if l.identifier(ident) == "" {
+					cands = append(cands, l.Ref)
+				}
+			}
+		}
+		if len(cands) == 0 {
+			warns = append(warns, fmt.Sprintf("shipment %d ships %s %q, which matches no line of ERP order %s; quantity %d not applied", a.Shipment.ID, identName(ident), code, erp.Ref, ali.Quantity))
+			continue
+		}
+		q := ali.Quantity
+		for _, ref := range cands {
+			take := min(q, remaining[ref])
+			out[ref] += take
+			remaining[ref] -= take
+			q -= take
+		}
+		if q > 0 {
+			out[cands[len(cands)-1]] += q
+		}
+	}
+	return out, warns
+}
+
+func identName(ident string) string {
+	if ident == IdentifierUPC {
+		return "UPC"
+	}
+	return "SKU"
+}

@@ -1,0 +1,97 @@
+package sync
+
+import (
+	"context"
+	"iter"
+
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// VeeqoAPI is the narrow part of Veeqo the engine uses. ClientAPI adapts a
+// *veeqo.Client; tests may wrap it to inject failures. Errors should match
+// the veeqo package's sentinels (veeqo.ErrOutcomeUnknown, ErrNotFound,
+// ErrInvalidRequest, ErrUnauthorized, ...): the engine decides on them.
+type VeeqoAPI interface {
+	// ListOrders streams the orders opts selects, every page.
+	ListOrders(ctx context.Context, opts veeqo.OrderListOptions) iter.Seq2[veeqo.Order, error]
+	// GetOrder reads one order.
+	GetOrder(ctx context.Context, id int64) (*veeqo.Order, error)
+	// CreateOrder creates an order (a POST never replayed on an unknown
+	// outcome: the error then matches veeqo.ErrOutcomeUnknown).
+	CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*veeqo.Order, error)
+	// FindOrdersByNumber returns the orders whose number is exactly number,
+	// cancelled ones included.
+	FindOrdersByNumber(ctx context.Context, number string) ([]veeqo.Order, error)
+	// FindCustomerByEmail returns the customer with exactly this email
+	// (case-insensitive); an error matching veeqo.ErrNotFound if none.
+	FindCustomerByEmail(ctx context.Context, email string) (*veeqo.Customer, error)
+	// FindSellableBySKU and FindSellableByUPC look a sellable up exactly;
+	// veeqo.ErrNotFound if none.
+	FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error)
+	FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error)
+	// Channels lists every channel; DeliveryMethods every delivery method.
+	Channels(ctx context.Context) ([]veeqo.Channel, error)
+	DeliveryMethods(ctx context.Context) ([]veeqo.DeliveryMethod, error)
+	// Requests returns how many HTTP requests were sent so far (attempts
+	// included); the run report's Veeqo calls are its delta.
+	Requests() int64
+}
+
+// ClientAPI adapts a *veeqo.Client to VeeqoAPI.
+func ClientAPI(c *veeqo.Client) VeeqoAPI { return clientAPI{c} }
+
+type clientAPI struct{ c *veeqo.Client }
+
+func (a clientAPI) ListOrders(ctx context.Context, opts veeqo.OrderListOptions) iter.Seq2[veeqo.Order, error] {
+	return a.c.Orders.ListIter(ctx, &opts)
+}
+
+func (a clientAPI) GetOrder(ctx context.Context, id int64) (*veeqo.Order, error) {
+	o, _, err := a.c.Orders.Get(ctx, id)
+	return o, err
+}
+
+func (a clientAPI) CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*veeqo.Order, error) {
+	o, _, err := a.c.Orders.Create(ctx, in)
+	return o, err
+}
+
+func (a clientAPI) FindOrdersByNumber(ctx context.Context, number string) ([]veeqo.Order, error) {
+	return a.c.Orders.FindByNumber(ctx, number)
+}
+
+func (a clientAPI) FindCustomerByEmail(ctx context.Context, email string) (*veeqo.Customer, error) {
+	return a.c.Customers.FindByEmail(ctx, email)
+}
+
+func (a clientAPI) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error) {
+	return a.c.Products.FindSellableBySKU(ctx, sku)
+}
+
+func (a clientAPI) FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error) {
+	return a.c.Products.FindSellableByUPC(ctx, upc)
+}
+
+func (a clientAPI) Channels(ctx context.Context) ([]veeqo.Channel, error) {
+	var out []veeqo.Channel
+	for ch, err := range a.c.Channels.ListIter(ctx, nil) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+func (a clientAPI) DeliveryMethods(ctx context.Context) ([]veeqo.DeliveryMethod, error) {
+	var out []veeqo.DeliveryMethod
+	for dm, err := range a.c.DeliveryMethods.ListIter(ctx, nil) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dm)
+	}
+	return out, nil
+}
+
+func (a clientAPI) Requests() int64 { return a.c.Requests() }
