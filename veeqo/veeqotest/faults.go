@@ -13,7 +13,8 @@ type Matcher struct {
 	// Method is an HTTP method; empty matches any.
 	Method string
 	// Path is an API path; empty matches any. A segment in braces, such as
-	// "{id}", matches any one segment; a final "*" segment matches the rest.
+	// "{id}", matches any one segment; a final "*" segment matches one or
+	// more remaining segments.
 	Path string
 }
 
@@ -37,7 +38,7 @@ func (m Matcher) matches(method, path string) bool {
 	got := strings.Split(strings.Trim(path, "/"), "/")
 	for i, w := range want {
 		if w == "*" && i == len(want)-1 {
-			return len(got) >= i
+			return len(got) > i
 		}
 		if i >= len(got) {
 			return false

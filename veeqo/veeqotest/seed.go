@@ -251,8 +251,11 @@ func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 			sh.AllocationID, sh.OrderID = ar.id, o.ID
 			sh.CreatedAt = orNow(sh.CreatedAt, ar.updated)
 			sh.UpdatedAt = orNow(sh.UpdatedAt, sh.CreatedAt)
-			if sh.Carrier == nil {
+			switch {
+			case sh.Carrier == nil:
 				sh.Carrier = st.carrier(sh.CarrierID, "")
+			case sh.Carrier.ID == 0:
+				sh.Carrier = st.carrier(sh.CarrierID, sh.Carrier.Name)
 			}
 			sh.CarrierID = sh.Carrier.ID
 			if sh.TrackingNumber != nil && sh.TrackingNumber.ID == 0 {
