@@ -121,7 +121,7 @@ type validated struct {
 	exclude   *Exclude
 }
 
-// LogValue describes the configuration without recipients' full addresses being needed in logs.
+// LogValue logs the switches and the digest time; recipients and patterns are left out of logs.
 func (c EmailConfig) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("account", c.Account),

@@ -35,7 +35,8 @@
 // # Sending
 //
 // A [Mailer] delivers [Message] values. [NewSMTPMailer] is one on github.com/wneessen/go-mail: STARTTLS (required
-// or opportunistic), implicit TLS, or plain text to a loopback host; PLAIN/LOGIN auth; timeouts; bounded retries
+// or opportunistic), implicit TLS, or plain text to a loopback host; authentication with the strongest mechanism the server offers
+// (never in clear text); timeouts; bounded retries
 // with context-aware backoff. The password never appears in errors, logs or formatted output.
 //
 // All header values built from order data are sanitised: a CR or LF in a reference or message cannot add a

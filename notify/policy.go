@@ -168,7 +168,6 @@ type EmailPolicy struct {
 	buf          []pending
 	nextID       uint64
 	pendingSince time.Time
-	dropped      int // events Notify could not buffer (found again by the catch-up when they have a Seq)
 }
 
 type pending struct {
@@ -256,9 +255,7 @@ func (p *EmailPolicy) Notify(_ context.Context, e Event) error {
 	}
 	e.Time = e.Time.UTC()
 	p.mu.Lock()
-	if len(p.buf) >= p.o.maxBuffered {
-		p.dropped++
-	} else {
+	if len(p.buf) < p.o.maxBuffered { // beyond it, the catch-up from the Source finds the event (if it has a Seq)
 		p.nextID++
 		p.buf = append(p.buf, pending{id: p.nextID, e: e})
 	}
@@ -278,7 +275,15 @@ func (p *EmailPolicy) Notify(_ context.Context, e Event) error {
 func (p *EmailPolicy) Flush(ctx context.Context) error {
 	p.tickMu.Lock()
 	defer p.tickMu.Unlock()
-	return p.instant(ctx, p.o.now(), true)
+	return p.logged(ctx, "flush", p.instant(ctx, p.o.now(), true))
+}
+
+// logged logs err (once, at Warn) and returns it.
+func (p *EmailPolicy) logged(ctx context.Context, op string, err error) error {
+	if err != nil {
+		p.log.WarnContext(ctx, "notify: "+op+" incomplete; will retry", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
+	}
+	return err
 }
 
 // Tick does one pass at time now: sends instant mail whose coalescing window has passed (after catching up
@@ -299,7 +304,7 @@ func (p *EmailPolicy) Tick(ctx context.Context, now time.Time) error {
 	if p.o.health != nil {
 		errs = append(errs, p.healthCheck(ctx, now))
 	}
-	return errors.Join(errs...)
+	return p.logged(ctx, "tick", errors.Join(errs...))
 }
 
 // Run ticks until ctx ends: at once (catching up after a restart), whenever a buffered error's coalescing
@@ -391,7 +396,6 @@ func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool
 	var mark markState
 	ver, err := p.loadJSON(ctx, StateInstantMark, &mark)
 	if err != nil {
-		p.log.WarnContext(ctx, "notify: instant mail postponed", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
 		return false, false, err
 	}
 
@@ -456,9 +460,7 @@ func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool
 	msg := instantMessage(p.v, events, p.o.maxListed)
 	msg.Date = now
 	if err := p.mailer.Send(ctx, msg); err != nil {
-		p.log.WarnContext(ctx, "notify: instant mail failed; will retry", slog.String("account", p.v.cfg.Account),
-			slog.Int("events", len(events)), slog.Any("error", err))
-		return false, false, fmt.Errorf("notify: send instant mail for %s: %w", p.v.cfg.Account, err)
+		return false, false, fmt.Errorf("notify: send instant mail (%d events) for %s: %w", len(events), p.v.cfg.Account, err)
 	}
 	newMark := mark.Seq
 	for _, e := range events {
@@ -586,7 +588,6 @@ func (p *EmailPolicy) daily(ctx context.Context, now time.Time) error {
 		}
 	}
 	if err != nil {
-		p.log.WarnContext(ctx, "notify: daily digest failed; will retry", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
 		st.Claim, st.ClaimedAt = time.Time{}, time.Time{}
 		if uerr := p.saveJSON(ctx, StateDailyDigest, st, ver); uerr != nil {
 			p.log.WarnContext(ctx, "notify: could not release the digest claim; it expires by itself", slog.Any("error", uerr))
@@ -668,7 +669,6 @@ func (p *EmailPolicy) healthOnce(ctx context.Context, now time.Time, name string
 	}
 	msg.Date = now
 	if err := p.mailer.Send(ctx, *msg); err != nil {
-		p.log.WarnContext(ctx, "notify: health alert failed; will retry", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
 		return fmt.Errorf("notify: send health alert for %s: %w", p.v.cfg.Account, err)
 	}
 	if err := p.saveJSON(ctx, name, healthState{Day: day}, ver); err != nil && !errors.Is(err, ErrStateConflict) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -702,3 +703,29 @@ func TestRunSendsAndFlushesOnShutdown(t *testing.T) {
 	require.Len(t, msgs, 2)
 	require.Equal(t, "[Veeqo][acme] 1 error: export_order SO-2", msgs[1].Subject)
 }
+
+func TestFailuresAreLoggedNotFatal(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), nil))
+	f := newFixture(t, baseConfig(t), notify.WithLogger(logger))
+	f.box.FailNext(1, errors.New("451 greylisted"))
+	e := f.emit(t, "export_order", "SO-1", "failed")
+	require.NoError(t, f.engine.Notify(t.Context(), e), "Notify must never fail")
+	require.Error(t, f.policy.Flush(t.Context()))
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	require.Contains(t, out, "notify: flush incomplete; will retry")
+	require.Contains(t, out, "451 greylisted")
+	require.Contains(t, out, "account=acme")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(b []byte) (int, error) { return w(b) }

@@ -18,8 +18,8 @@ var ErrInvalidConfig = errors.New("notify: invalid configuration")
 type State interface {
 	// LoadState returns the value and its version, or (nil, 0, nil) when absent.
 	LoadState(ctx context.Context, account, name string) (value []byte, version int64, err error)
-	// SaveState stores value if the current version equals version (0 = create) and bumps the version.
-	// A mismatch returns an error matching ErrStateConflict.
+	// SaveState stores value if the current version equals version (0 = create: only if absent); on success
+	// the stored version becomes version+1. A mismatch returns an error matching ErrStateConflict.
 	SaveState(ctx context.Context, account, name string, value []byte, version int64) error
 }
 

@@ -52,7 +52,8 @@ type SMTPConfig struct {
 	TLS TLSMode
 	// Timeout bounds connecting and each SMTP exchange (default 30s).
 	Timeout time.Duration
-	// Username enables authentication (PLAIN, or LOGIN when PLAIN is not offered), only over TLS.
+	// Username enables authentication, only over TLS; go-mail picks the strongest mechanism the server offers
+	// (SCRAM, CRAM-MD5, PLAIN, LOGIN).
 	Username string
 }
 
