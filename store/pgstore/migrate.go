@@ -165,15 +165,29 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.migrateLockKey); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
-		if _, err := tx.Exec(ctx, s.q(`CREATE SCHEMA IF NOT EXISTS {s}`)); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+		// DDL only when something is missing, so that a role with no CREATE
+		// privilege can open a schema already migrated by another.
+		// (CREATE SCHEMA IF NOT EXISTS checks the privilege first.)
+		var hasSchema, hasTable bool
+		if err := tx.QueryRow(ctx, `SELECT
+				EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+				to_regclass($2) IS NOT NULL`,
+			s.rawName, s.schema+".schema_migrations").Scan(&hasSchema, &hasTable); err != nil {
+			return fmt.Errorf("inspect: %w", err)
 		}
-		if _, err := tx.Exec(ctx, s.q(`CREATE TABLE IF NOT EXISTS {s}.schema_migrations (
-			version    integer PRIMARY KEY,
-			name       text NOT NULL,
-			applied_at timestamptz NOT NULL DEFAULT now()
-		)`)); err != nil {
-			return fmt.Errorf("create schema_migrations: %w", err)
+		if !hasSchema {
+			if _, err := tx.Exec(ctx, s.q(`CREATE SCHEMA {s}`)); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
+		}
+		if !hasTable {
+			if _, err := tx.Exec(ctx, s.q(`CREATE TABLE {s}.schema_migrations (
+				version    integer PRIMARY KEY,
+				name       text NOT NULL,
+				applied_at timestamptz NOT NULL DEFAULT now()
+			)`)); err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
 		}
 		var current int
 		if err := tx.QueryRow(ctx, s.q(`SELECT coalesce(max(version), 0) FROM {s}.schema_migrations`)).Scan(&current); err != nil {

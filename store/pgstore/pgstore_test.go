@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -396,4 +397,52 @@ func BenchmarkClaimComplete(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+}
+
+// TestMigrationsVersioned checks that a schema is migrated once, that a
+// reopen applies nothing, that a schema newer than the code is refused,
+// and that an awkward schema name is quoted, not spliced.
+func TestMigrationsVersioned(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	ctx := t.Context()
+	schema := newSchema(t) + `_Odd "name"; --`
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	})
+
+	open := func() (*pgstore.Store, string, error) {
+		var buf strings.Builder
+		logger := slog.New(slog.NewTextHandler(&buf, nil))
+		s, err := pgstore.Open(ctx, dsn, pgstore.WithSchema(schema), pgstore.WithLogger(logger))
+		if err == nil {
+			t.Cleanup(func() { _ = s.Close() })
+		}
+		return s, buf.String(), err
+	}
+	s1, log1, err := open()
+	require.NoError(t, err)
+	require.Contains(t, log1, "migration applied")
+	require.Contains(t, log1, "version=1")
+	_, err = s1.AddAccount(ctx, store.Account{Name: "a", APIKey: "Vqt/secret"})
+	require.NoError(t, err)
+	require.NotContains(t, log1, "Vqt/secret")
+
+	s2, log2, err := open()
+	require.NoError(t, err)
+	require.NotContains(t, log2, "migration applied")
+	got, err := s2.GetAccount(ctx, "a")
+	require.NoError(t, err, "a reopen keeps the data")
+	require.Equal(t, "Vqt/secret", got.APIKey)
+
+	conn := newPool(t, 1)
+	_, err = conn.Exec(ctx, "INSERT INTO "+pgx.Identifier{schema, "schema_migrations"}.Sanitize()+" (version, name) VALUES (999, 'future')")
+	require.NoError(t, err)
+	_, _, err = open()
+	require.ErrorContains(t, err, "newer than this code")
 }
