@@ -374,31 +374,6 @@ func TestBadCursor(t *testing.T) {
 	require.ErrorContains(t, err, "cursor")
 }
 
-// BenchmarkClaimComplete measures the state writes of one exported order:
-// ClaimExport, then CompleteExport (export link + record + one log entry).
-func BenchmarkClaimComplete(b *testing.B) {
-	s := newStore(b)
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		i++
-		ref := fmt.Sprintf("SO-%08d", i)
-		e, _, err := s.ClaimExport(ctx, store.Export{Account: "acct", ERPRef: ref, Number: ref})
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.State, e.VeeqoOrderID = store.ExportExported, int64(i)
-		e.Lines = []store.LineLink{{ERPLine: "1", VeeqoLineItemID: int64(i), SellableID: 5, SKU: "SKU", Quantity: 1}}
-		_, err = s.CompleteExport(ctx, e,
-			store.RecordUpdate{Account: "acct", Process: "export_order", Reference: ref, Status: store.RecordSuccess, RunID: "bench", CountAttempt: true},
-			store.LogEntry{Account: "acct", RunID: "bench", Process: "export_order", Level: store.LevelInfo, Reference: ref, Message: "exported"})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
-}
-
 // TestMigrationsVersioned checks that a schema is migrated once, that a
 // reopen applies nothing, that a schema newer than the code is refused,
 // and that an awkward schema name is quoted, not spliced.
