@@ -162,7 +162,9 @@ type EmailPolicy struct {
 	log    *slog.Logger
 	wake   chan struct{}
 
-	tickMu stdsync.Mutex // serialises Tick and Flush
+	tickMu   stdsync.Mutex // serialises Tick and Flush
+	sentMark int64         // highest Seq this instance mailed (guarded by tickMu); covers a failed mark save
+	sentUpTo time.Time     // end of the last digest this instance mailed (guarded by tickMu)
 
 	mu           stdsync.Mutex // guards the fields below
 	buf          []pending
@@ -387,6 +389,7 @@ func (p *EmailPolicy) instant(ctx context.Context, now time.Time, force bool) er
 		if err != nil || !sent || !more {
 			return err
 		}
+		force = true // the rest of a backlog is as due as its first part
 	}
 	return nil
 }
@@ -397,6 +400,18 @@ func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool
 	ver, err := p.loadJSON(ctx, StateInstantMark, &mark)
 	if err != nil {
 		return false, false, err
+	}
+	if p.sentMark > mark.Seq {
+		// An earlier save failed after its mail went out: save it now, and never resend meanwhile.
+		if err := p.advanceMark(ctx, p.sentMark, ver, now); err != nil {
+			p.log.ErrorContext(ctx, "notify: instant mark still not saved", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
+		} else {
+			ver, err = p.loadJSON(ctx, StateInstantMark, &mark)
+			if err != nil {
+				return false, false, err
+			}
+		}
+		mark.Seq = max(mark.Seq, p.sentMark)
 	}
 
 	p.mu.Lock()
@@ -467,8 +482,9 @@ func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool
 		newMark = max(newMark, e.Seq)
 	}
 	if newMark > mark.Seq {
+		p.sentMark = max(p.sentMark, newMark)
 		if err := p.advanceMark(ctx, newMark, ver, now); err != nil {
-			// The mail went out; only a restart before the next successful save can resend it.
+			// The mail went out; the next tick saves the mark again. Only a restart before that resends it.
 			p.log.ErrorContext(ctx, "notify: instant mail sent but its mark was not saved", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
 		}
 	}
@@ -562,6 +578,10 @@ func (p *EmailPolicy) daily(ctx context.Context, now time.Time) error {
 	if !due.After(st.Last) {
 		return nil
 	}
+	if !due.After(p.sentUpTo) {
+		// This instance sent it but could not record it: record it now instead of sending it again.
+		return p.saveJSON(ctx, StateDailyDigest, digestState{Last: p.sentUpTo, SentAt: now}, ver)
+	}
 	if !st.Claim.IsZero() && now.Sub(st.ClaimedAt) < p.o.claimTTL {
 		return nil // another instance is sending it
 	}
@@ -594,6 +614,7 @@ func (p *EmailPolicy) daily(ctx context.Context, now time.Time) error {
 		}
 		return err
 	}
+	p.sentUpTo = due
 	if err := p.saveJSON(ctx, StateDailyDigest, digestState{Last: due, SentAt: now, Count: d.errs + d.warns}, ver); err != nil {
 		p.log.ErrorContext(ctx, "notify: daily digest sent but not recorded", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
 		return err

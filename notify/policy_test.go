@@ -195,7 +195,9 @@ func TestInstantMaxPerMailSplitsLargeBacklogs(t *testing.T) {
 	for i := 1; i <= 450; i++ {
 		f.emit(t, "fetch_fulfillment", fmt.Sprintf("AMZ-%d", i), "no ERP order")
 	}
-	require.NoError(t, f.policy.Flush(t.Context()))
+	require.NoError(t, f.policy.Tick(t.Context(), f.clock.Advance(10*time.Second)))
+	require.Empty(t, f.box.Messages())
+	require.NoError(t, f.policy.Tick(t.Context(), f.clock.Advance(30*time.Second)))
 	msgs := f.box.Messages()
 	var counts []int
 	for _, m := range msgs {
@@ -331,7 +333,7 @@ func TestCrashWindowResendsOnce(t *testing.T) {
 	f.state.FailSaves(1, errors.New("database is gone"))
 	require.NoError(t, f.policy.Flush(ctx)) // the mail was sent; the save failure is logged
 	require.Zero(t, f.mark(t))
-	f.restart(t)
+	f.restart(t) // crash before the next tick could save the mark
 	require.NoError(t, f.policy.Flush(ctx))
 	require.NoError(t, f.policy.Flush(ctx))
 	require.Len(t, f.box.Messages(), 2)
@@ -729,3 +731,41 @@ func TestFailuresAreLoggedNotFatal(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(b []byte) (int, error) { return w(b) }
+
+// TestFailedMarkSaveIsRepairedWithoutResending: in the same process, a mark that failed to save is saved on the
+// next tick and the mail is not sent again.
+func TestFailedMarkSaveIsRepairedWithoutResending(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, baseConfig(t))
+	ctx := t.Context()
+	f.emit(t, "export_order", "SO-1", "failed")
+	f.state.FailSaves(1, errors.New("database is gone"))
+	require.NoError(t, f.policy.Flush(ctx))
+	require.Zero(t, f.mark(t))
+	require.NoError(t, f.policy.Tick(ctx, f.clock.Advance(time.Minute)))
+	require.NoError(t, f.policy.Flush(ctx))
+	require.Len(t, f.box.Messages(), 1)
+	require.EqualValues(t, 1, f.mark(t))
+	f.restart(t)
+	require.NoError(t, f.policy.Flush(ctx))
+	require.Len(t, f.box.Messages(), 1)
+}
+
+func TestDigestRecordedLateIsNotResent(t *testing.T) {
+	t.Parallel()
+	cfg := baseConfig(t)
+	cfg.InstantEnabled = false
+	f := newFixture(t, cfg, notify.WithDigestClaimTTL(time.Minute))
+	ctx := t.Context()
+	require.NoError(t, f.policy.Tick(ctx, t0))
+	next8 := time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC)
+	f.state.FailSavesAfter(1, 1, errors.New("database is gone")) // the claim saves; recording the digest fails
+	require.Error(t, f.policy.Tick(ctx, next8))
+	require.Len(t, f.box.Messages(), 1)
+	for _, d := range []time.Duration{2 * time.Minute, time.Hour} { // past the claim TTL
+		require.NoError(t, f.policy.Tick(ctx, next8.Add(d)))
+	}
+	require.Len(t, f.box.Messages(), 1, "the digest was sent twice by the same process")
+	b, _ := f.state.Get("acme", notify.StateDailyDigest)
+	require.Contains(t, string(b), `"last":"2026-11-28T16:00:00Z"`)
+}

@@ -196,6 +196,7 @@ type State struct {
 	vals    map[[2]string]stateVal
 	failErr error
 	failN   int
+	skipN   int
 }
 
 type stateVal struct {
@@ -224,7 +225,9 @@ func (s *State) SaveState(ctx context.Context, account, name string, value []byt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.failN > 0 {
+	if s.skipN > 0 {
+		s.skipN--
+	} else if s.failN > 0 {
 		s.failN--
 		return s.failErr
 	}
@@ -241,12 +244,15 @@ func (s *State) SaveState(ctx context.Context, account, name string, value []byt
 }
 
 // FailSaves makes the next n saves fail with err (a generic error when nil).
-func (s *State) FailSaves(n int, err error) {
+func (s *State) FailSaves(n int, err error) { s.FailSavesAfter(0, n, err) }
+
+// FailSavesAfter lets the next skip saves through, then makes n saves fail with err (a generic error when nil).
+func (s *State) FailSavesAfter(skip, n int, err error) {
 	if err == nil {
 		err = errors.New("notifytest: injected state failure")
 	}
 	s.mu.Lock()
-	s.failN, s.failErr = n, err
+	s.skipN, s.failN, s.failErr = skip, n, err
 	s.mu.Unlock()
 }
 
