@@ -59,7 +59,7 @@ func TestRateLimitSustained(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, veeqotest.WithRateLimit(10, 5))
 	refused := 0
-	for range 200 {
+	for range 100 {
 		if call(t, f.srv, "GET", "/current_company", nil).status == 429 {
 			refused++
 		}
@@ -67,7 +67,7 @@ func TestRateLimitSustained(t *testing.T) {
 	}
 	require.Zero(t, refused)
 	// Twice the rate overflows once the burst is spent.
-	for range 40 {
+	for range 30 {
 		if call(t, f.srv, "GET", "/current_company", nil).status == 429 {
 			refused++
 		}
@@ -246,7 +246,7 @@ func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	const workers, each = 6, 8
+	const workers, each = 4, 6
 	var wg sync.WaitGroup
 	ids := make(chan int64, workers*each)
 	errs := make(chan error, workers*each*3)
@@ -270,7 +270,7 @@ func TestConcurrentUse(t *testing.T) {
 				if _, err := f.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "T"}); err != nil {
 					errs <- err
 				}
-				if r, err := send(f.srv, "GET", "/orders?page_size=100", nil, "x-api-key", f.srv.APIKey()); err != nil || r.status != 200 {
+				if r, err := send(f.srv, "GET", "/orders?page_size=10", nil, "x-api-key", f.srv.APIKey()); err != nil || r.status != 200 {
 					errs <- fmt.Errorf("list: %v", err)
 				}
 				_ = f.srv.Count("POST", "/orders")

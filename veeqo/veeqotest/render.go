@@ -1,7 +1,6 @@
 package veeqotest
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -16,50 +15,77 @@ const contentType = "application/json;charset=utf-8"
 const veeqoTime = "2006-01-02T15:04:05.000Z"
 
 // encode marshals v the way Veeqo writes it: timestamps with milliseconds
-// and Z, and money as JSON numbers (delivery method lists keep cost as a
-// string, as Veeqo does, when moneyAsString is set). The veeqo types marshal
-// decimals as strings and times as RFC 3339 with trimmed fractions, so the
-// encoded document is rewritten by key.
+// and Z, and money as JSON numbers (delivery method endpoints keep cost as
+// a string, as Veeqo does, when moneyAsString is set). The veeqo types
+// marshal decimals as strings and times as RFC 3339 with trimmed fractions,
+// so the compact output of encoding/json is rewritten by key in one pass.
 func encode(v any, moneyAsString bool) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	return json.Marshal(rewrite(doc, "", moneyAsString))
+	return rewriteJSON(raw, moneyAsString), nil
 }
 
-func rewrite(v any, key string, moneyAsString bool) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = rewrite(e, k, moneyAsString)
+// stringEnd returns the index of the quote closing the JSON string that
+// opens at in[i], or -1.
+func stringEnd(in []byte, i int) int {
+	for j := i + 1; j < len(in); j++ {
+		switch in[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
 		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = rewrite(e, key, moneyAsString)
-		}
-		return x
-	case string:
-		if isTimeKey(key) {
-			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return t.UTC().Format(veeqoTime)
-			}
-		}
-		if !moneyAsString && isMoneyKey(key) {
-			if _, err := decimal.NewFromString(x); err == nil {
-				return json.Number(x)
-			}
-		}
-		return x
 	}
-	return v
+	return -1
+}
+
+// rewriteJSON walks compact JSON string by string; a string followed by
+// ':' and another string is a key with a string value.
+func rewriteJSON(in []byte, moneyAsString bool) []byte {
+	out := make([]byte, 0, len(in)+len(in)/8)
+	for i := 0; i < len(in); {
+		if in[i] != '"' {
+			out = append(out, in[i])
+			i++
+			continue
+		}
+		end := stringEnd(in, i)
+		if end < 0 {
+			return append(out, in[i:]...)
+		}
+		if end+2 < len(in) && in[end+1] == ':' && in[end+2] == '"' {
+			vEnd := stringEnd(in, end+2)
+			if vEnd < 0 {
+				return append(out, in[i:]...)
+			}
+			key, val := string(in[i+1:end]), in[end+3:vEnd]
+			out = append(out, in[i:end+2]...)
+			out = append(out, rewriteValue(key, val, in[end+2:vEnd+1], moneyAsString)...)
+			i = vEnd + 1
+			continue
+		}
+		out = append(out, in[i:end+1]...)
+		i = end + 1
+	}
+	return out
+}
+
+// rewriteValue returns the replacement of a quoted value (quoted is the
+// value with its quotes).
+func rewriteValue(key string, val, quoted []byte, moneyAsString bool) []byte {
+	if isTimeKey(key) {
+		if t, err := time.Parse(time.RFC3339Nano, string(val)); err == nil {
+			return []byte(`"` + t.UTC().Format(veeqoTime) + `"`)
+		}
+	}
+	if !moneyAsString && isMoneyKey(key) {
+		if _, err := decimal.NewFromString(string(val)); err == nil && json.Valid(val) {
+			return val
+		}
+	}
+	return quoted
 }
 
 func isTimeKey(k string) bool {
