@@ -28,9 +28,18 @@
 // # Delivery guarantees
 //
 // Instant mail and digests are at-least-once with a small window: the bookkeeping is saved after the SMTP server
-// accepted the mail, so a crash between the two (or a failed save) resends that one mail after a restart. A mail
-// failure never fails a sync: it is logged and retried on the next tick, and the mark is not advanced. Events
-// without a sequence number (Seq 0) cannot be deduplicated across restarts and are mailed from memory only.
+// accepted the mail. If that save fails, the same process remembers what it sent and saves it again on the next
+// tick without resending; only a crash (or a restart) between the mail and a successful save resends that one
+// mail. Exactly-once is impossible here: an SMTP server's acceptance and a store write cannot be one transaction.
+// A mail failure never fails a sync: it is logged and retried on the next tick, and the mark is not advanced.
+// Events without a sequence number (Seq 0) cannot be deduplicated across restarts and are mailed from memory only.
+//
+// Run one policy per account at a time (for example in the process that holds the account's run lock). Digests
+// are claimed in the State with compare-and-set, so concurrent instances send each digest once; instant mail is
+// not claimed, so two instances ticking at the same moment may both mail the same burst.
+//
+// The first digest after the daily email is (re-)enabled covers everything since the last digest that was
+// recorded, however long ago; the first tick ever only starts the period.
 //
 // # Sending
 //
