@@ -52,6 +52,7 @@ type FieldError struct {
 	Problem string
 }
 
+// String is "Field: problem".
 func (f FieldError) String() string { return f.Field + ": " + f.Problem }
 
 // ConfigError lists every problem found in a configuration. It matches ErrInvalidConfig.
