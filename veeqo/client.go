@@ -39,9 +39,10 @@ const (
 // read (a page of 100 orders is typically well under 2 MiB).
 const DefaultMaxResponseBytes int64 = 32 << 20
 
-// DefaultTimeout bounds one HTTP attempt when the client builds its own
-// *http.Client. A caller's context bounds the whole call, retries included.
-const DefaultTimeout = 60 * time.Second
+// DefaultAttemptTimeout bounds one HTTP attempt (from sending the request to
+// reading the whole body), not counting the wait for the rate limiter. The
+// caller's context bounds the whole call, retries included.
+const DefaultAttemptTimeout = 60 * time.Second
 
 // maxErrorSnippet is how much of an error body APIError keeps.
 const maxErrorSnippet = 2048
@@ -58,6 +59,7 @@ type Client struct {
 	retry     RetryPolicy
 	logger    *slog.Logger
 	maxBody   int64
+	timeout   time.Duration
 	rc        *retryablehttp.Client
 	requests  atomic.Int64
 
@@ -96,6 +98,7 @@ type config struct {
 	retry      RetryPolicy
 	logger     *slog.Logger
 	maxBody    int64
+	timeout    time.Duration
 }
 
 // Option configures a Client. Options validate their input: New returns the
@@ -117,7 +120,9 @@ func WithBaseURL(raw string) Option {
 }
 
 // WithHTTPClient makes the client send its requests through a copy of hc.
-// hc itself is never modified; its Transport, Timeout and Jar are used.
+// hc itself is never modified; its Transport, Timeout and Jar are used. Note
+// that an hc.Timeout also counts the wait for the rate limiter; prefer
+// WithAttemptTimeout, which does not.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -210,6 +215,20 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithAttemptTimeout bounds each HTTP attempt, from sending the request to
+// reading the whole response, without the wait for the rate limiter
+// (default DefaultAttemptTimeout). A GET, PUT or DELETE that times out is
+// retried; a POST that times out has an unknown outcome and is not.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("veeqo: WithAttemptTimeout: timeout must be positive, got %v", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
 // WithMaxResponseBytes caps the size of a response body the client reads
 // (default DefaultMaxResponseBytes). A larger body is an error.
 func WithMaxResponseBytes(n int64) Option {
@@ -232,6 +251,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		burst:     DefaultBurst,
 		retry:     DefaultRetryPolicy(),
 		maxBody:   DefaultMaxResponseBytes,
+		timeout:   DefaultAttemptTimeout,
 	}
 	for i, opt := range opts {
 		if opt == nil {
@@ -266,6 +286,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		retry:     cfg.retry,
 		logger:    cfg.logger,
 		maxBody:   cfg.maxBody,
+		timeout:   cfg.timeout,
 	}
 	if cfg.bearer != "" {
 		c.apiKey = "" // one credential on the wire; the bearer wins
@@ -275,7 +296,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.httpClient != nil {
 		hc = *cfg.httpClient // a copy: the caller's client is never touched
 	} else {
-		hc = http.Client{Timeout: DefaultTimeout, Transport: cleanhttp.DefaultPooledTransport()}
+		hc = http.Client{Transport: cleanhttp.DefaultPooledTransport()}
 	}
 	base0 := hc.Transport
 	if base0 == nil {
@@ -607,15 +628,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		path = st.endpoint
 	}
 	if err := c.limiter.Wait(ctx); err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, fmt.Errorf("waiting for the rate limiter: %w", cerr)
-		}
-		// rate.Limiter fails early when the wait would pass the deadline,
-		// with an error of its own: report it as the deadline it is.
-		return nil, fmt.Errorf("waiting for the rate limiter would pass the context deadline: %w", context.DeadlineExceeded)
+		return nil, limiterError(ctx)
 	}
 	trace := &httptraceHooks{}
-	req = req.WithContext(trace.attach(ctx))
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	req = req.WithContext(trace.attach(actx))
 
 	c.requests.Add(1)
 	start := time.Now()
@@ -642,6 +659,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.unknown.Store(err != nil && trace.mayHaveSent() && !idempotent(req.Method))
 	}
 	if err != nil {
+		cancel()
+		if ctx.Err() == nil && actx.Err() != nil {
+			err = fmt.Errorf("attempt timed out after %v: %w", c.timeout, err)
+		}
 		if !trace.mayHaveSent() {
 			return nil, &notSentError{err: err}
 		}
@@ -653,8 +674,43 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests {
 		drain(c.limiter)
 	}
+	// The attempt's deadline covers reading the body: release it on Close.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// limiterWaitError is a rate-limiter wait cut short by the caller's context,
+// or refused because it would pass the context's deadline (rate.Limiter's own
+// error for that matches nothing): it matches the context's error, or
+// context.DeadlineExceeded.
+type limiterWaitError struct{ cause error }
+
+func limiterError(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return &limiterWaitError{cause: err}
+	}
+	return &limiterWaitError{cause: context.DeadlineExceeded}
+}
+
+func (e *limiterWaitError) Error() string {
+	if e.cause == context.Canceled {
+		return "waiting for the rate limiter: context canceled"
+	}
+	return "waiting for the rate limiter would pass the context deadline"
+}
+
+func (e *limiterWaitError) Unwrap() error { return e.cause }
 
 // notSentError marks a transport failure before any byte of the request was
 // written: safe to retry whatever the method.

@@ -79,11 +79,11 @@ func ExampleOrdersService_Create() {
 		}
 		fmt.Println("outcome unknown; orders found by number:", len(found))
 	}
-	fmt.Println("POST /orders sent:", srv.Count("POST", "/orders"))
+	fmt.Println("orders in Veeqo:", len(srv.Orders()))
 	// Output:
 	// SO-1001 awaiting_fulfillment 19
 	// outcome unknown; orders found by number: 1
-	// POST /orders sent: 2
+	// orders in Veeqo: 2
 }
 
 // ExampleOrdersService_ListIter reads every shipped allocation of the

@@ -43,6 +43,7 @@ func TestNewValidates(t *testing.T) {
 		{"max below min", "k", []Option{WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Second, MaxBackoff: time.Millisecond})}, "MaxBackoff"},
 		{"negative min", "k", []Option{WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: -1})}, "MinBackoff"},
 		{"zero body cap", "k", []Option{WithMaxResponseBytes(0)}, "limit must be positive"},
+		{"zero attempt timeout", "k", []Option{WithAttemptTimeout(0)}, "timeout must be positive"},
 		{"nil option", "k", []Option{nil}, "option 0 is nil"},
 	}
 	for _, tt := range tests {

@@ -94,8 +94,11 @@ func classify(ctx context.Context, method string, resp *http.Response, err error
 	if err != nil {
 		var tooLarge *bodyTooLargeError
 		var notSent *notSentError
+		var limErr *limiterWaitError
 		switch {
-		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), ctx.Err() != nil:
+		case ctx.Err() != nil, errors.As(err, &limErr):
+			// The caller's context ended (an attempt's own timeout, with
+			// the caller's context alive, is retried below).
 			return false, ""
 		case errors.Is(err, ErrOutcomeUnknown):
 			return false, ""

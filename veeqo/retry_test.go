@@ -366,3 +366,52 @@ func TestCrossHostRedirectNotFollowed(t *testing.T) {
 	require.Equal(t, http.StatusFound, apiErr.StatusCode)
 	require.Nil(t, leaked.Load(), "the other host never saw a request")
 }
+
+func TestAttemptTimeout(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithAttemptTimeout(100*time.Millisecond))
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var gets, posts atomic.Int32
+	hang := func(r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
+	mux.HandleFunc("GET /orders/1", func(w http.ResponseWriter, r *http.Request) {
+		if gets.Add(1) == 1 {
+			hang(r)
+			return
+		}
+		writeJSON(w, 200, `{"id":1}`)
+	})
+	mux.HandleFunc("POST /orders/1/notes", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		hang(r)
+	})
+	o, _, err := c.Orders.Get(context.Background(), 1)
+	require.NoError(t, err, "a GET whose attempt timed out is retried")
+	require.Equal(t, int64(1), o.ID)
+	require.Equal(t, int32(2), gets.Load())
+
+	_, _, err = c.Orders.AddNote(context.Background(), 1, "hi")
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorContains(t, err, "attempt timed out after 100ms")
+	require.Equal(t, int32(1), posts.Load())
+}
+
+func TestAttemptTimeoutExcludesLimiterWait(t *testing.T) {
+	t.Parallel()
+	// Each call waits ~150 ms for the limiter, longer than the attempt
+	// timeout: the wait must not count against the attempt.
+	c, mux := setup(t, WithAttemptTimeout(100*time.Millisecond), WithRateLimit(rate.Every(150*time.Millisecond), 1))
+	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":1}`)
+	})
+	for range 3 {
+		_, _, err := c.Company.Current(context.Background())
+		require.NoError(t, err)
+	}
+	require.Equal(t, int64(3), c.Requests())
+}
