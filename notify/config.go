@@ -39,7 +39,7 @@ type EmailConfig struct {
 	// Location is the account's time zone for the digest time and for dates in mails; nil means UTC.
 	Location *time.Location
 	// NoSuccessAfter, when positive, alerts when the account has had no successful run for this long
-	// (needs a Health source).
+	// (needs a Health source). Health alerts go to InstantTo, or to DailyTo when InstantTo is empty.
 	NoSuccessAfter time.Duration
 	// StaleExportAfterDays, when positive, alerts when exported orders have had no confirmation for this many
 	// days (needs a Health source).
@@ -183,7 +183,7 @@ func validate(c EmailConfig) (*validated, error) {
 	if c.StaleExportAfterDays < 0 {
 		ce.add("StaleExportAfterDays", "must not be negative")
 	}
-	if (c.NoSuccessAfter > 0 || c.StaleExportAfterDays > 0) && len(v.healthTo()) == 0 && len(ce.Problems) == 0 {
+	if (c.NoSuccessAfter > 0 || c.StaleExportAfterDays > 0) && strings.TrimSpace(c.InstantTo) == "" && strings.TrimSpace(c.DailyTo) == "" {
 		ce.add("InstantTo", "health alerts need instant or daily recipients")
 	}
 	return v, ce.err()

@@ -611,6 +611,9 @@ func TestNewEmailPolicyValidates(t *testing.T) {
 		{name: "missing seams", mod: func(*notify.EmailConfig) {}, want: []string{"Mailer: is required", "State: is required", "Source: is required for the daily digest"}},
 		{name: "health without Health", mod: func(c *notify.EmailConfig) { c.StaleExportAfterDays = 2 }, mailer: box, state: st, source: lg,
 			want: []string{"NoSuccessAfter: health alerts need a Health"}},
+		{name: "health alerts without recipients", mod: func(c *notify.EmailConfig) {
+			c.InstantEnabled, c.DailyEnabled, c.InstantTo, c.DailyTo, c.NoSuccessAfter = false, false, "", "", time.Hour
+		}, mailer: box, state: st, source: lg, want: []string{"InstantTo: health alerts need instant or daily recipients"}},
 		{name: "header injection in a recipient", mod: func(c *notify.EmailConfig) { c.InstantTo = "ops@shop.example\r\nBcc: evil@x.example" }, mailer: box, state: st, source: lg,
 			want: []string{"InstantTo: not a valid email address"}},
 	}
