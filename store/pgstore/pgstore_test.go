@@ -33,6 +33,9 @@ func TestOpenRejectsBadInput(t *testing.T) {
 		{"long schema", "postgres://127.0.0.1/db", []pgstore.Option{pgstore.WithSchema(strings.Repeat("s", 64))}, "63-byte"},
 		{"nil clock", "postgres://127.0.0.1/db", []pgstore.Option{pgstore.WithClock(nil)}, "clock is nil"},
 		{"nil logger", "postgres://127.0.0.1/db", []pgstore.Option{pgstore.WithLogger(nil)}, "logger is nil"},
+		// Port 1 refuses at once: the connection error must not quote the
+		// password either.
+		{"unreachable server", "postgres://u:" + password + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=5", nil, "migrate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
