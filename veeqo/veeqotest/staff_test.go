@@ -164,6 +164,12 @@ func TestClearAllocations(t *testing.T) {
 	f.srv.RestoreAllocations(o.ID)
 	again, _ := f.srv.Order(o.ID)
 	require.Len(t, again.Allocations, 2)
+
+	f.srv.ClearAllocations(o.ID)
+	r = call(t, f.srv, "POST", path("/orders/%d/notes", o.ID), map[string]any{"note": map[string]any{"text": "x"}})
+	require.Equal(t, 201, r.status)
+	again, _ = f.srv.Order(o.ID)
+	require.Len(t, again.Allocations, 2, "an API write brings them back")
 }
 
 func TestSeedMarketplaceOrders(t *testing.T) {

@@ -475,9 +475,10 @@ func (rec *orderRec) allocatedCompletely() bool {
 	return len(ordered) > 0
 }
 
-// touch marks an order modified: updated_at moves and shipped_at follows
-// the status.
+// touch marks an order modified: updated_at moves, shipped_at follows the
+// status, and allocations hidden by ClearAllocations come back.
 func (st *state) touch(rec *orderRec, now time.Time) {
+	rec.hidden = false
 	rec.o.UpdatedAt = now
 	if rec.derivedStatus() == veeqo.StatusShipped {
 		if rec.o.ShippedAt == nil {
