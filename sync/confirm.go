@@ -546,5 +546,57 @@ shipments:
 		r.logEntry(bg, store.LevelWarning, process, recordRef, msg)
 	case len(warns) > 0:
 		r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(warns), o.ID)
+	default:
+		r.repairRecord(ctx, process, recordRef, o)
 	}
+}
+
+// repairRecord rewrites a reference's record from its stored shipments when
+// a crash lost it: the shipments were applied (or ignored) after the record
+// was last written, or there is no record at all.
+func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order) {
+	e := r.e
+	var latest time.Time
+	var parts, warns []string
+	for _, a := range shippedAllocations(o) {
+		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		if err != nil || row.State == store.ShipmentPending {
+			return
+		}
+		at := row.AppliedAt
+		if at.IsZero() {
+			at = row.CreatedAt
+		}
+		if at.After(latest) {
+			latest = at
+		}
+		var u ShipmentUpdate
+		if json.Unmarshal(row.Update, &u) != nil {
+			continue
+		}
+		if row.State == store.ShipmentIgnored {
+			warns = append(warns, row.Warning)
+			continue
+		}
+		parts = append(parts, describeUpdate(u))
+		warns = append(warns, u.Warnings...)
+	}
+	if latest.IsZero() {
+		return
+	}
+	rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
+	if err == nil && !rec.LastRunAt.Before(latest) {
+		return
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	msg := strings.Join(parts, "; ")
+	if len(warns) > 0 {
+		if msg != "" {
+			msg += "; "
+		}
+		msg += joinWarnings(warns)
+	}
+	r.record(context.WithoutCancel(ctx), process, ref, recordStatusOf(warns), msg, o.ID)
 }

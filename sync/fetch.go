@@ -124,6 +124,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		}
 	}
 	if !pending {
+		r.repairRecord(ctx, ProcessFetch, o.Number, o)
 		return
 	}
 	erpStore := e.erpStoreOf(o.Channel)

@@ -1,0 +1,280 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
+)
+
+// exportWorld seeds the orders every export crash scenario uses: three
+// eligible orders (one through the default SKU, two sharing a customer) and
+// one that cannot be mapped (its store is not mapped).
+func exportWorld(t testing.TB) *env {
+	e := newEnv(t)
+	a, b, c := order("SO-1", "MUG-1:2", "TEE-1:1"), order("SO-2", "GIFT:1"), order("SO-3", "CAP-1:1")
+	c.Customer.Email = a.Customer.Email
+	f := order("SO-9", "MUG-1:1")
+	f.Store = "Nowhere"
+	e.erp.Put(a, b, c, f)
+	return e
+}
+
+// checkExportInvariants: at most one Veeqo order per ERP order, every
+// eligible order exported exactly once with a true record and link.
+func checkExportInvariants(t *testing.T, e *env, label string) {
+	t.Helper()
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
+		os := e.srv.OrdersByNumber(ref)
+		require.Len(t, os, 1, "%s: Veeqo orders numbered %s", label, ref)
+		ex, err := e.st.GetExport(context.Background(), testAccount, ref)
+		require.NoError(t, err, label)
+		assert.Equal(t, store.ExportExported, ex.State, "%s: %s state", label, ref)
+		assert.Equal(t, os[0].ID, ex.VeeqoOrderID, "%s: %s link", label, ref)
+		rec := e.record(vsync.ProcessExport, ref)
+		assert.Contains(t, []store.RecordStatus{store.RecordSuccess, store.RecordWarning}, rec.Status, "%s: %s record: %s", label, ref, rec.Message)
+		assert.Equal(t, os[0].ID, rec.VeeqoOrderID, "%s: %s record id", label, ref)
+	}
+	assert.Empty(t, e.srv.OrdersByNumber("SO-9"), label)
+	assert.Equal(t, 3, len(e.srv.Orders()), label)
+}
+
+// TestCrashAtEveryExportStep crashes a run at each of its steps (before and
+// after each store write, each create in Veeqo), then runs again as a new
+// process: no duplicate, nothing lost, records true.
+func TestCrashAtEveryExportStep(t *testing.T) {
+	t.Parallel()
+	probe := exportWorld(t)
+	c := &crasher{}
+	_, err := probe.crashRun(c)
+	require.NoError(t, err)
+	steps := c.n
+	require.Greater(t, steps, 10, "steps: %v", c.steps)
+	checkExportInvariants(t, probe, "no crash")
+
+	for k := 1; k <= steps; k++ {
+		for _, after := range []bool{false, true} {
+			label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[after], k, c.steps[k-1])
+			t.Run(label, func(t *testing.T) {
+				t.Parallel()
+				e := exportWorld(t)
+				cr := &crasher{k: k, after: after}
+				_, err := e.crashRun(cr)
+				require.True(t, cr.dead(), "crashed")
+				require.Error(t, err)
+				// The crashed process never released its lease: a new one
+				// waits for it to expire.
+				e.clk.Advance(2 * time.Minute)
+				rep, err := e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, 1, rep.Failed, "only SO-9 (unmapped store) fails: %+v", rep.Outcomes)
+				checkExportInvariants(t, e, label)
+			})
+		}
+	}
+}
+
+// confirmWorld exports SO-1..SO-3 and has the warehouse ship SO-1 in two
+// parcels, SO-2 fully and SO-3 partially.
+func confirmWorld(t testing.TB, disable bool) (*env, map[string]int64) {
+	e := exportWorld(t)
+	e.settings.DisableMultishipment = disable
+	e.run(e.engine())
+	ids := map[string]int64{}
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
+		ids[ref] = e.veeqoOrder(ref).ID
+	}
+	e.clk.Advance(time.Minute)
+	ship := veeqotest.ShipInfo{TrackingNumber: "1Z", CarrierID: 5, ServiceName: "Standard"}
+	_, err := e.srv.ShipPartial(ids["SO-1"], map[int64]int{e.sku["MUG-1"]: 1}, ship)
+	require.NoError(t, err)
+	_, err = e.srv.ShipAll(ids["SO-1"], ship)
+	require.NoError(t, err)
+	_, err = e.srv.ShipAll(ids["SO-2"], ship)
+	require.NoError(t, err)
+	_, err = e.srv.ShipPartial(ids["SO-3"], map[int64]int{e.sku["CAP-1"]: 1}, ship)
+	require.NoError(t, err)
+	e.clk.Advance(time.Minute)
+	return e, ids
+}
+
+func checkConfirmInvariants(t *testing.T, e *env, disable bool, label string) {
+	t.Helper()
+	want := map[string]map[string]int{"SO-1": {"1": 2, "2": 1}, "SO-2": {"1": 1}, "SO-3": {"1": 1}}
+	if disable {
+		want["SO-1"] = map[string]int{"1": 1, "2": 0} // first parcel final
+	}
+	for ref, w := range want {
+		assert.Equal(t, w, shippedOf(e.erpOrder(ref)), "%s: %s shipped", label, ref)
+	}
+	// Every shipment reached the ERP once (applied) or was ignored on purpose.
+	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount})
+	require.NoError(t, err)
+	n := map[store.ShipmentState]int{}
+	for _, r := range rows {
+		n[r.State]++
+	}
+	if disable {
+		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 3, store.ShipmentIgnored: 1}, n, label)
+	} else {
+		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 4}, n, label)
+	}
+	seen := map[int64]bool{}
+	for _, u := range e.erp.Applied() {
+		assert.False(t, seen[u.ShipmentID], "%s: shipment %d applied twice", label, u.ShipmentID)
+		seen[u.ShipmentID] = true
+	}
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
+		rec := e.record(vsync.ProcessConfirmation, ref)
+		assert.Contains(t, []store.RecordStatus{store.RecordSuccess, store.RecordWarning}, rec.Status, "%s: %s: %s", label, ref, rec.Message)
+	}
+}
+
+// TestCrashAtEveryConfirmationStep crashes the confirmation import at each
+// step (before/after each store write and each ERP apply), then reruns: no
+// shipment applied twice or lost, records true.
+func TestCrashAtEveryConfirmationStep(t *testing.T) {
+	t.Parallel()
+	for _, disable := range []bool{false, true} {
+		probe, _ := confirmWorld(t, disable)
+		c := &crasher{}
+		_, err := probe.crashRun(c)
+		require.NoError(t, err)
+		checkConfirmInvariants(t, probe, disable, "no crash")
+		steps := c.n
+		require.Greater(t, steps, 5)
+		for k := 1; k <= steps; k++ {
+			for _, after := range []bool{false, true} {
+				label := fmt.Sprintf("disable=%v crash %s step %d (%s)", disable, map[bool]string{false: "before", true: "after"}[after], k, c.steps[k-1])
+				t.Run(label, func(t *testing.T) {
+					t.Parallel()
+					e, _ := confirmWorld(t, disable)
+					cr := &crasher{k: k, after: after}
+					_, err := e.crashRun(cr)
+					require.True(t, cr.dead())
+					require.Error(t, err)
+					e.clk.Advance(2 * time.Minute)
+					_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+					require.NoError(t, err)
+					checkConfirmInvariants(t, e, disable, label)
+				})
+			}
+		}
+	}
+}
+
+// TestCancelBetweenOrders cancels the context part-way; the rerun finishes
+// the job without duplicates.
+func TestCancelBetweenOrders(t *testing.T) {
+	t.Parallel()
+	e := exportWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	api := &cancelAfterCreates{VeeqoAPI: vsync.ClientAPI(e.client), n: 1, cancel: cancel}
+	rep, err := e.engine(withAPI(api)).Run(ctx, vsync.RunOptions{})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, store.RunCancelled, rep.Status)
+	assert.Equal(t, 1, rep.Exported)
+	run, err := e.st.GetRun(context.Background(), rep.RunID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCancelled, run.Status)
+	e.run(e.engine())
+	checkExportInvariants(t, e, "after cancel")
+}
+
+type cancelAfterCreates struct {
+	vsync.VeeqoAPI
+	mu     stdsync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfterCreates) CreateOrder(ctx context.Context, in *veeqoOrderInput) (*veeqoOrder, error) {
+	o, err := c.VeeqoAPI.CreateOrder(ctx, in)
+	c.mu.Lock()
+	c.n--
+	if c.n == 0 {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	return o, err
+}
+
+// TestConcurrentRunsOneWins: two Run calls on one account at once: one
+// gets ErrRunInProgress (the lease), and nothing is exported twice.
+func TestConcurrentRunsOneWins(t *testing.T) {
+	t.Parallel()
+	e := exportWorld(t)
+	e.srv.SetLatency(20 * time.Millisecond)
+	engA := e.engine(withHolder("worker-a"))
+	engB := e.engine(withHolder("worker-b"))
+	var wg stdsync.WaitGroup
+	errs := make([]error, 2)
+	for i, eng := range []*vsync.Engine{engA, engB} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = eng.Run(context.Background(), vsync.RunOptions{})
+		}()
+	}
+	wg.Wait()
+	inProgress := 0
+	for _, err := range errs {
+		if errors.Is(err, vsync.ErrRunInProgress) {
+			inProgress++
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, 1, inProgress, "errors: %v", errs)
+	checkExportInvariants(t, e, "concurrent")
+}
+
+func TestModeLock(t *testing.T) {
+	t.Parallel()
+	e := exportWorld(t)
+	exp := e.engine()
+	e.run(exp)
+
+	fetchSettings := e.settings
+	fetchSettings.ExportOrders, fetchSettings.FetchFulfillments = false, true
+	fetch := e.engine(withCfg(func(c *vsync.Config) { c.Settings = fetchSettings }))
+	before := e.srv.TotalRequests()
+	_, err := fetch.Run(context.Background(), vsync.RunOptions{})
+	require.ErrorIs(t, err, vsync.ErrModeLocked)
+	var ml *vsync.ModeLockedError
+	require.ErrorAs(t, err, &ml)
+	assert.Equal(t, store.ModeExport, ml.Locked)
+	assert.Equal(t, before, e.srv.TotalRequests(), "a refused run calls Veeqo not at all")
+
+	sw, err := fetch.SwitchMode(context.Background(), store.ModeFetch, "moving to marketplace orders")
+	require.NoError(t, err)
+	assert.Equal(t, 3, sw.AwaitingConfirmation, "exported orders still awaiting confirmations are reported")
+	assert.Contains(t, sw.Message, "3 exported orders awaiting confirmations")
+	logs, err := e.st.QueryLogs(context.Background(), store.LogQuery{Account: testAccount, Process: vsync.ProcessMode})
+	require.NoError(t, err)
+	require.Len(t, logs.Entries, 1)
+	assert.Equal(t, store.LevelWarning, logs.Entries[0].Level)
+
+	_, err = fetch.Run(context.Background(), vsync.RunOptions{})
+	require.NoError(t, err)
+	_, err = exp.Run(context.Background(), vsync.RunOptions{})
+	require.ErrorIs(t, err, vsync.ErrModeLocked, "now the export engine is the one refused")
+}
+
+func TestSettingsBothModesRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.settings.FetchFulfillments = true
+	_, err := vsync.New(e.config())
+	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
+	assert.Contains(t, err.Error(), "export_orders: cannot be on together with fetch_fulfillments")
+}
