@@ -1,0 +1,198 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+)
+
+const shipmentCols = `account, shipment_id, allocation_id, veeqo_order_id, erp_ref, state, update_doc, warning, created_at, applied_at, version`
+
+const (
+	qShipmentInsert = `INSERT INTO shipments (` + shipmentCols + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+ON CONFLICT (account, shipment_id) DO NOTHING
+RETURNING ` + shipmentCols
+	qShipmentGet    = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
+	qShipmentExists = `SELECT 1 FROM shipments WHERE account = ? AND shipment_id = ?`
+	qShipmentUpdate = `UPDATE shipments
+SET allocation_id = ?, veeqo_order_id = ?, erp_ref = ?, state = ?, update_doc = ?, warning = ?, applied_at = ?,
+	version = version + 1
+WHERE account = ? AND shipment_id = ? AND version = ?
+RETURNING ` + shipmentCols
+)
+
+func validShipmentState(st store.ShipmentState) bool {
+	switch st {
+	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored:
+		return true
+	}
+	return false
+}
+
+// shipmentArgs validates sh and returns its mutable columns: allocation_id,
+// veeqo_order_id, erp_ref, state, update_doc, warning, applied_at. An
+// applied shipment without AppliedAt is stamped now.
+func shipmentArgs(sh *store.AppliedShipment, now time.Time) ([]any, error) {
+	switch {
+	case sh.Account == "":
+		return nil, invalid("shipment: Account is empty")
+	case sh.ShipmentID <= 0:
+		return nil, invalid("shipment of account %q: ShipmentID %d is not positive", sh.Account, sh.ShipmentID)
+	case !validShipmentState(sh.State):
+		return nil, invalid("shipment %d: State %q is not pending, applied or ignored", sh.ShipmentID, sh.State)
+	}
+	if err := checkTime(fmt.Sprintf("shipment %d: AppliedAt", sh.ShipmentID), sh.AppliedAt); err != nil {
+		return nil, err
+	}
+	doc, err := rawJSON(fmt.Sprintf("shipment %d: Update", sh.ShipmentID), sh.Update)
+	if err != nil {
+		return nil, err
+	}
+	if sh.State == store.ShipmentApplied && sh.AppliedAt.IsZero() {
+		sh.AppliedAt = now
+	}
+	return []any{sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State), doc, sh.Warning, ts(sh.AppliedAt)}, nil
+}
+
+func scanShipment(sc scanner) (store.AppliedShipment, error) {
+	var (
+		sh    store.AppliedShipment
+		state string
+	)
+	err := sc.Scan(&sh.Account, &sh.ShipmentID, &sh.AllocationID, &sh.VeeqoOrderID, &sh.ERPRef, &state,
+		blobCol{(*[]byte)(&sh.Update)}, &sh.Warning, timeCol{&sh.CreatedAt}, timeCol{&sh.AppliedAt}, &sh.Version)
+	if err != nil {
+		return store.AppliedShipment{}, err
+	}
+	sh.State = store.ShipmentState(state)
+	return sh, nil
+}
+
+// RecordShipment inserts sh (Version ignored; an empty State is
+// store.ShipmentPending) unless (sh.Account, sh.ShipmentID) exists; it
+// returns the stored row and whether it inserted. The primary key decides:
+// of any number of concurrent inserts of one key exactly one returns true.
+func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, bool, error) {
+	const op = "RecordShipment"
+	if sh.State == "" {
+		sh.State = store.ShipmentPending
+	}
+	now := s.clock()
+	args, err := shipmentArgs(&sh, now)
+	if err != nil {
+		return store.AppliedShipment{}, false, wrap(op, err)
+	}
+	var (
+		out      store.AppliedShipment
+		inserted bool
+	)
+	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		all := []any{sh.Account, sh.ShipmentID}
+		all = append(all, args[:6]...)             // allocation_id .. warning
+		all = append(all, now.UnixNano(), args[6]) // created_at, applied_at
+		var err error
+		out, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentInsert, all...))
+		if err == nil {
+			inserted = true
+			return nil
+		}
+		inserted = false
+		if !isNoRows(err) {
+			return err
+		}
+		out, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentGet, sh.Account, sh.ShipmentID))
+		return err
+	})
+	if err != nil {
+		return store.AppliedShipment{}, false, wrap(op, err)
+	}
+	return out, inserted, nil
+}
+
+// UpdateShipment writes sh if sh.Version equals the stored version
+// (store.ErrConflict otherwise, store.ErrNotFound if absent). An applied
+// shipment without AppliedAt is stamped.
+func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, error) {
+	const op = "UpdateShipment"
+	args, err := shipmentArgs(&sh, s.clock())
+	if err != nil {
+		return store.AppliedShipment{}, wrap(op, err)
+	}
+	var out store.AppliedShipment
+	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		all := append(append(make([]any, 0, len(args)+3), args...), sh.Account, sh.ShipmentID, sh.Version)
+		var err error
+		out, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentUpdate, all...))
+		if isNoRows(err) {
+			return s.missingOrConflict(ctx, tx, qShipmentExists,
+				fmt.Sprintf("shipment %d of account %q", sh.ShipmentID, sh.Account), sh.Account, sh.ShipmentID)
+		}
+		return err
+	})
+	if err != nil {
+		return store.AppliedShipment{}, wrap(op, err)
+	}
+	return out, nil
+}
+
+// GetShipment returns one shipment's row. store.ErrNotFound.
+func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
+	var out store.AppliedShipment
+	err := s.readRow(ctx, func(r *sql.Row) error {
+		var err error
+		out, err = scanShipment(r)
+		return err
+	}, qShipmentGet, account, shipmentID)
+	if isNoRows(err) {
+		err = fmt.Errorf("shipment %d of account %q: %w", shipmentID, account, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.AppliedShipment{}, wrap("GetShipment", err)
+	}
+	return out, nil
+}
+
+// ListShipments returns the rows q selects, oldest first (CreatedAt, then
+// ShipmentID). A zero Limit returns every row.
+func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
+	const op = "ListShipments"
+	if q.Account == "" {
+		return nil, wrap(op, invalid("query: Account is empty"))
+	}
+	for _, st := range q.States {
+		if !validShipmentState(st) {
+			return nil, wrap(op, invalid("query: state %q is not pending, applied or ignored", st))
+		}
+	}
+	if q.Limit < 0 {
+		return nil, wrap(op, invalid("query: Limit %d is negative", q.Limit))
+	}
+	var w where
+	w.add("account = ?", q.Account)
+	if q.ERPRef != "" {
+		w.add("erp_ref = ?", q.ERPRef)
+	}
+	in(&w, "state", q.States)
+	query := `SELECT ` + shipmentCols + ` FROM shipments` + w.String() + ` ORDER BY created_at, shipment_id`
+	args := w.args
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	var out []store.AppliedShipment
+	err := s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		sh, err := scanShipment(r)
+		if err == nil {
+			out = append(out, sh)
+		}
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
