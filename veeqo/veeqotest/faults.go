@@ -154,8 +154,9 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.SetLatencyFor(Any(), d)
 }
 
-// SetLatencyFor delays requests matching m by d; it replaces an earlier
-// rule with the same matcher. The first matching rule applies.
+// SetLatencyFor delays requests matching m by d (0 removes the rule); it
+// replaces an earlier rule with the same matcher. The first matching
+// specific rule applies, else the catch-all set by SetLatency.
 func (s *Server) SetLatencyFor(m Matcher, d time.Duration) {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
@@ -185,10 +186,17 @@ func (s *Server) takeFault(method, path string) (*faultRule, time.Duration) {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
 	var delay time.Duration
+	found := false
 	for _, l := range s.latency {
-		if l.m.matches(method, path) {
-			delay = l.d
+		if !l.m.matches(method, path) {
+			continue
+		}
+		if l.m != (Matcher{}) {
+			delay, found = l.d, true
 			break
+		}
+		if !found {
+			delay = l.d // the catch-all, unless a specific rule matches
 		}
 	}
 	for i, f := range s.faults {

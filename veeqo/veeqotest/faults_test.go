@@ -172,6 +172,12 @@ func TestLatency(t *testing.T) {
 	require.Less(t, time.Since(start), time.Second, "other routes are not delayed")
 
 	f.srv.SetLatency(30 * time.Millisecond)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	req, _ = http.NewRequestWithContext(ctx2, "GET", f.srv.URL()+"/orders", nil)
+	req.Header.Set("x-api-key", f.srv.APIKey())
+	_, err = http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the specific rule wins over the catch-all")
 	f.srv.SetLatencyFor(veeqotest.Match("GET", "/orders"), 0)
 	start = time.Now()
 	require.Equal(t, 200, call(t, f.srv, "GET", "/orders", nil).status)
