@@ -25,7 +25,7 @@ const (
 
 // setup starts a fresh server whose API lives under a non-root path, and a
 // client pointed at it with fast retries and no pacing.
-func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
+func setup(t testing.TB, opts ...Option) (*Client, *http.ServeMux) {
 	t.Helper()
 	mux := http.NewServeMux()
 	api := http.NewServeMux()
@@ -101,7 +101,7 @@ func testJSONBody(t *testing.T, r *http.Request, want string) {
 	}
 }
 
-func readTestdata(t *testing.T, name string) []byte {
+func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)

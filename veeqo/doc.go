@@ -64,7 +64,10 @@
 // Waits use exponential backoff with jitter between MinBackoff and
 // MaxBackoff; a Retry-After header, which Veeqo is not known to send, is
 // honoured and clamped to MaxRetryAfter (30 s by default). Every wait ends
-// when the context does.
+// when the context does. Each attempt is bounded by WithAttemptTimeout
+// (default 60 s, from sending to reading the whole body, not counting the
+// rate-limiter wait); a GET, PUT or DELETE whose attempt timed out is retried
+// while the caller's context lives, a POST is not (outcome unknown).
 //
 // # Pagination
 //
@@ -97,6 +100,14 @@
 // (see above). A 2xx body that is not the expected JSON is a *DecodeError
 // naming the endpoint. Bodies are read through a size limit
 // (WithMaxResponseBytes, default 32 MiB).
+//
+// # Decoding
+//
+// Veeqo sends null for almost anything and is loose with types: money is
+// decoded into decimal.Decimal from a number, a string or null; a
+// shipment's tracking_number and carrier may be an object, a bare string or
+// null; remote_id and Amazon marketplace/seller ids may be strings or
+// numbers. Fields the types do not name are ignored.
 //
 // # Logging
 //

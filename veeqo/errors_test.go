@@ -2,11 +2,13 @@ package veeqo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -135,4 +137,33 @@ func TestDecodeRealisticOrders(t *testing.T) {
 	require.Equal(t, "", sh.Tracking())
 	require.Equal(t, "", sh.Service())
 	require.Equal(t, "Amazon", sh.Carrier.Name)
+}
+
+func TestLooselyTypedFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		want       LineItem
+		wantErr    bool
+	}{
+		{"string", `{"id":1,"remote_id":"12345678901234","quantity":2}`, LineItem{ID: 1, RemoteID: "12345678901234", Quantity: 2}, false},
+		{"number", `{"id":1,"remote_id":12345678901234567890}`, LineItem{ID: 1, RemoteID: "12345678901234567890"}, false},
+		{"null", `{"id":1,"remote_id":null,"title":"x"}`, LineItem{ID: 1, Title: "x"}, false},
+		{"object is refused", `{"id":1,"remote_id":{}}`, LineItem{}, true},
+	}
+	for _, tt := range tests {
+		var got LineItem
+		err := json.Unmarshal([]byte(tt.body), &got)
+		if tt.wantErr {
+			require.Error(t, err, tt.name)
+			continue
+		}
+		require.NoError(t, err, tt.name)
+		if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	var a AmazonChannelSpecific
+	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"seller_id":"A1B2","marketplace_id":1,"channel_id":5,"fba_channel_id":6}`), &a))
+	require.Equal(t, AmazonChannelSpecific{ID: 1, SellerID: "A1B2", MarketplaceID: "1", ChannelID: 5, FBAChannelID: 6}, a)
 }
