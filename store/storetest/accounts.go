@@ -403,4 +403,30 @@ func testAccountCopies(t *testing.T, s store.Store) {
 	again, err := s.GetAccount(ctx, "acme")
 	must(t, "GetAccount", err)
 	diff(t, "Settings after the caller mutated a read", json.RawMessage(`{"a":1}`), again.Settings)
+
+	upd := json.RawMessage(`{"b":2}`)
+	again.Settings = upd
+	updated, err := s.UpdateAccount(ctx, again)
+	must(t, "UpdateAccount", err)
+	upd[5] = '7'
+	if len(updated.Settings) > 0 {
+		updated.Settings[0] = 'X'
+	}
+	got, err = s.GetAccount(ctx, "acme")
+	must(t, "GetAccount", err)
+	diff(t, "Settings after the caller mutated its UpdateAccount buffers", json.RawMessage(`{"b":2}`), got.Settings)
+	list, err := s.ListAccounts(ctx)
+	must(t, "ListAccounts", err)
+	if len(list) == 1 && len(list[0].Settings) > 0 {
+		list[0].Settings[0] = 'X'
+	}
+	got, err = s.GetAccount(ctx, "acme")
+	must(t, "GetAccount", err)
+	diff(t, "Settings after the caller mutated a listed account", json.RawMessage(`{"b":2}`), got.Settings)
+
+	// A version above the stored one is a conflict too, not a skip ahead.
+	future := got
+	future.Version += 5
+	_, err = s.UpdateAccount(ctx, future)
+	wantErr(t, "UpdateAccount from a version above the stored one", err, store.ErrConflict)
 }

@@ -60,6 +60,10 @@ func testCursorCAS(t *testing.T, s store.Store) {
 	if c2.Version <= c1.Version {
 		t.Errorf("SetCursor: Version = %d, want > %d", c2.Version, c1.Version)
 	}
+	future := c2
+	future.Version += 5
+	_, err = s.SetCursor(ctx, future)
+	wantErr(t, "SetCursor from a version above the stored one", err, store.ErrConflict)
 	stale := c1
 	stale.Position = at(15)
 	_, err = s.SetCursor(ctx, stale)

@@ -117,6 +117,9 @@ func logFixture(t *testing.T, s store.Store) []store.LogEntry {
 		{RunID: "run-2", Process: "import_confirmation", Level: store.LevelWarning, Reference: "so_4", Message: "late shipment"},
 		{RunID: "run-3", Process: "fetch_fulfillment", Level: store.LevelInfo, Reference: "", Message: "run started, 50% done"},
 		{RunID: "run-3", Process: "fetch_fulfillment", Level: store.LevelError, Reference: "V-9", Message: "ERP refused so-1"},
+		// Same reference as the resolved export record, another process:
+		// HideResolved must keep it.
+		{RunID: "run-3", Process: "import_confirmation", Level: store.LevelInfo, Reference: "SO-2", Message: "confirmation received"},
 	}
 	var out []store.LogEntry
 	for i, e := range specs {
@@ -158,7 +161,7 @@ func testLogQuery(t *testing.T, s store.Store) {
 		q    store.LogQuery
 		want []store.LogEntry
 	}{
-		{"all", store.LogQuery{}, pick(0, 1, 2, 3, 4, 5, 6, 7)},
+		{"all", store.LogQuery{}, pick(0, 1, 2, 3, 4, 5, 6, 7, 8)},
 		{"run", store.LogQuery{RunID: "run-2"}, pick(3, 4, 5)},
 		{"process", store.LogQuery{Process: "export_order"}, pick(0, 1, 2, 3)},
 		{"levels", store.LogQuery{Levels: []string{store.LevelError, store.LevelWarning}}, pick(1, 2, 3, 5, 7)},
@@ -168,13 +171,13 @@ func testLogQuery(t *testing.T, s store.Store) {
 		{"search message", store.LogQuery{Search: "address missing"}, pick(1)},
 		{"search is literal: underscore", store.LogQuery{Search: "so_"}, pick(5)},
 		{"search is literal: percent", store.LogQuery{Search: "50%"}, pick(6)},
-		{"from (inclusive)", store.LogQuery{From: at(50)}, pick(5, 6, 7)},
+		{"from (inclusive)", store.LogQuery{From: at(50)}, pick(5, 6, 7, 8)},
 		{"to (exclusive)", store.LogQuery{To: at(20)}, pick(0, 1)},
 		{"from-to", store.LogQuery{From: at(10), To: at(40)}, pick(1, 2, 3)},
-		{"hide resolved", store.LogQuery{HideResolved: true}, pick(0, 2, 4, 5, 6, 7)},
+		{"hide resolved", store.LogQuery{HideResolved: true}, pick(0, 2, 4, 5, 6, 7, 8)},
 		{"hide resolved, errors", store.LogQuery{HideResolved: true, Levels: []string{store.LevelError}}, pick(7)},
 		{"combined", store.LogQuery{RunID: "run-1", Levels: []string{store.LevelError, store.LevelInfo}, Search: "5"}, pick(0)},
-		{"limit 2", store.LogQuery{Limit: 2}, pick(6, 7)},
+		{"limit 2", store.LogQuery{Limit: 2}, pick(7, 8)},
 		{"no match", store.LogQuery{RunID: "run-404"}, nil},
 	}
 	for _, tt := range tests {
@@ -205,9 +208,10 @@ func testLogAfterSeq(t *testing.T, s store.Store) {
 	}{
 		{"after the first", store.LogQuery{AfterSeq: all[0].Seq}, all[1:]},
 		{"after the fifth", store.LogQuery{AfterSeq: all[4].Seq}, all[5:]},
-		{"after the last", store.LogQuery{AfterSeq: all[7].Seq}, nil},
+		{"after the last", store.LogQuery{AfterSeq: all[len(all)-1].Seq}, nil},
 		{"limit 3", store.LogQuery{AfterSeq: all[0].Seq, Limit: 3}, all[1:4]},
 		{"with a filter", store.LogQuery{AfterSeq: all[1].Seq, Levels: []string{store.LevelError}}, []store.LogEntry{all[3], all[7]}},
+		{"with a reference", store.LogQuery{AfterSeq: all[0].Seq, Reference: "SO-2"}, []store.LogEntry{all[1], all[3], all[8]}},
 	}
 	for _, tt := range tests {
 		q := tt.q
