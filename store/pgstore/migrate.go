@@ -51,7 +51,7 @@ CREATE TABLE {s}.exports (
 	version        bigint NOT NULL,
 	PRIMARY KEY (account, erp_ref)
 );
-CREATE INDEX exports_veeqo_order ON {s}.exports (account, veeqo_order_id) WHERE veeqo_order_id <> 0;
+CREATE INDEX exports_veeqo_order ON {s}.exports (account, veeqo_order_id);
 CREATE INDEX exports_state ON {s}.exports (account, state, erp_ref);
 CREATE INDEX exports_exported_at ON {s}.exports (account, exported_at) WHERE exported_at IS NOT NULL;
 
