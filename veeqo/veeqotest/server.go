@@ -315,14 +315,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Time:   start.UTC(),
 	}
-	defer func() {
+	// The log entry must exist before the client can see the outcome: a
+	// complete response is only readable after this handler returns, but a
+	// closed connection is seen at once, so drops record first.
+	logged := false
+	record := func() {
+		if logged {
+			return
+		}
+		logged = true
 		s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "veeqotest request",
 			slog.String("method", rec.Method), slog.String("path", rec.Path),
 			slog.Int("status", rec.Status), slog.Bool("dropped", rec.Dropped))
 		s.ctlMu.Lock()
 		s.log = append(s.log, rec)
 		s.ctlMu.Unlock()
-	}()
+	}
+	defer record()
 
 	fault, delay := s.takeFault(r.Method, apiPath)
 	if delay > 0 {
@@ -338,6 +347,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fault != nil && fault.kind == faultRespond {
 		if fault.f.Drop {
 			rec.Dropped = true
+			record()
 			hijackClose(w)
 			return
 		}
@@ -388,6 +398,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch fault.kind {
 	case faultCommitThenFail:
 		rec.Dropped = true
+		record()
 		hijackClose(w)
 	case faultCorrupt:
 		for k, vs := range buf.header {
