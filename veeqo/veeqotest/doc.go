@@ -50,10 +50,11 @@
 //   - Status is the roll-up at the least-progressed part of the order:
 //     anything unallocated gives awaiting_stock, anything allocated but not
 //     shipped awaiting_fulfillment, and every line shipped gives shipped with
-//     shipped_at. A payment, or its absence, does not change the status (a
-//     deliberate choice: Veeqo's awaiting_payment depends on channel
-//     settings); awaiting_payment, on_hold, cancelled and refunded exist only
-//     when seeded or set with SetOrderStatus, or by cancelling.
+//     shipped_at. A payment, or its absence, does not change the status: a
+//     deliberate simplification (Veeqo holds unpaid orders in
+//     awaiting_payment) so that tests need not send payments.
+//     awaiting_payment, on_hold, cancelled and refunded exist only when
+//     seeded, set with SetOrderStatus, or by cancelling.
 //   - One allocation is one parcel with at most one shipment. POST /shipments
 //     needs order_id, allocation_id and carrier_id (Veeqo's carrier table,
 //     3 = "Other"), and records tracking_number {id, tracking_number} and
@@ -100,6 +101,10 @@
 // can rewind) once when a reused connection closes before any response, so
 // a dropped GET may show up as two requests in the log with the second one
 // succeeding.
+//
+// A request is in the log before its client can read the response (or see
+// its connection dropped); a request the client abandoned while it was
+// delayed is logged when the server notices.
 //
 // The server is safe for concurrent use. It logs nothing unless WithLogger
 // is given, and never logs credentials or bodies.
