@@ -659,10 +659,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		st.unknown.Store(err != nil && trace.mayHaveSent() && !idempotent(req.Method))
 	}
 	if err != nil {
-		cancel()
-		if ctx.Err() == nil && actx.Err() != nil {
+		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("attempt timed out after %v: %w", c.timeout, err)
 		}
+		cancel()
 		if !trace.mayHaveSent() {
 			return nil, &notSentError{err: err}
 		}

@@ -415,3 +415,13 @@ func TestAttemptTimeoutExcludesLimiterWait(t *testing.T) {
 	}
 	require.Equal(t, int64(3), c.Requests())
 }
+
+func TestTransportErrorIsNotCalledATimeout(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	mux.HandleFunc("GET /orders/1", func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) })
+	_, _, err := c.Orders.Get(context.Background(), 1)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "timed out")
+	require.False(t, errors.Is(err, context.DeadlineExceeded))
+}
