@@ -1,0 +1,120 @@
+package sync_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
+)
+
+func fetchWorld(t testing.TB) *env {
+	e := newEnv(t)
+	e.settings.ExportOrders = false
+	e.settings.FetchFulfillments = true
+	e.settings.StoreMapping = []vsync.StoreMapping{{ERPStore: "Amazon", VeeqoChannel: "Amazon US"}, {ERPStore: "Amazon FBA", VeeqoChannel: "Amazon US FBA"}}
+	e.settings.CarrierMapping = append(e.settings.CarrierMapping, vsync.NameMapping{ERPName: "Marketplace", VeeqoName: "Other"})
+	return e
+}
+
+func TestFetchFulfillments(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.settings.Filters = filter.Rows(filter.Row{Field: "customer_email", Operator: "Does Not Contain", Value: "blocked"})
+	e.erp.Put(
+		vsync.ERPOrder{Ref: "AMZ-1", Number: "111-0000001", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 2, Allocated: 2}, {Ref: "2", SKU: "TEE-1", Quantity: 1, Allocated: 1}}},
+		vsync.ERPOrder{Ref: "AMZ-3", MarketplaceRef: "111-0000003", Number: "X3", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "CAP-1", Quantity: 1, Allocated: 1}}},
+	)
+	o1 := e.addMarketplaceOrder("111-0000001", e.amazon, map[string]int{"MUG-1": 2, "TEE-1": 1})
+	o2 := e.addMarketplaceOrder("111-0000002", e.amazon, map[string]int{"MUG-1": 1}) // unknown to the ERP
+	o3 := e.addMarketplaceOrder("111-0000003", e.amazon, map[string]int{"CAP-1": 1}) // matched by marketplace ref
+	fba := e.addMarketplaceOrder("111-0000004", e.fba, map[string]int{"MUG-1": 1})   // excluded channel type
+	blocked := e.addMarketplaceOrder("111-0000005", e.amazon, map[string]int{"MUG-1": 1})
+	_ = blocked
+	for _, id := range []int64{o2.ID, o3.ID, fba.ID} {
+		_, err := e.srv.ShipAll(id, veeqotest.ShipInfo{CarrierID: 3}) // marketplace-shipped: no tracking
+		require.NoError(t, err)
+	}
+	_, err := e.srv.ShipPartial(o1.ID, map[int64]int{e.sku["MUG-1"]: 1}, veeqotest.ShipInfo{TrackingNumber: "9400", CarrierID: 7, ServiceName: "Priority"})
+	require.NoError(t, err)
+
+	eng := e.engine()
+	rep := e.run(eng)
+	assert.Equal(t, 2, rep.ConfirmationsApplied)
+	assert.Equal(t, 1, rep.Failed)
+	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(e.erpOrder("AMZ-1")))
+	assert.Equal(t, vsync.OrderPartiallyShipped, e.erpOrder("AMZ-1").Status)
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("AMZ-3")))
+	var noTracking vsync.ShipmentUpdate
+	for _, u := range e.erp.Applied() {
+		if u.OrderRef == "AMZ-3" {
+			noTracking = u
+		}
+	}
+	assert.Empty(t, noTracking.TrackingNumbers, "shipments without tracking are tolerated")
+	for _, u := range e.erp.Applied() {
+		want := map[string]string{"AMZ-1": "USPS Mail", "AMZ-3": "Marketplace"}[u.OrderRef]
+		assert.Equal(t, want, u.Carrier, "carrier of %s mapped back", u.OrderRef)
+	}
+
+	r2 := e.record(vsync.ProcessFetch, "111-0000002")
+	assert.Equal(t, store.RecordError, r2.Status)
+	assert.Contains(t, r2.Message, "the ERP has no order for Veeqo order")
+	_, err = e.st.GetRecord(context.Background(), testAccount, vsync.ProcessFetch, "111-0000004")
+	assert.ErrorIs(t, err, store.ErrNotFound, "FBA orders are not fetched")
+
+	// Later updates move the cursor past the failed order: it is retried by
+	// id on every run while it fails, and succeeds once the ERP knows it.
+	e.clk.Advance(2 * time.Hour)
+	require.NoError(t, e.srv.TouchOrder(o1.ID))
+	rep = e.run(eng)
+	assert.Equal(t, 1, rep.Failed, "still failing, still inside the listing window")
+	assert.Equal(t, 0, e.srv.Count("GET", "/orders/{id}"))
+	e.clk.Advance(time.Hour)
+	e.erp.Put(vsync.ERPOrder{Ref: "AMZ-2", Number: "111-0000002", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}})
+	rep = e.run(eng)
+	assert.Equal(t, 1, rep.ConfirmationsApplied)
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("AMZ-2")))
+	assert.Equal(t, store.RecordSuccess, e.record(vsync.ProcessFetch, "111-0000002").Status)
+	assert.Equal(t, 1, e.srv.Count("GET", "/orders/{id}"), "out of the listing window: retried by id")
+
+	// The rest of order 1 ships: it accumulates (multishipment allowed).
+	e.clk.Advance(time.Minute)
+	_, err = e.srv.ShipAll(o1.ID, veeqotest.ShipInfo{TrackingNumber: "9401", CarrierID: 7})
+	require.NoError(t, err)
+	e.run(eng)
+	assert.Equal(t, map[string]int{"1": 2, "2": 1}, shippedOf(e.erpOrder("AMZ-1")))
+	assert.Equal(t, vsync.OrderShipped, e.erpOrder("AMZ-1").Status)
+}
+
+func TestFetchFilterOnVeeqoFields(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.settings.Filters = filter.Rows(filter.Row{Field: "number", Operator: "Starts With", Value: "111-"})
+	e.erp.Put(vsync.ERPOrder{Ref: "A", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}},
+		vsync.ERPOrder{Ref: "B", Number: "222-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}})
+	for _, n := range []string{"111-1", "222-1"} {
+		o := e.addMarketplaceOrder(n, e.amazon, map[string]int{"MUG-1": 1})
+		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{CarrierID: 3})
+		require.NoError(t, err)
+	}
+	rep := e.run(e.engine())
+	assert.Equal(t, 1, rep.ConfirmationsApplied)
+	assert.Equal(t, 1, rep.Skipped)
+	assert.Equal(t, 0, e.erpOrder("B").Lines[0].Shipped)
+}
+
+func TestFetchInvalidFilterFieldNamed(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.settings.Filters = filter.Rows(filter.Row{Field: "wave", Operator: "Equals", Value: "W1"}) // an export-only field
+	_, err := vsync.New(e.config())
+	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
+	assert.Contains(t, err.Error(), "filters: row 1")
+}
