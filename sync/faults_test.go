@@ -30,8 +30,12 @@ func TestFaultRuns(t *testing.T) {
 		inject func(s *veeqotest.Server)
 	}{
 		{"429 storm on everything", func(s *veeqotest.Server) { s.Set429Storm(30) }},
-		{"429 on creates beyond retries", func(s *veeqotest.Server) { s.FailNext(6, veeqotest.Fault{Match: post, Status: http.StatusTooManyRequests}) }},
-		{"500 on creates", func(s *veeqotest.Server) { s.FailNext(2, veeqotest.Fault{Match: post, Status: http.StatusInternalServerError}) }},
+		{"429 on creates beyond retries", func(s *veeqotest.Server) {
+			s.FailNext(6, veeqotest.Fault{Match: post, Status: http.StatusTooManyRequests})
+		}},
+		{"500 on creates", func(s *veeqotest.Server) {
+			s.FailNext(2, veeqotest.Fault{Match: post, Status: http.StatusInternalServerError})
+		}},
 		{"503 on every request", func(s *veeqotest.Server) { s.FailNext(12, veeqotest.Fault{Status: http.StatusServiceUnavailable}) }},
 		{"dropped connection on creates", func(s *veeqotest.Server) { s.FailNext(2, veeqotest.Fault{Match: post, Drop: true}) }},
 		{"commit then fail on creates", func(s *veeqotest.Server) { s.CommitThenFail(3, post) }},
