@@ -408,11 +408,11 @@ func parseBool(s string) (bool, error) {
 // clip shortens text quoted in messages, so one absurd row cannot flood the
 // operations log.
 func clip(s string) string {
-	const max = 80
-	if len(s) <= max {
+	const maxLen = 80
+	if len(s) <= maxLen {
 		return s
 	}
-	cut := max
+	cut := maxLen
 	for cut > 0 && !isRuneStart(s[cut]) {
 		cut--
 	}

@@ -28,6 +28,9 @@ func (r Row) blank() bool {
 
 // UnmarshalJSON decodes a row, accepting the aliases described on Row.
 func (r *Row) UnmarshalJSON(b []byte) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("filter row: want an object with field, operator and value, got %.20q", t)
+	}
 	var aux struct {
 		Field      *string         `json:"field"`
 		FilterName *string         `json:"filter_name"`

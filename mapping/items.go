@@ -186,6 +186,10 @@ const minPreloadCandidates = 3
 // and case-sensitive on sku_code or upc_code, after trimming white space
 // around the ERP value.
 //
+// The count is made at most once per Resolver, and only for a batch with at
+// least three unknown identifiers; when it shows exact lookups to be
+// cheaper, it is the one call spent beyond one per distinct identifier.
+//
 // A Resolver is meant to live for one run: it does not see catalogue
 // changes made after it cached an answer. It is safe for concurrent use, and
 // concurrent lookups of one identifier share one call.
