@@ -118,6 +118,8 @@ func testAccountUpdateCAS(t *testing.T, s store.Store) {
 	stale.BaseURL = "https://stale.test"
 	_, err = s.UpdateAccount(ctx, stale)
 	wantErr(t, "UpdateAccount with a stale version", err, store.ErrConflict)
+	noSecret(t, "UpdateAccount with a stale version", err, orig.APIKey)
+	noSecret(t, "UpdateAccount with a stale version", err, upd.APIKey)
 	read, err = s.GetAccount(ctx, "acme")
 	must(t, "GetAccount", err)
 	diff(t, "GetAccount after a lost UpdateAccount", want, read)

@@ -26,7 +26,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; b.Loop(); i++ {
-			exportCycle(b, s, "bench", fmt.Sprintf("SO-%09d", i))
+			exportCycle(b, s, "bench", fmt.Sprintf("SO-%09d", i), int64(i)+1)
 		}
 		reportOrdersPerSecond(b)
 	})
@@ -39,7 +39,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		b.RunParallel(func(pb *testing.PB) {
 			w := worker.Add(1)
 			for i := 0; pb.Next(); i++ {
-				exportCycle(b, s, "bench", fmt.Sprintf("W%03d-SO-%09d", w, i))
+				exportCycle(b, s, "bench", fmt.Sprintf("W%03d-SO-%09d", w, i), w<<32+int64(i)+1)
 			}
 		})
 		reportOrdersPerSecond(b)
@@ -54,14 +54,14 @@ func setupBench(b *testing.B, s store.Store, account string) {
 }
 
 // exportCycle writes what exporting one order writes.
-func exportCycle(b *testing.B, s store.Store, account, erpRef string) {
+func exportCycle(b *testing.B, s store.Store, account, erpRef string, veeqoID int64) {
 	ctx := b.Context()
 	e, inserted, err := s.ClaimExport(ctx, store.Export{Account: account, ERPRef: erpRef, Number: erpRef, State: store.ExportClaimed, Attempts: 1})
 	if err != nil || !inserted {
 		b.Fatalf("ClaimExport %s: inserted %v, %v", erpRef, inserted, err)
 	}
 	e.State = store.ExportExported
-	e.VeeqoOrderID = 1_000_000 + int64(len(erpRef))
+	e.VeeqoOrderID = veeqoID
 	e.Lines = sampleLines()
 	at := base
 	_, err = s.CompleteExport(ctx, e,
