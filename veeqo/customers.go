@@ -71,6 +71,9 @@ func (s *CustomersService) Create(ctx context.Context, in *CustomerInput) (*Cust
 	if err != nil {
 		return nil, resp, err
 	}
+	if c.ID <= 0 {
+		return nil, resp, errNoID(http.MethodPost, "/customers", resp.StatusCode, "customer")
+	}
 	return &c, resp, nil
 }
 

@@ -98,7 +98,8 @@
 // ErrRateLimited (429 after every retry), ErrInvalidRequest (400, 422, or
 // input the client refused to send), ErrServer (5xx) and ErrOutcomeUnknown
 // (see above). A 2xx body that is not the expected JSON is a *DecodeError
-// naming the endpoint. Bodies are read through a size limit
+// naming the endpoint; for a POST it also matches ErrOutcomeUnknown, as does
+// a create answered without the new record's id. Bodies are read through a size limit
 // (WithMaxResponseBytes, default 32 MiB).
 //
 // # Decoding

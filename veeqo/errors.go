@@ -218,7 +218,8 @@ func flattenMessages(raw json.RawMessage, prefix string, depth int) []string {
 }
 
 // DecodeError is a 2xx response whose body is not the JSON the endpoint
-// promises.
+// promises. For a POST it also matches ErrOutcomeUnknown: Veeqo applied the
+// request, but the client cannot tell what it created.
 type DecodeError struct {
 	// Method and Path name the endpoint, e.g. GET /orders/123.
 	Method, Path string
@@ -233,6 +234,16 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is makes a POST's DecodeError match ErrOutcomeUnknown.
+func (e *DecodeError) Is(target error) bool {
+	return target == ErrOutcomeUnknown && !idempotent(e.Method)
+}
+
+// errNoID reports a created record whose response carried no id.
+func errNoID(method, endpoint string, status int, what string) error {
+	return fmt.Errorf("veeqo: %s %s: Veeqo answered %d without the new %s's id: %w", method, endpoint, status, what, ErrOutcomeUnknown)
+}
 
 // invalidInput is an argument the client refuses to send.
 func invalidInput(format string, args ...any) error {

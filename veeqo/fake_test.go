@@ -216,3 +216,19 @@ func TestFakeLimiterAtBucketRateNoThrottling(t *testing.T) {
 	wg2.Wait()
 	require.Positive(t, limited.Load(), "an unpaced client overflows the bucket")
 }
+
+func TestFakeCorruptCreateIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	srv := veeqotest.NewServer(t)
+	s := seed(srv)
+	c := newFakeClient(t, srv)
+	srv.CorruptNext(1, veeqotest.Match("POST", "/orders"))
+	_, _, err := c.Orders.Create(context.Background(), orderFor(s, "SO-7"))
+	require.ErrorIs(t, err, veeqo.ErrOutcomeUnknown)
+	var de *veeqo.DecodeError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "/orders", de.Path)
+	found, err := c.Orders.FindByNumber(context.Background(), "SO-7")
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+}

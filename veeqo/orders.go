@@ -83,7 +83,8 @@ type orderDoc struct {
 // Create creates an order (POST /orders, body {"order": ...}). It is never
 // replayed once the request may have reached Veeqo: when the outcome is
 // unknown the error matches ErrOutcomeUnknown, and the caller should look the
-// order up by number (FindByNumber) before creating it again.
+// order up by number (FindByNumber) before creating it again. A success
+// answer without a readable order id is an outcome-unknown error too.
 func (s *OrdersService) Create(ctx context.Context, in *OrderInput) (*Order, *Response, error) {
 	if err := validateOrderCreate(in); err != nil {
 		return nil, nil, err
@@ -92,6 +93,9 @@ func (s *OrdersService) Create(ctx context.Context, in *OrderInput) (*Order, *Re
 	resp, err := s.client.do(ctx, request{method: http.MethodPost, path: "orders", body: orderDoc{in}}, &o)
 	if err != nil {
 		return nil, resp, err
+	}
+	if o.ID <= 0 {
+		return nil, resp, errNoID(http.MethodPost, "/orders", resp.StatusCode, "order")
 	}
 	return &o, resp, nil
 }

@@ -425,3 +425,70 @@ func TestTransportErrorIsNotCalledATimeout(t *testing.T) {
 	require.NotContains(t, err.Error(), "timed out")
 	require.False(t, errors.Is(err, context.DeadlineExceeded))
 }
+
+func TestLimiterWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithLimiter(rate.NewLimiter(rate.Every(time.Hour), 1)))
+	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":1}`)
+	})
+	_, _, err := c.Company.Current(context.Background())
+	require.NoError(t, err)
+	// No deadline: rate.Limiter waits until the context is cancelled.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.Company.Current(ctx)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+		require.ErrorContains(t, err, "rate limiter")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled context did not end the wait for the limiter")
+	}
+	require.Equal(t, int64(1), c.Requests())
+}
+
+func TestAPIErrorTemporary(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]bool{429: true, 500: true, 503: true, 404: false, 400: false, 401: false} {
+		require.Equal(t, want, (&APIError{StatusCode: status}).Temporary(), "%d", status)
+	}
+}
+
+func TestCreateWithoutUsableAnswerIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	var hits atomic.Int32
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
+		switch hits.Add(1) {
+		case 1:
+			writeJSON(w, 201, `{"id":12,"number":`) // cut short
+		case 2:
+			w.WriteHeader(http.StatusCreated) // no body
+		default:
+			writeJSON(w, 201, `{"number":"SO-9"}`) // no id
+		}
+	})
+	mux.HandleFunc("POST /customers", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 201, `{}`) })
+	mux.HandleFunc("POST /shipments", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 201, `{"id":0}`) })
+	mux.HandleFunc("GET /orders/1", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{"id":`) })
+	ctx := context.Background()
+	for range 3 {
+		o, _, err := c.Orders.Create(ctx, minimalOrder())
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+		require.Nil(t, o)
+	}
+	require.Equal(t, int32(3), hits.Load(), "one request per call")
+	_, _, err := c.Customers.Create(ctx, &CustomerInput{Email: "a@example.com"})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	_, _, err = c.Shipments.Create(ctx, &ShipmentInput{OrderID: 1, AllocationID: 2, CarrierID: 3})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	_, _, err = c.Orders.Get(ctx, 1)
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	require.False(t, errors.Is(err, ErrOutcomeUnknown), "a GET changed nothing")
+}

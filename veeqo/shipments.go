@@ -68,6 +68,9 @@ func (s *ShipmentsService) Create(ctx context.Context, in *ShipmentInput) (*Ship
 	if err != nil {
 		return nil, resp, err
 	}
+	if sh.ID <= 0 {
+		return nil, resp, errNoID(http.MethodPost, "/shipments", resp.StatusCode, "shipment")
+	}
 	return &sh, resp, nil
 }
 
