@@ -21,6 +21,7 @@ func exportCases() []testCase {
 		{"ListPaging", testExportListPaging},
 		{"CompleteExport", testCompleteExport},
 		{"CompleteExportConflictWritesNothing", testCompleteExportConflict},
+		{"CompleteExportSeenWhole", testCompleteExportVisibility},
 		{"AccountIsolation", testExportIsolation},
 	}
 }
@@ -502,5 +503,87 @@ func testExportIsolation(t *testing.T, s store.Store) {
 	must(t, "ListExports", err)
 	if len(got) != 1 || got[0].ERPRef != "SO-A" {
 		t.Errorf("ListExports of a = %v, want only SO-A", got)
+	}
+}
+
+// testCompleteExportVisibility completes exports while readers look: a
+// reader that sees the Veeqo id must also see the record and the log, and a
+// reader that sees the record must see the Veeqo id (one transaction, not
+// three writes).
+func testCompleteExportVisibility(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	const n = 30
+	var claims []store.Export
+	for i := range n {
+		claims = append(claims, claim(t, s, "acme", ref(i)))
+	}
+	done := make(chan struct{})
+	readerErrs := make(chan error, 2)
+	for r := range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					readerErrs <- nil
+					return
+				default:
+				}
+				for i := range n {
+					if r == 0 {
+						e, err := s.GetExport(ctx, "acme", ref(i))
+						if err != nil {
+							readerErrs <- err
+							return
+						}
+						if e.VeeqoOrderID == 0 {
+							continue
+						}
+						if _, err := s.GetRecord(ctx, "acme", "export_order", ref(i)); err != nil {
+							readerErrs <- fmt.Errorf("export %s linked but its record not visible: %w", ref(i), err)
+							return
+						}
+						page, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme", Reference: ref(i)})
+						if err != nil {
+							readerErrs <- err
+							return
+						}
+						if len(page.Entries) == 0 {
+							readerErrs <- fmt.Errorf("export %s linked but its log not visible", ref(i))
+							return
+						}
+					} else {
+						if _, err := s.GetRecord(ctx, "acme", "export_order", ref(i)); err != nil {
+							continue
+						}
+						e, err := s.GetExport(ctx, "acme", ref(i))
+						if err != nil {
+							readerErrs <- err
+							return
+						}
+						if e.VeeqoOrderID == 0 {
+							readerErrs <- fmt.Errorf("record of %s visible but the export not linked", ref(i))
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	for i, e := range claims {
+		e.State, e.VeeqoOrderID = store.ExportExported, int64(9000+i)
+		_, err := s.CompleteExport(ctx, e,
+			store.RecordUpdate{Account: "acme", Process: "export_order", Reference: e.ERPRef, Status: store.RecordSuccess, VeeqoOrderID: e.VeeqoOrderID, RunID: "run", At: at(i), CountAttempt: true},
+			store.LogEntry{Time: at(i), Account: "acme", RunID: "run", Process: "export_order", Level: store.LevelInfo, Reference: e.ERPRef, Message: "exported"})
+		if err != nil {
+			close(done)
+			t.Fatalf("CompleteExport %s: %v", e.ERPRef, err)
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-readerErrs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -180,12 +181,22 @@ func testLeaseExpiry(t *testing.T, s store.Store) {
 	}
 
 	time.Sleep(ttl + 150*time.Millisecond)
-	l2, err := s.AcquireLease(ctx, "acme", "worker-2", time.Minute)
-	must(t, "AcquireLease after expiry", err)
+	// Of several takers of the expired lease exactly one wins.
+	takers := make([]store.Lease, Race/2)
+	errs := race(len(takers), func(i int) error {
+		var err error
+		takers[i], err = s.AcquireLease(ctx, "acme", fmt.Sprintf("taker-%d", i), time.Minute)
+		return err
+	})
+	if n := countWinners(t, "concurrent AcquireLease after expiry", errs, store.ErrLeaseHeld); n != 1 {
+		t.Fatalf("concurrent AcquireLease after expiry: %d holders, want 1", n)
+	}
+	w := slices.IndexFunc(errs, func(err error) bool { return err == nil })
+	l2 := takers[w]
 	if l2.Token <= l1.Token {
 		t.Errorf("lease taken after expiry: Token = %d, want > %d (fencing)", l2.Token, l1.Token)
 	}
-	if l2.Holder != "worker-2" {
+	if l2.Holder != fmt.Sprintf("taker-%d", w) {
 		t.Errorf("lease taken after expiry: Holder = %q", l2.Holder)
 	}
 	_, err = s.RenewLease(ctx, l1, time.Minute)
@@ -194,7 +205,7 @@ func testLeaseExpiry(t *testing.T, s store.Store) {
 	_, err = s.AcquireLease(ctx, "acme", "worker-1", time.Minute)
 	wantErr(t, "AcquireLease by the old holder", err, store.ErrLeaseHeld)
 	// The lost holder's release did not free the new holder's lease.
-	_, err = s.AcquireLease(ctx, "acme", "worker-3", time.Minute)
+	_, err = s.AcquireLease(ctx, "acme", "outsider", time.Minute)
 	wantErr(t, "AcquireLease after a stale release", err, store.ErrLeaseHeld)
 	if _, err := s.RenewLease(ctx, l2, time.Minute); err != nil {
 		t.Errorf("new holder's RenewLease: %v", err)
