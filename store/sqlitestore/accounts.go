@@ -8,16 +8,16 @@ import (
 	"github.com/xoroerp/veeqoconnect/store"
 )
 
-const accountCols = `name, base_url, api_key, settings, mode, mode_changed_at, created_at, updated_at, version`
+const accountCols = `name, base_url, api_key, api_key_sealed, settings, mode, mode_changed_at, created_at, updated_at, version`
 
 const (
 	qAccountInsert = `INSERT INTO accounts (` + accountCols + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO NOTHING`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO NOTHING`
 	qAccountGet    = `SELECT ` + accountCols + ` FROM accounts WHERE name = ?`
 	qAccountList   = `SELECT ` + accountCols + ` FROM accounts ORDER BY name`
 	qAccountExists = `SELECT 1 FROM accounts WHERE name = ?`
 	qAccountUpdate = `UPDATE accounts
-SET base_url = ?, api_key = ?, settings = ?, updated_at = ?, version = version + 1
+SET base_url = ?, api_key = ?, api_key_sealed = ?, settings = ?, updated_at = ?, version = version + 1
 WHERE name = ? AND version = ?
 RETURNING ` + accountCols
 	qAccountSetMode = `UPDATE accounts
@@ -48,34 +48,97 @@ func checkAccountName(name string) error {
 	return nil
 }
 
-// sealKey returns the API key as stored: sealed when the store has a
-// sealer, as given otherwise.
-func (s *Store) sealKey(key string) (string, error) {
+// sealKey returns the API key as stored, and whether it is sealed: sealed
+// when the store has a sealer, as given otherwise.
+func (s *Store) sealKey(key string) (string, int64, error) {
+	if s.sealer == nil || key == "" {
+		return key, 0, nil
+	}
 	sealed, err := s.sealer.Seal(key)
 	if err != nil {
-		return "", fmt.Errorf("sealing the API key: %w", err)
+		return "", 0, fmt.Errorf("sealing the API key: %w", err)
 	}
-	return sealed, nil
+	return sealed, 1, nil
+}
+
+// openKey returns the clear API key of a stored one. The sealed flag, not
+// the value's look, decides: a clear key may well start with
+// store.SealedPrefix.
+func (s *Store) openKey(account, key string, sealed int64) (string, error) {
+	switch {
+	case sealed == 0:
+		return key, nil
+	case s.sealer == nil:
+		return "", fmt.Errorf("account %q: %w: the API key is sealed and the store was opened without WithSealer",
+			account, store.ErrSealed)
+	}
+	// store.Sealer's errors never contain the value.
+	clear, err := s.sealer.Open(key)
+	if err != nil {
+		return "", fmt.Errorf("account %q: API key: %w", account, err)
+	}
+	return clear, nil
 }
 
 // scanAccount reads one accounts row, opening its API key.
 func (s *Store) scanAccount(sc scanner) (store.Account, error) {
 	var (
-		a    store.Account
-		key  string
-		mode string
+		a      store.Account
+		key    string
+		sealed int64
+		mode   string
 	)
-	err := sc.Scan(&a.Name, &a.BaseURL, &key, blobCol{(*[]byte)(&a.Settings)}, &mode,
+	err := sc.Scan(&a.Name, &a.BaseURL, &key, &sealed, blobCol{(*[]byte)(&a.Settings)}, &mode,
 		timeCol{&a.ModeChangedAt}, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, &a.Version)
 	if err != nil {
 		return store.Account{}, err
 	}
 	a.Mode = store.Mode(mode)
-	// store.Sealer's errors never contain the value.
-	if a.APIKey, err = s.sealer.Open(key); err != nil {
-		return store.Account{}, fmt.Errorf("account %q: API key: %w", a.Name, err)
+	if a.APIKey, err = s.openKey(a.Name, key, sealed); err != nil {
+		return store.Account{}, err
 	}
 	return a, nil
+}
+
+// sealClearKeys seals the API keys a store without a sealer left in clear,
+// when the file is opened with one. The accounts' versions do not change:
+// their content does not.
+func (s *Store) sealClearKeys(ctx context.Context) error {
+	if s.sealer == nil {
+		return nil
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT name, api_key FROM accounts WHERE api_key_sealed = 0 AND api_key <> ''`)
+		if err != nil {
+			return err
+		}
+		clear := map[string]string{}
+		for rows.Next() {
+			var name, key string
+			if err := rows.Scan(&name, &key); err != nil {
+				rows.Close()
+				return err
+			}
+			clear[name] = key
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for name, key := range clear {
+			sealed, _, err := s.sealKey(key)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE accounts SET api_key = ?, api_key_sealed = 1 WHERE name = ?`, sealed, name); err != nil {
+				return err
+			}
+		}
+		if len(clear) > 0 {
+			s.log.InfoContext(ctx, "sqlitestore: sealed API keys stored in clear", "accounts", len(clear))
+		}
+		return nil
+	})
 }
 
 // AddAccount creates an account. store.ErrExists if the name is taken.
@@ -94,13 +157,13 @@ func (s *Store) AddAccount(ctx context.Context, a store.Account) (store.Account,
 	if err != nil {
 		return store.Account{}, wrap(op, err)
 	}
-	key, err := s.sealKey(a.APIKey)
+	key, sealed, err := s.sealKey(a.APIKey)
 	if err != nil {
 		return store.Account{}, wrap(op, err)
 	}
 	now := s.clock()
 	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, qAccountInsert, a.Name, a.BaseURL, key, settings, string(a.Mode),
+		res, err := s.txExec(ctx, tx, qAccountInsert, a.Name, a.BaseURL, key, sealed, settings, string(a.Mode),
 			ts(a.ModeChangedAt), now.UnixNano(), now.UnixNano())
 		if err != nil {
 			return err
@@ -168,7 +231,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Accou
 	if err != nil {
 		return store.Account{}, wrap(op, err)
 	}
-	key, err := s.sealKey(a.APIKey)
+	key, sealed, err := s.sealKey(a.APIKey)
 	if err != nil {
 		return store.Account{}, wrap(op, err)
 	}
@@ -176,7 +239,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a store.Account) (store.Accou
 	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		out, err = s.scanAccount(s.txQueryRow(ctx, tx, qAccountUpdate,
-			a.BaseURL, key, settings, s.clock().UnixNano(), a.Name, a.Version))
+			a.BaseURL, key, sealed, settings, s.clock().UnixNano(), a.Name, a.Version))
 		if isNoRows(err) {
 			return s.missingOrConflict(ctx, tx, qAccountExists, fmt.Sprintf("account %q", a.Name), a.Name)
 		}

@@ -39,7 +39,8 @@ const schemaV1 = `
 CREATE TABLE accounts (
 	name            TEXT PRIMARY KEY,
 	base_url        TEXT NOT NULL,
-	api_key         TEXT NOT NULL, -- sealed (store.SealedPrefix) when a sealer is set
+	api_key         TEXT NOT NULL,
+	api_key_sealed  INTEGER NOT NULL, -- 1: api_key is store.Sealer output
 	settings        BLOB,
 	mode            TEXT NOT NULL,
 	mode_changed_at INTEGER,

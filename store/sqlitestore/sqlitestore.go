@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -78,9 +77,10 @@ type config struct {
 
 // WithSealer makes the store keep API keys sealed at rest (AES-GCM, see
 // store.NewSealer). Without it, or with a nil sealer, they are stored as
-// given. A key sealed under one sealer cannot be read without it, and with a
-// sealer a key stored in clear is refused: GetAccount then fails with
-// store.ErrSealed, and nothing is lost.
+// given. Opening a file WithSealer seals the keys an earlier run left in
+// clear. A key sealed under one sealer cannot be read without it (or with
+// another key): GetAccount then fails with store.ErrSealed, and nothing is
+// lost.
 func WithSealer(s *store.Sealer) Option {
 	return func(c *config) error {
 		c.sealer = s
@@ -129,7 +129,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 	}
 	if cfg.log == nil {
-		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.log = slog.New(slog.DiscardHandler)
 	}
 	if strings.TrimSpace(path) == "" {
 		return nil, fmt.Errorf("%w: path is empty", ErrInvalid)
@@ -160,6 +160,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.migrate(ctx, migrations()); err != nil {
 		s.wdb.Close()
 		return nil, err
+	}
+	if err := s.sealClearKeys(ctx); err != nil {
+		s.wdb.Close()
+		return nil, wrap("open: sealing API keys", err)
 	}
 
 	if s.rdb, err = sql.Open("sqlite", dsn(path, true)); err != nil {
