@@ -74,7 +74,8 @@ func (s *AllocationsService) Update(ctx context.Context, orderID, allocationID i
 }
 
 // Delete removes an allocation (DELETE /orders/{orderID}/allocations/{id}),
-// unallocating its stock.
+// unallocating its stock. Veeqo's legacy docs say this "removes all
+// allocations from order"; read the order back if the difference matters.
 func (s *AllocationsService) Delete(ctx context.Context, orderID, allocationID int64) (*Response, error) {
 	if orderID <= 0 {
 		return nil, invalidInput("order id must be positive, got %d", orderID)

@@ -148,8 +148,8 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithBearerToken authenticates with an OAuth access token (Authorization:
-// Bearer) instead of an x-api-key header. With it, New accepts an empty API
-// key.
+// Bearer) instead of an x-api-key header: only the token is sent. With it,
+// New accepts an empty API key.
 func WithBearerToken(token string) Option {
 	return func(c *config) error {
 		if strings.TrimSpace(token) == "" {
@@ -165,7 +165,8 @@ func WithBearerToken(token string) Option {
 
 // WithRateLimit sets the client's own limiter to r requests per second with
 // the given burst. Use rate.Inf to disable client-side pacing. The default is
-// DefaultRateLimit with DefaultBurst.
+// DefaultRateLimit with DefaultBurst. Of WithRateLimit and WithLimiter, the
+// later option wins.
 func WithRateLimit(r rate.Limit, burst int) Option {
 	return func(c *config) error {
 		if r <= 0 {
@@ -287,9 +288,6 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		logger:    cfg.logger,
 		maxBody:   cfg.maxBody,
 		timeout:   cfg.timeout,
-	}
-	if cfg.bearer != "" {
-		c.apiKey = "" // one credential on the wire; the bearer wins
 	}
 
 	var hc http.Client

@@ -533,3 +533,19 @@ func TestBearerToken(t *testing.T) {
 	_, _, err = bc.Company.Current(context.Background())
 	require.NoError(t, err)
 }
+
+func TestBearerWinsOverKey(t *testing.T) {
+	t.Parallel()
+	c0, mux := setup(t)
+	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("x-api-key") != "" || r.Header.Get("Authorization") != "Bearer tok" {
+			t.Errorf("want only the bearer token on the wire")
+		}
+		writeJSON(w, 200, `{"id":1}`)
+	})
+	c, err := New("also-a-key", WithBaseURL(c0.BaseURL()), WithBearerToken("tok"))
+	require.NoError(t, err)
+	_, _, err = c.Company.Current(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "x [REDACTED] [REDACTED]", c.redact("x also-a-key tok"), "both secrets are scrubbed")
+}

@@ -155,3 +155,29 @@ func ExampleAPIError() {
 	// Output:
 	// 404 [Not found] true
 }
+
+// ExampleWithLimiter shares one rate limiter between two clients of the same
+// key: Veeqo counts requests per key, so they must not pace independently.
+func ExampleWithLimiter() {
+	srv, _ := startFake()
+	defer srv.Close()
+
+	first, err := veeqo.New(srv.APIKey(), veeqo.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	second, err := veeqo.New(srv.APIKey(), veeqo.WithBaseURL(srv.URL()), veeqo.WithLimiter(first.Limiter()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range []*veeqo.Client{first, second} {
+		if _, _, err := c.Company.Current(context.Background()); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("shared:", first.Limiter() == second.Limiter(), "rate:", first.Limiter().Limit(), "burst:", first.Limiter().Burst())
+	fmt.Println("requests:", first.Requests(), second.Requests())
+	// Output:
+	// shared: true rate: 4.5 burst: 5
+	// requests: 1 1
+}
