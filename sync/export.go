@@ -165,6 +165,10 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 	if v := e.exportFilter.Explain(o); !v.Pass {
 		r.rep.Skipped++
 		msg := "filtered out: " + v.Reason
+		if r.unchanged(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg) {
+			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSkipped, Message: msg})
+			return
+		}
 		r.record(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg, 0)
 		r.logEntry(ctx, store.LevelInfo, ProcessExport, o.Ref, msg)
 		return
@@ -176,8 +180,13 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 		}
 		r.rep.Failed++
 		msg := "not exported: " + err.Error()
+		same := r.unchanged(ctx, ProcessExport, o.Ref, store.RecordError, msg)
 		r.record(ctx, ProcessExport, o.Ref, store.RecordError, msg, 0)
-		r.logEntry(ctx, store.LevelError, ProcessExport, o.Ref, msg)
+		if !same {
+			// The same mapping error on every run is one log line and one
+			// notification, not one per run; the record counts the attempts.
+			r.logEntry(ctx, store.LevelError, ProcessExport, o.Ref, msg)
+		}
 		return
 	}
 	if r.opts.DryRun {
@@ -519,3 +528,14 @@ func cmpInt64(a, b int64) int {
 }
 
 var _ = decimal.Zero
+
+// unchanged reports whether the reference's record already says exactly
+// this (same status and message, not resolved): a repeat that needs no new
+// log line.
+func (r *run) unchanged(ctx context.Context, process, ref string, status store.RecordStatus, msg string) bool {
+	if r.opts.DryRun {
+		return false
+	}
+	rec, err := r.e.cfg.Store.GetRecord(ctx, r.e.cfg.Account, process, ref)
+	return err == nil && !rec.Resolved && rec.Status == status && rec.Message == r.e.scrub(msg)
+}
