@@ -76,7 +76,9 @@
 // carries X-Total-Count, X-Total-Pages-Count, X-Page-Index and X-Per-Page
 // (zero when absent, as on /channels) and NextPage. ListIter methods return
 // an iter.Seq2 that streams every page: they copy the caller's options, stop
-// on a short page or at the page count, stop at the first error (yielding
+// on a short page (judged by X-Per-Page when Veeqo sends it, so a page it
+// capped below the size asked for is not taken for the last) or at the page
+// count, stop at the first error (yielding
 // it), and stop when the loop breaks. Veeqo lists newest first, so records
 // created while you page push older ones onto later pages: expect
 // duplicates, dedupe by id, and prefer since_id / updated_at_min windows over

@@ -81,8 +81,11 @@ func listPage[T any](ctx context.Context, c *Client, path string, q url.Values) 
 	}
 	page, _ := strconv.Atoi(q.Get("page"))
 	size, _ := strconv.Atoi(q.Get("page_size"))
-	if size == 0 {
-		size, _ = strconv.Atoi(q.Get("per_page"))
+	if resp.PerPage > 0 {
+		// Veeqo may serve fewer per page than asked (an endpoint with a
+		// lower cap); judge "short" by what it says it served, so a capped
+		// page is not mistaken for the last one.
+		size = resp.PerPage
 	}
 	resp.NextPage = nextPage(page, size, len(items), resp.TotalPages)
 	return items, resp, nil

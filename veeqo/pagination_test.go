@@ -164,3 +164,32 @@ func TestNextPage(t *testing.T) {
 		require.Equal(t, tt.want, nextPage(tt.page, tt.size, tt.got, tt.totalPages), "%+v", tt)
 	}
 }
+
+func TestListIterFollowsServerPageCap(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	const total, perPage = 60, 25
+	var hits atomic.Int32
+	mux.HandleFunc("GET /delivery_methods", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		pageHeaders(w, total, (total+perPage-1)/perPage, page, perPage) // asked for 100, serves 25
+		var b strings.Builder
+		b.WriteString("[")
+		for i := (page - 1) * perPage; i < min(page*perPage, total); i++ {
+			if b.Len() > 1 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"id":%d,"cost":"1.0"}`, i+1)
+		}
+		b.WriteString("]")
+		writeJSON(w, 200, b.String())
+	})
+	n := 0
+	for _, err := range c.DeliveryMethods.ListIter(context.Background(), nil) {
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, total, n, "a page capped below page_size is not the last page")
+	require.Equal(t, int32(3), hits.Load())
+}
