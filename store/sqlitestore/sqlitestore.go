@@ -35,7 +35,11 @@ const (
 	codeLocked = 6 // SQLITE_LOCKED
 )
 
-// Tuning. busyTimeout is how long SQLite itself waits for another
+// Tuning. A checkpoint (copying the WAL back into the file) is the only
+// write that syncs to disk under synchronous=NORMAL, twice; on a busy disk a
+// sync takes milliseconds, so checkpoints are made rare (walAutoCkptPage)
+// rather than left at SQLite's 1000 pages, about every 100 orders exported.
+// busyTimeout is how long SQLite itself waits for another
 // connection's (or process's) lock before it reports SQLITE_BUSY; on top of
 // that a busy operation is retried maxAttempts times in all, with a backoff
 // that ends when the context does.
@@ -46,7 +50,8 @@ const (
 	readerConns     = 4
 	mmapSize        = 64 << 20
 	cacheSizePages  = -8000 // negative: KiB, i.e. about 8 MB per connection
-	walAutoCkptPage = 1000
+	walAutoCkptPage = 8000     // about 32 MB of WAL between checkpoints
+	walSizeLimit    = 32 << 20 // the WAL is truncated to this after a checkpoint
 )
 
 // Store is a store.Store kept in one SQLite file. Open it with Open; it is
@@ -202,7 +207,9 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		q = append(q, "_pragma=query_only(1)")
 	} else {
-		q = append(q, "_txlock=immediate", fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walAutoCkptPage))
+		q = append(q, "_txlock=immediate",
+			fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walAutoCkptPage),
+			fmt.Sprintf("_pragma=journal_size_limit(%d)", walSizeLimit))
 	}
 	return "file:" + r.Replace(path) + "?" + strings.Join(q, "&")
 }
