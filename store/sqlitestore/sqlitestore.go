@@ -49,7 +49,7 @@ const (
 	retryBaseDelay  = 10 * time.Millisecond
 	readerConns     = 4
 	mmapSize        = 64 << 20
-	cacheSizePages  = -8000 // negative: KiB, i.e. about 8 MB per connection
+	cacheSizePages  = -8000    // negative: KiB, i.e. about 8 MB per connection
 	walAutoCkptPage = 8000     // about 32 MB of WAL between checkpoints
 	walSizeLimit    = 32 << 20 // the WAL is truncated to this after a checkpoint
 )
