@@ -12,8 +12,9 @@ import (
 //
 // DST: a local run time that does not exist (skipped by a spring-forward
 // change) runs at the next valid instant (the moment of the change); one that
-// happens twice (fall-back) runs once, at its first occurrence. Repeats are
-// spaced in real (absolute) time.
+// happens twice (fall-back) runs once, at its first occurrence. The offset
+// is subtracted from that resolved instant, and repeats are spaced in real
+// (absolute) time.
 type Schedule struct {
 	loc    *time.Location
 	start  Date
