@@ -196,7 +196,7 @@ func TestFakeLimiterAtBucketRateNoThrottling(t *testing.T) {
 	// At most 2 s x 200/s + the burst of 10 = 410 can pass. Demand enough to
 	// have kept the bucket busy (well over its capacity of 20) even on a
 	// loaded machine; the figure is logged.
-	require.Greater(t, ok.Load(), int64(150), "sustained throughput: got %d", ok.Load())
+	require.Greater(t, ok.Load(), int64(100), "sustained throughput: got %d", ok.Load())
 	t.Logf("paced: %d requests in 2s, 0 throttled", ok.Load())
 
 	// Control: the same bucket with an unpaced client throttles.

@@ -370,7 +370,7 @@ func TestCrossHostRedirectNotFollowed(t *testing.T) {
 
 func TestAttemptTimeout(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithAttemptTimeout(100*time.Millisecond))
+	c, mux := setup(t, WithAttemptTimeout(300*time.Millisecond))
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	var gets, posts atomic.Int32
@@ -398,15 +398,15 @@ func TestAttemptTimeout(t *testing.T) {
 
 	_, _, err = c.Orders.AddNote(context.Background(), 1, "hi")
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	require.ErrorContains(t, err, "attempt timed out after 100ms")
+	require.ErrorContains(t, err, "attempt timed out after 300ms")
 	require.Equal(t, int32(1), posts.Load())
 }
 
 func TestAttemptTimeoutExcludesLimiterWait(t *testing.T) {
 	t.Parallel()
-	// Each call waits ~150 ms for the limiter, longer than the attempt
+	// Each call waits ~400 ms for the limiter, longer than the attempt
 	// timeout: the wait must not count against the attempt.
-	c, mux := setup(t, WithAttemptTimeout(100*time.Millisecond), WithRateLimit(rate.Every(150*time.Millisecond), 1))
+	c, mux := setup(t, WithAttemptTimeout(300*time.Millisecond), WithRateLimit(rate.Every(400*time.Millisecond), 1))
 	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, `{"id":1}`)
 	})
