@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+)
+
+// fileOrder is one order of the orders file.
+type fileOrder struct {
+	Reference      string            `json:"reference"`
+	Number         string            `json:"number,omitempty"`
+	MarketplaceRef string            `json:"marketplace_ref,omitempty"`
+	Store          string            `json:"store"`
+	Source         string            `json:"source,omitempty"`
+	Status         string            `json:"status,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	Wave           string            `json:"wave,omitempty"`
+	Customer       fileCustomer      `json:"customer"`
+	ShipTo         vsync.Address     `json:"ship_to"`
+	BillTo         *vsync.Address    `json:"bill_to,omitempty"`
+	Carrier        string            `json:"carrier,omitempty"`
+	ShipService    string            `json:"ship_service,omitempty"`
+	DeliveryCost   decimal.Decimal   `json:"delivery_cost"`
+	Total          decimal.Decimal   `json:"total"`
+	Currency       string            `json:"currency,omitempty"`
+	Tags           []string          `json:"tags,omitempty"`
+	Notes          string            `json:"notes,omitempty"`
+	CustomFields   map[string]string `json:"custom_fields,omitempty"`
+	Lines          []fileLine        `json:"lines"`
+}
+
+type fileCustomer struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// fileLine is one order line of the orders file.
+type fileLine struct {
+	Reference    string            `json:"reference"`
+	SKU          string            `json:"sku,omitempty"`
+	ItemNumber   string            `json:"item_number,omitempty"`
+	UPC          string            `json:"upc,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	CustomFields map[string]string `json:"custom_fields,omitempty"`
+	Quantity     int               `json:"quantity"`
+	Price        decimal.Decimal   `json:"price"`
+	TaxRate      decimal.Decimal   `json:"tax_rate"`
+}
+
+// fileShipment is one line of the shipments file: a shipment update the ERP
+// applied, keyed by the Veeqo shipment id.
+type fileShipment struct {
+	Key              int64              `json:"key"`
+	OrderRef         string             `json:"order_ref"`
+	Status           string             `json:"status"`
+	TrackingNumbers  []string           `json:"tracking_numbers,omitempty"`
+	Carrier          string             `json:"carrier,omitempty"`
+	Service          string             `json:"service,omitempty"`
+	VeeqoCarrier     string             `json:"veeqo_carrier,omitempty"`
+	VeeqoService     string             `json:"veeqo_service,omitempty"`
+	Lines            []fileShipmentLine `json:"lines"`
+	Final            bool               `json:"final"`
+	AllocationID     int64              `json:"allocation_id,omitempty"`
+	VeeqoOrderID     int64              `json:"veeqo_order_id,omitempty"`
+	VeeqoOrderNumber string             `json:"veeqo_order_number,omitempty"`
+	ShippedAt        time.Time          `json:"shipped_at"`
+	AppliedAt        time.Time          `json:"applied_at"`
+	Warnings         []string           `json:"warnings,omitempty"`
+}
+
+// fileShipmentLine is one line's change in a shipment update.
+type fileShipmentLine struct {
+	LineRef      string `json:"line_ref"`
+	Shipped      int    `json:"shipped"`
+	ShippedTotal int    `json:"shipped_total"`
+	Closed       bool   `json:"closed"`
+	Unallocated  int    `json:"unallocated"`
+}
+
+func (o fileOrder) erp() vsync.ERPOrder {
+	e := vsync.ERPOrder{Ref: o.Reference, Number: o.Number, MarketplaceRef: o.MarketplaceRef, Wave: o.Wave, Store: o.Store,
+		Source: o.Source, Status: o.Status, CreatedAt: o.CreatedAt.UTC(), Carrier: o.Carrier, ShipService: o.ShipService,
+		Customer: vsync.Customer(o.Customer), ShipTo: o.ShipTo, DeliveryCost: o.DeliveryCost, Total: o.Total,
+		Currency: o.Currency, Tags: o.Tags, Notes: o.Notes, CustomFields: o.CustomFields}
+	if e.Number == "" {
+		e.Number = o.Reference
+	}
+	if o.BillTo != nil {
+		e.BillTo = *o.BillTo
+	}
+	sum := o.DeliveryCost
+	for _, l := range o.Lines {
+		e.Lines = append(e.Lines, vsync.ERPLine{Ref: l.Reference, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC,
+			CustomFields: l.CustomFields, Description: l.Description, Quantity: l.Quantity, UnitPrice: l.Price,
+			TaxRate: l.TaxRate, Allocated: l.Quantity})
+		sum = sum.Add(l.Price.Mul(decimal.NewFromInt(int64(l.Quantity))))
+	}
+	if e.Total.IsZero() {
+		e.Total = sum
+	}
+	return e
+}
+
+func shipmentLineOf(u vsync.ShipmentUpdate, at time.Time) fileShipment {
+	s := fileShipment{Key: u.ShipmentID, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
+		Carrier: u.Carrier, Service: u.ShipService, VeeqoCarrier: u.VeeqoCarrier, VeeqoService: u.VeeqoService,
+		Final: u.Final, AllocationID: u.AllocationID, VeeqoOrderID: u.VeeqoOrderID, VeeqoOrderNumber: u.VeeqoOrderNumber,
+		ShippedAt: u.ShippedAt.UTC(), AppliedAt: at.UTC(), Warnings: u.Warnings, Lines: []fileShipmentLine{}}
+	for _, l := range u.Lines {
+		s.Lines = append(s.Lines, fileShipmentLine{LineRef: l.LineRef, Shipped: l.ShipQuantity, ShippedTotal: l.ShippedTotal,
+			Closed: l.Close, Unallocated: l.Unallocate})
+	}
+	return s
+}
+
+func (s fileShipment) update() vsync.ShipmentUpdate {
+	u := vsync.ShipmentUpdate{ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
+		Carrier: s.Carrier, ShipService: s.Service, VeeqoCarrier: s.VeeqoCarrier, VeeqoService: s.VeeqoService,
+		Final: s.Final, AllocationID: s.AllocationID, VeeqoOrderID: s.VeeqoOrderID, VeeqoOrderNumber: s.VeeqoOrderNumber,
+		ShippedAt: s.ShippedAt, Warnings: s.Warnings}
+	for _, l := range s.Lines {
+		u.Lines = append(u.Lines, vsync.LineUpdate{LineRef: l.LineRef, ShipQuantity: l.Shipped, ShippedTotal: l.ShippedTotal,
+			Close: l.Closed, Unallocate: l.Unallocated})
+	}
+	return u
+}
+
+// parseOrders decodes and checks an orders file, reporting every problem.
+func parseOrders(path string, data []byte) ([]vsync.ERPOrder, error) {
+	what := "orders file " + path
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
+	if !json.Valid(data) {
+		var v any
+		return nil, &problemsError{What: what, Problems: []problem{syntaxProblem(data, json.Unmarshal(data, &v))}}
+	}
+	var list []fileOrder
+	d := &strictDecoder{}
+	d.decode("", data, &list, 0)
+	if len(d.problems) > 0 {
+		return nil, &problemsError{What: what, Problems: d.problems}
+	}
+	refs := map[string]int{}
+	out := make([]vsync.ERPOrder, 0, len(list))
+	for i, o := range list {
+		f := fmt.Sprintf("[%d]", i)
+		if strings.TrimSpace(o.Reference) == "" {
+			d.add(f+".reference", "is required")
+		} else if j, dup := refs[o.Reference]; dup {
+			d.add(f+".reference", "%q is already the reference of [%d]", o.Reference, j)
+		} else {
+			refs[o.Reference] = i
+		}
+		if o.CreatedAt.IsZero() {
+			d.add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
+		}
+		if len(o.Lines) == 0 {
+			d.add(f+".lines", "an order needs at least one line")
+		}
+		lrefs := map[string]bool{}
+		for j, l := range o.Lines {
+			lf := fmt.Sprintf("%s.lines[%d]", f, j)
+			if strings.TrimSpace(l.Reference) == "" {
+				d.add(lf+".reference", "is required")
+			} else if lrefs[l.Reference] {
+				d.add(lf+".reference", "%q is used by another line of the order", l.Reference)
+			}
+			lrefs[l.Reference] = true
+			if l.Quantity <= 0 {
+				d.add(lf+".quantity", "must be positive, got %d", l.Quantity)
+			}
+			if l.Price.IsNegative() {
+				d.add(lf+".price", "must not be negative")
+			}
+		}
+		out = append(out, o.erp())
+	}
+	if len(d.problems) > 0 {
+		return nil, &problemsError{What: what, Problems: d.problems}
+	}
+	return out, nil
+}
+
+// fileERP is the engine's ERP backed by two files: the orders (a JSON array,
+// read again whenever it changes) and the shipments journal (JSON Lines,
+// appended with O_APPEND and fsync per line). An order's current data is
+// the orders file with every journal line applied, so an update is applied
+// exactly once per key however often the engine offers it.
+type fileERP struct {
+	ordersPath, shipmentsPath string
+	// applyDelay is a test hook: a pause after a line is durable, so a test
+	// can kill the process between the ERP write and the engine's mark.
+	applyDelay time.Duration
+	now        func() time.Time
+
+	mu       stdsync.Mutex
+	ordersAt fileStamp
+	loaded   bool
+	mem      *vsync.MemoryERP
+	journal  []vsync.ShipmentUpdate
+	keys     map[int64]bool
+	offset   int64 // bytes of complete journal lines read
+	lineNo   int   // complete journal lines read
+	tornTail bool  // bytes after offset without a newline (a crash mid-write)
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+func newFileERP(ordersPath, shipmentsPath string) *fileERP {
+	return &fileERP{ordersPath: ordersPath, shipmentsPath: shipmentsPath, now: time.Now, keys: map[int64]bool{}}
+}
+
+// refresh re-reads the orders file if it changed and any journal lines
+// appended since the last read. Callers hold mu.
+func (f *fileERP) refresh() error {
+	st, err := os.Stat(f.ordersPath)
+	if err != nil {
+		return fmt.Errorf("orders file: %w", err)
+	}
+	stamp := fileStamp{size: st.Size(), mod: st.ModTime()}
+	if !f.loaded || stamp != f.ordersAt {
+		data, err := os.ReadFile(f.ordersPath)
+		if err != nil {
+			return fmt.Errorf("orders file: %w", err)
+		}
+		orders, err := parseOrders(f.ordersPath, data)
+		if err != nil {
+			return err
+		}
+		mem := vsync.NewMemoryERP(orders...)
+		for _, u := range f.journal {
+			// An update for an order no longer in the file has nothing to
+			// change; it stays in the journal.
+			_ = mem.ApplyShipment(context.Background(), u)
+		}
+		f.mem, f.ordersAt, f.loaded = mem, stamp, true
+	}
+	return f.readJournal()
+}
+
+// readJournal reads complete journal lines after offset. A last line
+// without its newline is a write cut short by a crash: it is left alone
+// (and cut off before the next append). A complete line that does not
+// decode is an error naming it: it was edited by hand, and skipping it
+// could apply its shipment twice.
+func (f *fileERP) readJournal() error {
+	fh, err := os.Open(f.shipmentsPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	defer fh.Close()
+	if _, err := fh.Seek(f.offset, io.SeekStart); err != nil {
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	rest, err := io.ReadAll(fh)
+	if err != nil {
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			f.tornTail = true
+			return nil
+		}
+		line := rest[:i]
+		rest = rest[i+1:]
+		f.offset += int64(i + 1)
+		f.lineNo++
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var s fileShipment
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			f.offset -= int64(i + 1)
+			f.lineNo--
+			return fmt.Errorf("shipments file %s line %d: %w", f.shipmentsPath, f.lineNo+1, err)
+		}
+		if s.Key == 0 {
+			f.offset -= int64(i + 1)
+			f.lineNo--
+			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id) is missing", f.shipmentsPath, f.lineNo+1)
+		}
+		if f.keys[s.Key] {
+			continue
+		}
+		u := s.update()
+		f.keys[s.Key] = true
+		f.journal = append(f.journal, u)
+		_ = f.mem.ApplyShipment(context.Background(), u)
+	}
+	f.tornTail = false
+	return nil
+}
+
+// Candidates implements vsync.ERP.
+func (f *fileERP) Candidates(ctx context.Context, q vsync.CandidateQuery) iter.Seq2[vsync.ERPOrder, error] {
+	return func(yield func(vsync.ERPOrder, error) bool) {
+		f.mu.Lock()
+		err := f.refresh()
+		mem := f.mem
+		f.mu.Unlock()
+		if err != nil {
+			yield(vsync.ERPOrder{}, err)
+			return
+		}
+		for o, err := range mem.Candidates(ctx, q) {
+			if !yield(o, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Order implements vsync.ERP.
+func (f *fileERP) Order(ctx context.Context, ref string) (vsync.ERPOrder, error) {
+	f.mu.Lock()
+	err := f.refresh()
+	mem := f.mem
+	f.mu.Unlock()
+	if err != nil {
+		return vsync.ERPOrder{}, err
+	}
+	return mem.Order(ctx, ref)
+}
+
+// FindOrder implements vsync.ERP.
+func (f *fileERP) FindOrder(ctx context.Context, q vsync.FindQuery) (vsync.ERPOrder, error) {
+	f.mu.Lock()
+	err := f.refresh()
+	mem := f.mem
+	f.mu.Unlock()
+	if err != nil {
+		return vsync.ERPOrder{}, err
+	}
+	return mem.FindOrder(ctx, q)
+}
+
+// ApplyShipment implements vsync.ERP: one journal line per shipment key,
+// durable (fsync) before it returns; a key already in the journal changes
+// nothing.
+func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if u.ShipmentID == 0 {
+		return errors.New("shipment update without a shipment id")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refresh(); err != nil {
+		return err
+	}
+	if f.keys[u.ShipmentID] {
+		return nil
+	}
+	if _, err := f.mem.Order(ctx, u.OrderRef); err != nil {
+		return err
+	}
+	line, err := json.Marshal(shipmentLineOf(u, f.now()))
+	if err != nil {
+		return fmt.Errorf("encode shipment %d: %w", u.ShipmentID, err)
+	}
+	line = append(line, '\n')
+	_, statErr := os.Stat(f.shipmentsPath)
+	created := errors.Is(statErr, os.ErrNotExist)
+	fh, err := os.OpenFile(f.shipmentsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	if f.tornTail {
+		// Cut off the half line a crash left, so the new line starts clean.
+		if err := fh.Truncate(f.offset); err != nil {
+			fh.Close()
+			return fmt.Errorf("shipments file: cut torn last line: %w", err)
+		}
+		f.tornTail = false
+	}
+	if _, err := fh.Write(line); err != nil {
+		fh.Close()
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return fmt.Errorf("shipments file: sync: %w", err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("shipments file: %w", err)
+	}
+	if created {
+		syncDir(filepath.Dir(f.shipmentsPath))
+	}
+	f.offset += int64(len(line))
+	f.lineNo++
+	f.keys[u.ShipmentID] = true
+	f.journal = append(f.journal, u)
+	if err := f.mem.ApplyShipment(ctx, u); err != nil {
+		return err
+	}
+	if f.applyDelay > 0 {
+		time.Sleep(f.applyDelay)
+	}
+	return nil
+}
+
+// countCandidates counts what Candidates would yield (for the progress
+// total).
+func (f *fileERP) countCandidates(ctx context.Context, q vsync.CandidateQuery) int {
+	n := 0
+	for _, err := range f.Candidates(ctx, q) {
+		if err != nil {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// load reads both files once, reporting the first problem (check uses it).
+func (f *fileERP) load() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refresh()
+}
+
+// syncDir makes a new file's directory entry durable (best effort).
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+var _ vsync.ERP = (*fileERP)(nil)

@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/xoroerp/veeqoconnect/notify"
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/store/pgstore"
+	"github.com/xoroerp/veeqoconnect/store/sqlitestore"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command failed (a run-level error, a check problem, Veeqo refused the key)
+	exitUsage       = 2   // bad flags or a bad config file
+	exitPartial     = 3   // a sync finished but some references failed
+	exitInterrupted = 130 // stopped by SIGINT/SIGTERM
+)
+
+func main() {
+	app := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
+	os.Exit(app.main(context.Background(), os.Args[1:]))
+}
+
+// app is one invocation: its streams, environment and global flags. No
+// package-level state, so tests could run it in process.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+
+	configPath string
+	accountArg string
+	verbose    bool
+}
+
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(a *app, ctx context.Context, fs *flag.FlagSet, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{name: "init", summary: "write a starter config (and sample orders) to get going", run: (*app).cmdInit},
+		{name: "check", summary: "check the API key, every mapping against Veeqo, the settings and the ERP files", run: (*app).cmdCheck},
+		{name: "channels", summary: "list Veeqo channels (stores), to map ERP stores to", run: (*app).cmdChannels},
+		{name: "warehouses", summary: "list Veeqo warehouses", run: (*app).cmdWarehouses},
+		{name: "delivery-methods", summary: "list Veeqo delivery methods, to map ship services to", run: (*app).cmdDeliveryMethods},
+		{name: "products", summary: "search Veeqo products and their SKUs (--search)", run: (*app).cmdProducts},
+		{name: "sync", summary: "run one sync in the configured mode (export or fetch)", run: (*app).cmdSync},
+		{name: "records", summary: "show the operations records (one per order and process)", run: (*app).cmdRecords},
+		{name: "logs", summary: "show the log", run: (*app).cmdLogs},
+		{name: "resolve", args: "REF", summary: "mark a reference's records resolved", run: (*app).cmdResolve},
+		{name: "unresolve", args: "REF", summary: "reopen a reference's resolved records", run: (*app).cmdUnresolve},
+		{name: "run", args: "REF...", summary: "run the given references now (ERP refs in export mode, Veeqo numbers in fetch mode)", run: (*app).cmdRunRefs},
+		{name: "schedule", summary: "show the next scheduled run times in the account's time zone", run: (*app).cmdSchedule},
+		{name: "serve", summary: "run every account when its schedule says so, until stopped", run: (*app).cmdServe},
+	}
+}
+
+func (a *app) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&a.configPath, "config", a.configPath, "config file")
+	fs.StringVar(&a.accountArg, "account", a.accountArg, "account name, when the config has several")
+	fs.BoolVar(&a.verbose, "verbose", a.verbose, "log the library's diagnostics (debug) on stderr")
+}
+
+func (a *app) usage() {
+	w := a.stderr
+	fmt.Fprintf(w, "veeqoctl: XoroERP <-> Veeqo integration from the command line\n\n")
+	fmt.Fprintf(w, "Usage: veeqoctl [--config PATH] [--account NAME] COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-17s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	fmt.Fprintf(w, "  %-17s %s\n", "help [COMMAND]", "show help")
+	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n")
+	fmt.Fprintf(w, "  --config PATH     config file (default %s)\n", defaultConfigPath)
+	fmt.Fprintf(w, "  --account NAME    account, when the config has several\n")
+	fmt.Fprintf(w, "  --verbose         library diagnostics on stderr\n")
+	fmt.Fprintf(w, "\nExit status: 0 ok, 1 failure, 2 usage or config error, 3 sync with failed references, 130 interrupted.\n")
+	fmt.Fprintf(w, "Run `veeqoctl COMMAND --help` for a command's flags.\n")
+}
+
+func (a *app) main(ctx context.Context, args []string) int {
+	a.configPath = defaultConfigPath
+	root := flag.NewFlagSet("veeqoctl", flag.ContinueOnError)
+	root.SetOutput(a.stderr)
+	a.globalFlags(root)
+	root.Usage = a.usage
+	if err := root.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	rest := root.Args()
+	if len(rest) == 0 {
+		a.usage()
+		return exitUsage
+	}
+	name, rest := rest[0], rest[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		if len(rest) > 0 {
+			return a.main(ctx, []string{rest[0], "--help"})
+		}
+		a.usage()
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet("veeqoctl "+c.name, flag.ContinueOnError)
+		fs.SetOutput(a.stderr)
+		a.globalFlags(fs)
+		return c.run(a, ctx, fs, rest)
+	}
+	fmt.Fprintf(a.stderr, "veeqoctl: unknown command %q\n\n", name)
+	a.usage()
+	return exitUsage
+}
+
+// parse parses a command's flags, which may come before or after its
+// positional arguments ("resolve SO-1 --note x"). ok false means return
+// code.
+func (a *app) parse(fs *flag.FlagSet, args []string, usageArgs, summary string) (pos []string, code int, ok bool) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: %s [flags] %s\n\n%s\n\nFlags:\n", fs.Name(), usageArgs, summary)
+		fs.PrintDefaults()
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, exitOK, true
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), exitOK, true
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (a *app) logger() *slog.Logger {
+	if !a.verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// errorf prints a message and returns code.
+func (a *app) fail(code int, format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "veeqoctl: "+format+"\n", args...)
+	return code
+}
+
+// loadConfig loads the config, printing warnings and problems.
+func (a *app) config() (*config, int) {
+	cfg, err := loadConfig(a.configPath)
+	if cfg != nil {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(a.stderr, "veeqoctl: warning: %s\n", w)
+		}
+	}
+	if err != nil {
+		return nil, a.fail(exitUsage, "%v", err)
+	}
+	return cfg, exitOK
+}
+
+// account loads the config and picks the account.
+func (a *app) account() (*config, *account, int) {
+	cfg, code := a.config()
+	if cfg == nil {
+		return nil, nil, code
+	}
+	acct, err := cfg.pick(a.accountArg)
+	if err != nil {
+		return nil, nil, a.fail(exitUsage, "%v", err)
+	}
+	return cfg, acct, exitOK
+}
+
+// client builds the Veeqo client of an account.
+func (a *app) client(acct *account) (*veeqo.Client, int) {
+	key, err := acct.apiKey(a.getenv)
+	if err != nil {
+		return nil, a.fail(exitUsage, "%v", err)
+	}
+	opts := []veeqo.Option{veeqo.WithLogger(a.logger())}
+	if acct.Raw.BaseURL != "" {
+		opts = append(opts, veeqo.WithBaseURL(acct.Raw.BaseURL))
+	}
+	if acct.Raw.RateLimit > 0 {
+		opts = append(opts, veeqo.WithRateLimit(rate.Limit(acct.Raw.RateLimit), max(1, int(acct.Raw.RateLimit))))
+	}
+	c, err := veeqo.New(key, opts...)
+	if err != nil {
+		return nil, a.fail(exitUsage, "%s: %v", acct.Field, err)
+	}
+	return c, exitOK
+}
+
+// checkKey reads the current company: the credential check. It prints a
+// clear message on a rejected key.
+func (a *app) checkKey(ctx context.Context, c *veeqo.Client) (*veeqo.Company, int) {
+	co, _, err := c.Company.Current(ctx)
+	if err != nil {
+		return nil, a.fail(exitFailure, "%s", keyError(err))
+	}
+	return co, exitOK
+}
+
+func keyError(err error) string {
+	switch {
+	case errors.Is(err, veeqo.ErrUnauthorized):
+		return "Veeqo rejected the API key (401): check the key in the environment variable named by api_key_env"
+	case errors.Is(err, veeqo.ErrForbidden):
+		return "Veeqo refused access with this API key (403): the key lacks a permission"
+	}
+	return "could not reach Veeqo to check the API key: " + err.Error()
+}
+
+// openStore opens the account's state.
+func (a *app) openStore(ctx context.Context, acct *account) (store.Store, error) {
+	if acct.PostgresDSN != "" {
+		s, err := pgstore.Open(ctx, acct.PostgresDSN, pgstore.WithLogger(a.logger()))
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL state: %w", err)
+		}
+		return s, nil
+	}
+	s, err := sqlitestore.Open(ctx, acct.StatePath, sqlitestore.WithLogger(a.logger()))
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", acct.StatePath, err)
+	}
+	return s, nil
+}
+
+// wired is an account with its client, store, ERP and engine.
+type wired struct {
+	acct   *account
+	client *veeqo.Client
+	store  store.Store
+	erp    *fileERP
+	watch  *watchedERP
+	engine *vsync.Engine
+	policy *notify.EmailPolicy
+}
+
+func (w *wired) Close() error {
+	if w.store != nil {
+		return w.store.Close()
+	}
+	return nil
+}
+
+// wireOptions say what a command needs.
+type wireOptions struct {
+	veeqo bool // a working client (the key is needed)
+	mail  bool // the email policy, when the settings ask for it
+}
+
+// wire builds an account's engine. Commands that only read the state pass
+// veeqo false: the key is then not needed (the engine gets a client that
+// is never called).
+func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, int) {
+	w := &wired{acct: acct}
+	if o.veeqo {
+		c, code := a.client(acct)
+		if c == nil {
+			return nil, code
+		}
+		w.client = c
+	} else {
+		c, err := veeqo.New("unused", veeqo.WithBaseURL("http://127.0.0.1:9"))
+		if err != nil {
+			return nil, a.fail(exitFailure, "%v", err)
+		}
+		w.client = c
+	}
+	st, err := a.openStore(ctx, acct)
+	if err != nil {
+		return nil, a.fail(exitFailure, "%v", err)
+	}
+	w.store = st
+	w.erp = newFileERP(acct.OrdersPath, acct.ShipmentsPath)
+	if d, err := time.ParseDuration(a.getenv("VEEQOCTL_TEST_APPLY_DELAY")); err == nil && d > 0 {
+		w.erp.applyDelay = d
+	}
+	w.watch = &watchedERP{inner: w.erp}
+	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, Logger: a.logger(), Settings: acct.Settings, Store: st,
+		Veeqo: vsync.ClientAPI(w.client)}
+	if o.mail {
+		p, code := a.emailPolicy(acct, st)
+		if code != exitOK {
+			st.Close()
+			return nil, code
+		}
+		if p != nil {
+			w.policy = p
+			cfg.Notifier = p
+		}
+	}
+	eng, err := vsync.New(cfg)
+	if err != nil {
+		st.Close()
+		return nil, a.fail(exitUsage, "%s: %v", acct.Field, err)
+	}
+	w.engine = eng
+	return w, exitOK
+}
+
+// emailPolicy builds the error-email policy the settings ask for (nil when
+// they ask for none).
+func (a *app) emailPolicy(acct *account, st store.Store) (*notify.EmailPolicy, int) {
+	s := acct.Settings
+	m := acct.Raw.SMTP
+	if m == nil || (!s.InstantErrorEmails.Enabled && !s.DailyErrorEmails.Enabled) {
+		return nil, exitOK
+	}
+	pw, err := acct.smtpPassword(a.getenv)
+	if err != nil {
+		return nil, a.fail(exitUsage, "%v", err)
+	}
+	mailer, err := notify.NewSMTPMailer(notify.SMTPConfig{Host: m.Host, Port: m.Port, TLS: notify.TLSMode(m.TLS),
+		Username: m.Username, Password: pw}, notify.WithSMTPLogger(a.logger()))
+	if err != nil {
+		return nil, a.fail(exitUsage, "%s.smtp: %v", acct.Field, err)
+	}
+	loc, _ := vsync.LoadLocation(s.TimeZone)
+	at := notify.TimeOfDay{Hour: 8}
+	if m.DailyAt != "" {
+		at, _ = parseTimeOfDay(m.DailyAt)
+	}
+	ec := notify.EmailConfig{Account: acct.Raw.Name, DailyAt: at, DailyEnabled: s.DailyErrorEmails.Enabled,
+		DailyTo: s.DailyErrorEmails.Recipients, ExcludePatterns: s.ExcludeLogs, From: m.From,
+		IncludeWarnings: m.IncludeWarnings, InstantEnabled: s.InstantErrorEmails.Enabled,
+		InstantTo: s.InstantErrorEmails.Recipients, Location: loc, NoSuccessAfter: time.Duration(m.NoSuccessAfter),
+		StaleExportAfterDays: m.StaleExportAfterDays}
+	p, err := notify.NewEmailPolicy(ec, mailer, vsync.NotifyState(st), vsync.NotifySource(st),
+		notify.WithHealth(vsync.NotifyHealth(st)), notify.WithLogger(a.logger()))
+	if err != nil {
+		return nil, a.fail(exitUsage, "%s.smtp: %v", acct.Field, err)
+	}
+	return p, exitOK
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+)
+
+type recordJSON struct {
+	Process        string    `json:"process"`
+	Reference      string    `json:"reference"`
+	Status         string    `json:"status"`
+	Message        string    `json:"message,omitempty"`
+	Attempts       int       `json:"attempts"`
+	VeeqoOrderID   int64     `json:"veeqo_order_id,omitempty"`
+	LastRunID      string    `json:"last_run_id,omitempty"`
+	LastRunAt      time.Time `json:"last_run_at"`
+	Resolved       bool      `json:"resolved"`
+	ResolvedBy     string    `json:"resolved_by,omitempty"`
+	ResolutionNote string    `json:"resolution_note,omitempty"`
+}
+
+func recordOf(r store.Record) recordJSON {
+	return recordJSON{Process: r.Process, Reference: r.Reference, Status: string(r.Status), Message: r.Message,
+		Attempts: r.Attempts, VeeqoOrderID: r.VeeqoOrderID, LastRunID: r.LastRunID, LastRunAt: r.LastRunAt,
+		Resolved: r.Resolved, ResolvedBy: r.ResolvedBy, ResolutionNote: r.ResolutionNote}
+}
+
+type logJSON struct {
+	Seq       int64     `json:"seq"`
+	Time      time.Time `json:"time"`
+	RunID     string    `json:"run_id,omitempty"`
+	Process   string    `json:"process"`
+	Level     string    `json:"level"`
+	Reference string    `json:"reference,omitempty"`
+	Message   string    `json:"message"`
+}
+
+// stateCmd loads the picked account with its state only (no Veeqo key).
+func (a *app) stateCmd(ctx context.Context) (*wired, int) {
+	_, acct, code := a.account()
+	if acct == nil {
+		return nil, code
+	}
+	return a.wire(ctx, acct, wireOptions{})
+}
+
+func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	errorsOnly := fs.Bool("errors-only", false, "only error and warning records")
+	hideResolved := fs.Bool("hide-resolved", false, "leave out records marked resolved")
+	search := fs.String("search", "", "reference or message contains this (case-insensitive)")
+	process := fs.String("process", "", "only this process (export_order, import_confirmation, fetch_fulfillment)")
+	limit := fs.Int("limit", 50, "at most this many records (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := a.parse(fs, args, "", "Show the operations records, most recently run first: one per reference and process."); !ok {
+		return code
+	}
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	q := store.RecordQuery{ErrorsOnly: *errorsOnly, HideResolved: *hideResolved, Search: *search, Process: *process}
+	out := []recordJSON{}
+	for {
+		q.Limit = 1000
+		if *limit > 0 {
+			q.Limit = min(1000, *limit-len(out))
+		}
+		page, err := w.engine.Records(ctx, q)
+		if err != nil {
+			return a.fail(exitFailure, "read records: %v", err)
+		}
+		for _, r := range page.Records {
+			out = append(out, recordOf(r))
+		}
+		if page.Next == "" || (*limit > 0 && len(out) >= *limit) {
+			break
+		}
+		q.After = page.Next
+	}
+	if *asJSON {
+		_ = writeJSON(a.stdout, out)
+		return exitOK
+	}
+	rows := make([][]string, 0, len(out))
+	for _, r := range out {
+		res := ""
+		if r.Resolved {
+			res = "resolved by " + r.ResolvedBy
+		}
+		rows = append(rows, []string{r.LastRunAt.UTC().Format("2006-01-02 15:04:05"), r.Process, r.Reference, r.Status,
+			fmt.Sprint(r.Attempts), res, r.Message})
+	}
+	table(a.stdout, []string{"LAST RUN (UTC)", "PROCESS", "REFERENCE", "STATUS", "ATTEMPTS", "RESOLVED", "MESSAGE"}, rows)
+	return exitOK
+}
+
+func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	run := fs.String("run", "", "only this run id")
+	ref := fs.String("ref", "", "only this reference")
+	search := fs.String("search", "", "reference or message contains this")
+	var levels multiFlag
+	fs.Var(&levels, "level", "only these levels: info, warning, error (repeatable)")
+	hideResolved := fs.Bool("hide-resolved", false, "leave out entries of resolved records")
+	limit := fs.Int("limit", 100, "at most this many entries, newest first (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := a.parse(fs, args, "", "Show the log, newest first."); !ok {
+		return code
+	}
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	q := store.LogQuery{RunID: *run, Reference: *ref, Search: *search, Levels: levels, HideResolved: *hideResolved}
+	out := []logJSON{}
+	for {
+		q.Limit = 1000
+		if *limit > 0 {
+			q.Limit = min(1000, *limit-len(out))
+		}
+		page, err := w.engine.Logs(ctx, q)
+		if err != nil {
+			return a.fail(exitFailure, "read logs: %v", err)
+		}
+		for _, e := range page.Entries {
+			out = append(out, logJSON{Seq: e.Seq, Time: e.Time, RunID: e.RunID, Process: e.Process, Level: e.Level,
+				Reference: e.Reference, Message: e.Message})
+		}
+		if page.Next == "" || (*limit > 0 && len(out) >= *limit) {
+			break
+		}
+		q.Before = page.Next
+	}
+	if *asJSON {
+		_ = writeJSON(a.stdout, out)
+		return exitOK
+	}
+	rows := make([][]string, 0, len(out))
+	for _, e := range out {
+		rows = append(rows, []string{e.Time.UTC().Format("2006-01-02 15:04:05"), e.Level, e.Process, e.Reference, e.Message})
+	}
+	table(a.stdout, []string{"TIME (UTC)", "LEVEL", "PROCESS", "REFERENCE", "MESSAGE"}, rows)
+	return exitOK
+}
+
+var processes = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch}
+
+func whoami(getenv func(string) string) string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	return "veeqoctl"
+}
+
+func (a *app) cmdResolve(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	return a.resolveCmd(ctx, fs, args, true)
+}
+
+func (a *app) cmdUnresolve(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	return a.resolveCmd(ctx, fs, args, false)
+}
+
+func (a *app) resolveCmd(ctx context.Context, fs *flag.FlagSet, args []string, resolve bool) int {
+	process := fs.String("process", "", "only the record of this process (default: every process with a record for REF)")
+	by := fs.String("by", whoami(a.getenv), "who resolves it")
+	note := new(string)
+	summary := "Reopen the resolved records of a reference (\"Mark as Unresolved\")."
+	if resolve {
+		note = fs.String("note", "", "why it is resolved")
+		summary = "Mark the records of a reference resolved (\"Mark as Resolved\"): they leave the retry list and the error views."
+	}
+	pos, code, ok := a.parse(fs, args, "REF", summary)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return a.fail(exitUsage, "%s needs exactly one reference", strings.TrimPrefix(fs.Name(), "veeqoctl "))
+	}
+	ref := pos[0]
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	procs := processes
+	if *process != "" {
+		procs = []string{*process}
+	}
+	changed := 0
+	for _, p := range procs {
+		rec, err := w.store.GetRecord(ctx, w.acct.Raw.Name, p, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return a.fail(exitFailure, "read record %s %s: %v", p, ref, err)
+		}
+		if rec.Resolved == resolve {
+			continue
+		}
+		if resolve {
+			_, err = w.engine.Resolve(ctx, p, ref, *by, *note)
+		} else {
+			_, err = w.engine.Unresolve(ctx, p, ref, *by)
+		}
+		if err != nil {
+			return a.fail(exitFailure, "%v", err)
+		}
+		changed++
+		verb := "resolved"
+		if !resolve {
+			verb = "unresolved"
+		}
+		fmt.Fprintf(a.stdout, "%s %s: %s\n", p, ref, verb)
+	}
+	if changed == 0 {
+		state := "unresolved"
+		if !resolve {
+			state = "resolved"
+		}
+		return a.fail(exitFailure, "no %s record for %q", state, ref)
+	}
+	return exitOK
+}
+
+func (a *app) cmdSchedule(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	n := fs.Int("n", 5, "how many run times")
+	after := fs.String("after", "", "list run times after this RFC 3339 time (default now)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := a.parse(fs, args, "", "Show the next scheduled run times, in the account's time zone."); !ok {
+		return code
+	}
+	if *n <= 0 || *n > 10000 {
+		return a.fail(exitUsage, "--n must be in 1-10000")
+	}
+	_, acct, code := a.account()
+	if acct == nil {
+		return code
+	}
+	from := a.now()
+	if *after != "" {
+		t, err := time.Parse(time.RFC3339, *after)
+		if err != nil {
+			return a.fail(exitUsage, "--after: %q is not an RFC 3339 time", *after)
+		}
+		from = t
+	}
+	sched, err := acct.Settings.Schedule()
+	if err != nil {
+		return a.fail(exitUsage, "%s.settings: %v", acct.Field, err)
+	}
+	times := sched.NextN(from, *n)
+	loc := sched.Location()
+	if *asJSON {
+		type slot struct {
+			Local string    `json:"local"`
+			UTC   time.Time `json:"utc"`
+		}
+		out := struct {
+			Account  string `json:"account"`
+			TimeZone string `json:"time_zone"`
+			AutoSync bool   `json:"auto_sync"`
+			Runs     []slot `json:"runs"`
+		}{Account: acct.Raw.Name, TimeZone: loc.String(), AutoSync: acct.Settings.AutoSync, Runs: []slot{}}
+		for _, t := range times {
+			out.Runs = append(out.Runs, slot{Local: t.In(loc).Format(time.RFC3339), UTC: t.UTC()})
+		}
+		_ = writeJSON(a.stdout, out)
+		return exitOK
+	}
+	if !acct.Settings.AutoSync {
+		fmt.Fprintf(a.stdout, "note: auto_sync is off: serve does not run account %s on this schedule\n", acct.Raw.Name)
+	}
+	rows := make([][]string, 0, len(times))
+	for _, t := range times {
+		rows = append(rows, []string{t.In(loc).Format("Mon 2006-01-02 15:04 MST"), t.UTC().Format("2006-01-02 15:04 UTC")})
+	}
+	table(a.stdout, []string{"LOCAL (" + loc.String() + ")", "UTC"}, rows)
+	return exitOK
+}
