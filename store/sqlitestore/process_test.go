@@ -49,8 +49,10 @@ type helperClaim struct {
 
 type helperResult struct {
 	Claims []helperClaim
-	Leases []bool  // per round: this child acquired lease-<round>
-	Shared []int64 // tokens of the shared lease this child acquired
+	Leases []bool // per round: this child acquired the lease
+	// LeaseTokens are the tokens of the rounds this child won (0 elsewhere).
+	LeaseTokens []int64
+	Shared      []int64 // tokens of the shared lease this child acquired
 }
 
 func holderName(id int) string { return fmt.Sprintf("proc-%d", id) }
@@ -58,9 +60,11 @@ func holderName(id int) string { return fmt.Sprintf("proc-%d", id) }
 // TestProcessesRace starts raceProcs OS processes (this test binary running
 // TestHelperProcess) on one new database file. They open it at the same
 // time (racing to create and migrate it), then race for the same raceRefs
-// claims, for one fresh lease per round, and for one shared lease taken and
-// released over and over. Exactly one process must win each claim and each
-// round, and no two acquisitions of the shared lease may get one token.
+// claims (in rounds, after a barrier), for one lease in raceLeaseRounds
+// rounds (all at once after a barrier; the winner releases it after the
+// next), and for one shared lease taken and released over and over. Exactly
+// one process must win each claim and each round, and no two acquisitions
+// of a lease may get one token.
 func TestProcessesRace(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -140,21 +144,29 @@ func TestProcessesRace(t *testing.T) {
 		t.Errorf("%d exports stored, want %d", len(list), raceRefs)
 	}
 
-	// Leases: one holder per round, and it still holds it.
+	// Leases: one holder per round, each round's token above the last.
+	var lastToken int64
 	for round := range raceLeaseRounds {
 		winners := 0
+		var token int64
 		for i := range results {
 			if results[i].Leases[round] {
 				winners++
+				token = results[i].LeaseTokens[round]
 			}
 		}
 		if winners != 1 {
 			t.Errorf("lease round %d: %d processes acquired it, want exactly 1", round, winners)
+			continue
 		}
-		_, err := s.AcquireLease(ctx, fmt.Sprintf("lease-%d", round), "parent", time.Minute)
-		if !errors.Is(err, store.ErrLeaseHeld) {
-			t.Errorf("lease round %d: parent's AcquireLease = %v, want ErrLeaseHeld", round, err)
+		if token <= lastToken {
+			t.Errorf("lease round %d: token %d, want above the last round's %d", round, token, lastToken)
 		}
+		lastToken = token
+	}
+	// Every winner released it: it is free now.
+	if _, err := s.AcquireLease(ctx, "lease", "parent", time.Minute); err != nil {
+		t.Errorf("AcquireLease after the rounds: %v, want it free", err)
 	}
 
 	// The shared lease: every acquisition got its own token.
@@ -223,14 +235,20 @@ func TestHelperProcess(t *testing.T) {
 			res.Claims[r] = helperClaim{Ref: ref, Inserted: inserted, Number: e.Number}
 		}
 	}
-	// Leases: a fresh lease per round, everyone at once after a barrier.
+	// Leases: every round, everyone tries to take the same lease at once;
+	// after a second barrier the round's winner releases it.
 	for round := range raceLeaseRounds {
-		barrier(t, ctx, cfg, fmt.Sprintf("lease-%d", round))
-		_, err := s.AcquireLease(ctx, fmt.Sprintf("lease-%d", round), me, time.Minute)
+		barrier(t, ctx, cfg, fmt.Sprintf("lease-take-%d", round))
+		l, err := s.AcquireLease(ctx, "lease", me, time.Minute)
 		if err != nil && !errors.Is(err, store.ErrLeaseHeld) {
 			t.Fatalf("%s: AcquireLease round %d: %v", me, round, err)
 		}
 		res.Leases = append(res.Leases, err == nil)
+		res.LeaseTokens = append(res.LeaseTokens, l.Token)
+		barrier(t, ctx, cfg, fmt.Sprintf("lease-release-%d", round))
+		if err == nil {
+			require.NoError(t, s.ReleaseLease(ctx, l), "%s: ReleaseLease round %d", me, round)
+		}
 	}
 	// One shared lease, taken and released in a loop by everyone.
 	barrier(t, ctx, cfg, "shared")
