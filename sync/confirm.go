@@ -41,7 +41,7 @@ func (r *run) confirmPass(ctx context.Context) {
 			if err != nil {
 				if ctx.Err() == nil {
 					r.rep.Failed++
-					r.record(ctx, ProcessConfirmation, ref, store.RecordError, fmt.Sprintf("reading Veeqo order %d failed: %v", ex.VeeqoOrderID, err), ex.VeeqoOrderID)
+					r.recordErr(ctx, ProcessConfirmation, ref, fmt.Sprintf("reading Veeqo order %d failed: %v", ex.VeeqoOrderID, err), ex.VeeqoOrderID)
 				}
 				continue
 			}
@@ -113,7 +113,7 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 			}
 		}
 	}
-	if backfill {
+	if backfill || r.holdCursor {
 		return seen
 	}
 	pos := maxSeen
@@ -158,7 +158,7 @@ func (r *run) retryFailed(ctx context.Context, process string, seen map[int64]bo
 		if err != nil {
 			if ctx.Err() == nil {
 				r.rep.Failed++
-				r.record(ctx, process, rec.Reference, store.RecordError, fmt.Sprintf("retry: reading Veeqo order %d failed: %v", rec.VeeqoOrderID, err), rec.VeeqoOrderID)
+				r.recordErr(ctx, process, rec.Reference, fmt.Sprintf("retry: reading Veeqo order %d failed: %v", rec.VeeqoOrderID, err), rec.VeeqoOrderID)
 			}
 			continue
 		}
@@ -305,7 +305,10 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		return
 	}
 	if err != nil {
+		// No reference to record it against: keep the cursor where it is,
+		// so the order is listed again next run.
 		r.rep.Failed++
+		r.holdCursor = true
 		r.logEntry(ctx, store.LevelError, ProcessConfirmation, "", fmt.Sprintf("looking up the export of Veeqo order %d failed: %v", o.ID, err))
 		return
 	}

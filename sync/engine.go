@@ -282,6 +282,9 @@ type run struct {
 	outIdx map[string]int
 	// runErr is the first run-level error.
 	runErr error
+	// holdCursor keeps the poll's cursor in place: something failed that
+	// has no record to be retried from.
+	holdCursor bool
 }
 
 // Run does one pass for the account under its lease: in export mode the
@@ -531,6 +534,12 @@ func (r *run) record(ctx context.Context, process, ref string, status store.Reco
 	if err != nil {
 		e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
 	}
+}
+
+// recordErr records an error for a reference and logs (and notifies) it.
+func (r *run) recordErr(ctx context.Context, process, ref, msg string, veeqoID int64) {
+	r.record(ctx, process, ref, store.RecordError, msg, veeqoID)
+	r.logEntry(ctx, store.LevelError, process, ref, msg)
 }
 
 // outcome notes an outcome in the report only (the record was written in a

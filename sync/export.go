@@ -55,7 +55,7 @@ func (r *run) exportPass(ctx context.Context) {
 			if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref); err == nil && ex.State == store.ExportExported {
 				continue // confirmations of exported refs are looked at by confirmPass
 			}
-			r.record(ctx, ProcessExport, ref, store.RecordError, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
+			r.recordErr(ctx, ProcessExport, ref, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
 			r.rep.Failed++
 		}
 	}
@@ -138,7 +138,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
 	have := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		r.record(ctx, ProcessExport, o.Ref, store.RecordError, "reading the export state failed: "+err.Error(), 0)
+		r.recordErr(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
 		r.rep.Failed++
 		return
 	}
@@ -206,7 +206,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 			State: store.ExportClaimed, Attempts: 1, Lines: links})
 		if err != nil {
 			r.rep.Failed++
-			r.record(ctx, ProcessExport, o.Ref, store.RecordError, "could not claim the export: "+err.Error(), 0)
+			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
 			return
 		}
 		if !inserted {
@@ -225,7 +225,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 		ex, err = e.cfg.Store.UpdateExport(ctx, ex)
 		if err != nil {
 			r.rep.Failed++
-			r.record(ctx, ProcessExport, o.Ref, store.RecordError, "could not claim the export: "+err.Error(), 0)
+			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
 			return
 		}
 	}

@@ -36,7 +36,7 @@ func (r *run) fetchPass(ctx context.Context) {
 					msg = fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err)
 				}
 				r.rep.Failed++
-				r.record(ctx, ProcessFetch, number, store.RecordError, msg, 0)
+				r.recordErr(ctx, ProcessFetch, number, msg, 0)
 				continue
 			}
 			for i := range found {
