@@ -24,8 +24,13 @@ SET number = ?, state = ?, veeqo_order_id = ?, attempts = ?, lines = ?, last_err
 	exported_at = ?, updated_at = ?, version = version + 1
 WHERE account = ? AND erp_ref = ? AND version = ?
 RETURNING ` + exportCols
-	qExportByVeeqoID = `SELECT ` + exportCols + ` FROM exports
-WHERE account = ? AND veeqo_order_id = ? ORDER BY erp_ref LIMIT 1`
+	// Without statistics SQLite prefers the primary key (a scan of the
+	// account's exports) to the partial index; INDEXED BY insists, and
+	// "veeqo_order_id <> 0" repeats the index's condition so that it applies
+	// to a bound id. The statement is prepared at Open, so an unusable index
+	// fails there, not later.
+	qExportByVeeqoID = `SELECT ` + exportCols + ` FROM exports INDEXED BY exports_by_veeqo_id
+WHERE account = ? AND veeqo_order_id = ? AND veeqo_order_id <> 0 ORDER BY erp_ref LIMIT 1`
 )
 
 // defaultExportLimit is ListExports' page size when the query gives none.

@@ -220,3 +220,35 @@ func TestConcurrentOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, LatestSchemaVersion, v)
 }
+
+// TestQueryPlans checks that the lookups on hot paths use their index.
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, filepath.Join(t.TempDir(), "plans.db"))
+	tests := []struct {
+		name, query string
+		args        []any
+		want        string
+	}{
+		{"ExportByVeeqoID", qExportByVeeqoID, []any{"a", int64(5)}, "USING INDEX exports_by_veeqo_id (account=? AND veeqo_order_id=?)"},
+		{"GetExport", qExportGet, []any{"a", "SO-1"}, "USING PRIMARY KEY (account=? AND erp_ref=?)"},
+		{"PurgeLogs scan", qLogPurgeScan, []any{int64(0), int64(5), 10}, "USING INTEGER PRIMARY KEY (rowid>?)"},
+		{"GetRecord", qRecordGet, []any{"a", "p", "r"}, "USING PRIMARY KEY (account=? AND process=? AND reference=?)"},
+	}
+	for _, tt := range tests {
+		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+		require.NoError(t, err, tt.name)
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "; "), tt.want) {
+			t.Errorf("%s: plan %q, want %q", tt.name, plan, tt.want)
+		}
+	}
+}
