@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xoroerp/veeqoconnect/notify"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
@@ -43,6 +44,9 @@ type accountConfig struct {
 	// RateLimit is the client's pace in requests per second (default the
 	// client's, a little under Veeqo's 5/s).
 	RateLimit float64 `json:"rate_limit,omitempty"`
+	// LeaseTTL is how long the account's run lease lasts without renewal:
+	// after a crash, the next run waits at most this long (default 2m).
+	LeaseTTL vsync.Duration `json:"lease_ttl,omitempty"`
 	// Settings are the engine's settings (sync.Settings JSON).
 	Settings json.RawMessage `json:"settings"`
 	// State is the SQLite file (default veeqoctl.db beside the config).
@@ -174,6 +178,9 @@ func parseConfig(path string, data []byte) (*config, error) {
 			d.add(f+".api_key_env", "is required: the name of the environment variable holding the Veeqo API key")
 		case strings.ContainsAny(ac.APIKeyEnv, "= \t\r\n"):
 			d.add(f+".api_key_env", "%q is not an environment variable name", ac.APIKeyEnv)
+		}
+		if ac.LeaseTTL != 0 && (ac.LeaseTTL < vsync.Duration(time.Second) || ac.LeaseTTL > vsync.Duration(time.Hour)) {
+			d.add(f+".lease_ttl", "%s is not between 1s and 1h", time.Duration(ac.LeaseTTL))
 		}
 		if ac.RateLimit < 0 {
 			d.add(f+".rate_limit", "must not be negative")

@@ -213,6 +213,9 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	case errors.Is(err, vsync.ErrModeLocked):
 		fmt.Fprintf(a.stderr, "veeqoctl: %v\n", err)
 		return exitFailure
+	case errors.Is(err, vsync.ErrRunInProgress):
+		fmt.Fprintf(a.stderr, "veeqoctl: %v (if that run crashed, its lease expires after lease_ttl, default 2m)\n", err)
+		return exitFailure
 	case err != nil:
 		if !o.asJSON {
 			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %v\n", err)
