@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/xoroerp/veeqoconnect/store"
 )
@@ -179,6 +180,7 @@ func (s *Store) AddAccount(ctx context.Context, a store.Account) (store.Account,
 		return store.Account{}, wrap(op, err)
 	}
 	a.CreatedAt, a.UpdatedAt, a.Version = now, now, 1
+	a.Settings = slices.Clone(a.Settings) // the caller keeps its buffer
 	if !a.ModeChangedAt.IsZero() {
 		a.ModeChangedAt = a.ModeChangedAt.UTC()
 	}

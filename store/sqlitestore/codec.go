@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -105,8 +106,8 @@ func encodeJSON[T any](v []T) (any, error) {
 
 // rawJSON validates a caller's JSON document before it is stored.
 func rawJSON(field string, m json.RawMessage) (any, error) {
-	if m == nil {
-		return nil, nil
+	if len(bytes.TrimSpace(m)) == 0 {
+		return nil, nil // empty is null
 	}
 	if !json.Valid(m) {
 		return nil, invalid("%s is not valid JSON", field)

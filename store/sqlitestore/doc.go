@@ -51,9 +51,23 @@
 //
 // Durability: synchronous=NORMAL in WAL mode. A committed write survives a
 // crash of the process; a power loss may lose the last transactions before
-// a checkpoint, never corrupt the file.
+// a checkpoint, never corrupt the file. Checkpoints (the only writes that
+// sync to disk) run about every 8000 WAL pages rather than SQLite's 1000,
+// so a busy disk's fsync latency is paid rarely; the WAL file is kept under
+// about 32 MB.
+//
+// # Throughput
+//
+// The state writes of one exported order (ClaimExport, then CompleteExport
+// with its record and log line) are two transactions touching about eight
+// pages; indexes are kept to what the queries need, since each one is a page
+// more per commit. storetest.Bench measures it (BenchmarkStore); on a
+// two-core machine it sustains well over the 2,000 orders/s the integration
+// asks for, one order after another.
 //
 // API keys are sealed with AES-GCM at rest when the store is opened
-// WithSealer (store.NewSealer); they never appear in the store's errors or
-// logs. Times are kept as UTC nanoseconds since 1970 (years 1678 to 2261).
+// WithSealer (store.NewSealer); a file opened WithSealer has any key an
+// earlier run left in clear sealed on open. Keys never appear in the store's
+// errors or logs. Times are kept as UTC nanoseconds since 1970 (years 1678
+// to 2261).
 package sqlitestore

@@ -65,3 +65,41 @@ func Example() {
 	// linked: exported 987654
 	// stale update conflicts: true
 }
+
+// ExampleWithSealer keeps API keys sealed with AES-GCM at rest; the store
+// hands them back opened.
+func ExampleWithSealer() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sqlitestore-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	// In production the key comes from a secret store, never from code.
+	sealer, err := store.NewSealerFromPassphrase("a long random generated secret, not this one")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := sqlitestore.Open(ctx, filepath.Join(dir, "veeqoconnect.db"), sqlitestore.WithSealer(sealer))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	if _, err := s.AddAccount(ctx, store.Account{Name: "acme", APIKey: "Vqt/example-key"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	a, err := s.GetAccount(ctx, "acme")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(a.Name, a.APIKey == "Vqt/example-key", a.Version)
+	// Output:
+	// acme true 1
+}

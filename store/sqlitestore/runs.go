@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"github.com/xoroerp/veeqoconnect/store"
 )
@@ -114,6 +115,7 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (store.Run, error) {
 	if err != nil {
 		return store.Run{}, wrap(op, err)
 	}
+	r.Counts = maps.Clone(r.Counts) // the caller keeps its map
 	return r, nil
 }
 

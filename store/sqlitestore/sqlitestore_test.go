@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -488,4 +489,52 @@ func TestConcurrentStoresOneFile(t *testing.T) {
 			t.Errorf("%s: %d winners, want 1", ref, wins[ref])
 		}
 	}
+}
+
+// TestLogger: migrations and key sealing are logged to the given logger,
+// and the API key never is.
+func TestLogger(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const secret = "Vqt/never-in-a-log-42"
+	var buf syncBuffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	path := filepath.Join(t.TempDir(), "log.db")
+	s := reopen(t, path, sqlitestore.WithLogger(logger))
+	_, err := s.AddAccount(ctx, store.Account{Name: "acme", APIKey: secret})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	sealer, err := store.NewSealer(bytes.Repeat([]byte{1}, store.SealerKeySize))
+	require.NoError(t, err)
+	s = reopen(t, path, sqlitestore.WithLogger(logger), sqlitestore.WithSealer(sealer))
+	_, err = s.GetAccount(ctx, "acme")
+	require.NoError(t, err)
+
+	out := buf.String()
+	for _, want := range []string{"schema migrated", "sealed API keys stored in clear"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, secret) {
+		t.Errorf("the log contains the API key:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
