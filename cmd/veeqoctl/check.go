@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -110,16 +111,21 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 		chans = append(chans, ch)
 	}
 	sf := f + ".settings"
-	for i, r := range s.StoreMapping {
+	stores := rowsOf[storeRow](s.StoreMapping)
+	for i, r := range stores {
 		var hits []veeqo.Channel
 		for _, ch := range chans {
-			if mapping.Normalize(ch.Name) == mapping.Normalize(r.VeeqoChannel) {
+			if (r.ChannelID != 0 && ch.ID == r.ChannelID) || (r.ChannelID == 0 && mapping.Normalize(ch.Name) == mapping.Normalize(r.VeeqoChannel)) {
 				hits = append(hits, ch)
 			}
 		}
 		field := fmt.Sprintf("%s.store_mapping[%d].veeqo_channel", sf, i+1)
 		switch len(hits) {
 		case 0:
+			if r.ChannelID != 0 {
+				rep.problem(field, "Veeqo has no channel with id %d (see `veeqoctl channels`)", r.ChannelID)
+				break
+			}
 			rep.problem(field, "Veeqo has no channel named %q (see `veeqoctl channels`)", r.VeeqoChannel)
 		case 1:
 		default:
@@ -135,7 +141,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 		}
 		methods = append(methods, d)
 	}
-	for i, r := range s.ShipServiceMapping {
+	for i, r := range rowsOf[nameRow](s.ShipServiceMapping) {
 		found := false
 		for _, d := range methods {
 			if mapping.Normalize(d.Name) == mapping.Normalize(r.VeeqoName) {
@@ -155,7 +161,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			rep.warn(field, "Veeqo has no delivery method named %q; fine if it is a carrier's service name", r.VeeqoName)
 		}
 	}
-	for i, r := range s.CarrierMapping {
+	for i, r := range rowsOf[nameRow](s.CarrierMapping) {
 		if _, ok := mapping.CarrierID(r.VeeqoName); !ok {
 			rep.warn(fmt.Sprintf("%s.carrier_mapping[%d].veeqo_name", sf, i+1), "%q is not one of Veeqo's carriers; shipments will say \"Other\"", r.VeeqoName)
 		}
@@ -181,7 +187,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			}
 			seen[o.Store] = true
 			want := o.Store
-			for _, r := range s.StoreMapping {
+			for _, r := range stores {
 				if mapping.Normalize(r.ERPStore) == mapping.Normalize(o.Store) {
 					want = r.VeeqoChannel
 				}
@@ -200,4 +206,37 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 	if strings.TrimSpace(s.TimeZone) == "" && s.AutoSync {
 		rep.warn(sf+".time_zone", "is empty: the schedule runs in UTC")
 	}
+}
+
+// nameRow and storeRow are the settings' mapping rows as JSON. check reads
+// the rows through JSON so that it does not depend on the Go shape of the
+// settings' tables (a plain slice, or a table with a policy and rows).
+type nameRow struct {
+	ERPName   string `json:"erp_name"`
+	VeeqoName string `json:"veeqo_name"`
+	Store     string `json:"store"`
+}
+
+type storeRow struct {
+	ERPStore     string `json:"erp_store"`
+	VeeqoChannel string `json:"veeqo_channel"`
+	ChannelID    int64  `json:"channel_id"`
+}
+
+// rowsOf returns the rows of a mapping table encoded either as a plain
+// array or as {"rows": [...]}.
+func rowsOf[T any](table any) []T {
+	b, err := json.Marshal(table)
+	if err != nil {
+		return nil
+	}
+	var rows []T
+	if json.Unmarshal(b, &rows) == nil {
+		return rows
+	}
+	var obj struct {
+		Rows []T `json:"rows"`
+	}
+	_ = json.Unmarshal(b, &obj)
+	return obj.Rows
 }

@@ -191,7 +191,7 @@ func TestBadConfig(t *testing.T) {
 	for _, field := range []string{
 		"accounts[0].base_url", "accounts[0].api_key_env", "accounts[0].colour: unknown field", "accounts[0].orders_file",
 		"accounts[0].rate_limit: want a number", "accounts[0].settings.export_orders", "accounts[0].settings.hour",
-		"accounts[0].settings.minutes: unknown field", "accounts[0].settings.store_mapping[1].erp_store",
+		"accounts[0].settings.minutes: unknown field", "accounts[0].settings.store_mapping",
 	} {
 		require.Contains(t, r.stderr, field)
 	}

@@ -152,40 +152,48 @@ func parseOrders(path string, data []byte) ([]vsync.ERPOrder, error) {
 	var list []fileOrder
 	d := &strictDecoder{}
 	d.decode("", data, &list, 0)
-	if len(d.problems) > 0 {
-		return nil, &problemsError{What: what, Problems: d.problems}
+	// Check what decoded too, so every problem is reported at once; a field
+	// already reported is not reported again.
+	reported := map[string]bool{}
+	for _, p := range d.problems {
+		reported[p.Field] = true
+	}
+	add := func(field, format string, args ...any) {
+		if !reported[field] {
+			d.add(field, format, args...)
+		}
 	}
 	refs := map[string]int{}
 	out := make([]vsync.ERPOrder, 0, len(list))
 	for i, o := range list {
 		f := fmt.Sprintf("[%d]", i)
 		if strings.TrimSpace(o.Reference) == "" {
-			d.add(f+".reference", "is required")
+			add(f+".reference", "is required")
 		} else if j, dup := refs[o.Reference]; dup {
-			d.add(f+".reference", "%q is already the reference of [%d]", o.Reference, j)
+			add(f+".reference", "%q is already the reference of [%d]", o.Reference, j)
 		} else {
 			refs[o.Reference] = i
 		}
 		if o.CreatedAt.IsZero() {
-			d.add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
+			add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
 		}
 		if len(o.Lines) == 0 {
-			d.add(f+".lines", "an order needs at least one line")
+			add(f+".lines", "an order needs at least one line")
 		}
 		lrefs := map[string]bool{}
 		for j, l := range o.Lines {
 			lf := fmt.Sprintf("%s.lines[%d]", f, j)
 			if strings.TrimSpace(l.Reference) == "" {
-				d.add(lf+".reference", "is required")
+				add(lf+".reference", "is required")
 			} else if lrefs[l.Reference] {
-				d.add(lf+".reference", "%q is used by another line of the order", l.Reference)
+				add(lf+".reference", "%q is used by another line of the order", l.Reference)
 			}
 			lrefs[l.Reference] = true
 			if l.Quantity <= 0 {
-				d.add(lf+".quantity", "must be positive, got %d", l.Quantity)
+				add(lf+".quantity", "must be positive, got %d", l.Quantity)
 			}
 			if l.Price.IsNegative() {
-				d.add(lf+".price", "must not be negative")
+				add(lf+".price", "must not be negative")
 			}
 		}
 		out = append(out, o.erp())

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+)
+
+const twoOrders = `[
+ {"reference": "SO-1", "store": "Web", "wave": "W1", "created_at": "2026-11-01T10:00:00Z",
+  "customer": {"email": "a@example.com"}, "ship_to": {"country": "US"},
+  "lines": [{"reference": "1", "sku": "MUG-1", "quantity": 3, "price": "2.50"}, {"reference": "2", "sku": "TEE-1", "quantity": 1, "price": 4}]},
+ {"reference": "SO-2", "number": "N-2", "store": "Web", "created_at": "2026-11-02T10:00:00Z",
+  "customer": {"email": "b@example.com"}, "ship_to": {"country": "US"},
+  "lines": [{"reference": "1", "sku": "CAP-1", "quantity": 1, "price": "1"}]}
+]`
+
+func newTestERP(t *testing.T, orders string) (*fileERP, string) {
+	t.Helper()
+	dir := t.TempDir()
+	op, sp := filepath.Join(dir, "orders.json"), filepath.Join(dir, "shipments.jsonl")
+	require.NoError(t, os.WriteFile(op, []byte(orders), 0o644))
+	e := newFileERP(op, sp)
+	e.now = func() time.Time { return time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC) }
+	return e, sp
+}
+
+func update(key int64, ref string, lines ...vsync.LineUpdate) vsync.ShipmentUpdate {
+	return vsync.ShipmentUpdate{ShipmentID: key, OrderRef: ref, Status: vsync.OrderPartiallyShipped, Lines: lines,
+		TrackingNumbers: []string{fmt.Sprintf("T%d", key)}, ShippedAt: time.Date(2026, 11, 3, 11, 0, 0, 0, time.UTC)}
+}
+
+func TestFileERPOrders(t *testing.T) {
+	t.Parallel()
+	e, _ := newTestERP(t, twoOrders)
+	ctx := context.Background()
+	o, err := e.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, "SO-1", o.Number, "the number defaults to the reference")
+	require.Equal(t, "11.5", o.Total.String(), "the total defaults to the lines (3 x 2.50 + 1 x 4)")
+	require.Equal(t, 3, o.Lines[0].Allocated, "a line starts fully allocated")
+	var refs []string
+	for c, err := range e.Candidates(ctx, vsync.CandidateQuery{}) {
+		require.NoError(t, err)
+		refs = append(refs, c.Ref)
+	}
+	require.Equal(t, []string{"SO-1"}, refs, "only waved orders are candidates")
+	got, err := e.FindOrder(ctx, vsync.FindQuery{Number: "N-2"})
+	require.NoError(t, err)
+	require.Equal(t, "SO-2", got.Ref)
+	_, err = e.Order(ctx, "SO-404")
+	require.ErrorIs(t, err, vsync.ErrERPOrderNotFound)
+
+	// The file is read again when it changes.
+	require.NoError(t, os.WriteFile(e.ordersPath, []byte(strings.Replace(twoOrders, `"number": "N-2", "store": "Web",`, `"number": "N-2", "store": "Web", "wave": "W2",`, 1)), 0o644))
+	refs = nil
+	for c, err := range e.Candidates(ctx, vsync.CandidateQuery{}) {
+		require.NoError(t, err)
+		refs = append(refs, c.Ref)
+	}
+	require.Equal(t, []string{"SO-1", "SO-2"}, refs)
+}
+
+func TestFileERPApplyOncePerKey(t *testing.T) {
+	t.Parallel()
+	e, sp := newTestERP(t, twoOrders)
+	ctx := context.Background()
+	u1 := update(101, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 2, ShippedTotal: 2})
+	require.NoError(t, e.ApplyShipment(ctx, u1))
+	require.NoError(t, e.ApplyShipment(ctx, u1), "the same key again changes nothing")
+	o, err := e.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, 2, o.Lines[0].Shipped)
+	require.Equal(t, vsync.OrderPartiallyShipped, o.Status)
+
+	// A new process (a fresh fileERP) reads the keys back from the file and
+	// the orders' current data with them.
+	e2 := newFileERP(e.ordersPath, sp)
+	e2.now = e.now
+	require.NoError(t, e2.ApplyShipment(ctx, u1))
+	o, err = e2.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, 2, o.Lines[0].Shipped, "the journal is applied once on load")
+	u2 := update(102, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 1, ShippedTotal: 3, Close: true})
+	u2.Status, u2.Final = vsync.OrderShipped, true
+	require.NoError(t, e2.ApplyShipment(ctx, u2))
+
+	data, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 2)
+	want := `{"key":102,"order_ref":"SO-1","status":"shipped","tracking_numbers":["T102"],"lines":[{"line_ref":"1","shipped":1,"shipped_total":3,"closed":true,"unallocated":0}],"final":true,"shipped_at":"2026-11-03T11:00:00Z","applied_at":"` +
+		e2.now().UTC().Format(time.RFC3339Nano) + `"}`
+	require.JSONEq(t, want, lines[1])
+
+	// An update for an unknown order is refused and writes nothing.
+	err = e2.ApplyShipment(ctx, update(103, "SO-404"))
+	require.ErrorIs(t, err, vsync.ErrERPOrderNotFound)
+	data2, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	require.Equal(t, data, data2)
+}
+
+func TestFileERPTornLastLine(t *testing.T) {
+	t.Parallel()
+	e, sp := newTestERP(t, twoOrders)
+	ctx := context.Background()
+	require.NoError(t, e.ApplyShipment(ctx, update(201, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 1, ShippedTotal: 1})))
+	// A crash cut the next line short.
+	f, err := os.OpenFile(sp, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"key":202,"order_ref":"SO-1","sta`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	e2 := newFileERP(e.ordersPath, sp)
+	o, err := e2.Order(ctx, "SO-1")
+	require.NoError(t, err, "a torn last line is tolerated")
+	require.Equal(t, 1, o.Lines[0].Shipped, "and not applied")
+	// The engine offers 202 again; it is written whole, after the cut.
+	require.NoError(t, e2.ApplyShipment(ctx, update(202, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 1, ShippedTotal: 2})))
+	data, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	require.Equal(t, 2, bytes.Count(data, []byte("\n")))
+	require.NotContains(t, string(data), `"sta{`)
+	e3 := newFileERP(e.ordersPath, sp)
+	o, err = e3.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, 2, o.Lines[0].Shipped)
+}
+
+func TestFileERPBadJournalLine(t *testing.T) {
+	t.Parallel()
+	e, sp := newTestERP(t, twoOrders)
+	require.NoError(t, os.WriteFile(sp, []byte("{\"key\":1,\"order_ref\":\"SO-1\",\"lines\":[]}\nnot json\n"), 0o644))
+	_, err := e.Order(context.Background(), "SO-1")
+	require.ErrorContains(t, err, "line 2")
+	err = e.ApplyShipment(context.Background(), update(5, "SO-1"))
+	require.ErrorContains(t, err, "line 2", "nothing is appended after a line that cannot be read")
+}
+
+func TestParseOrdersProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		doc  string
+		want []problem
+	}{
+		{"empty file", ``, nil},
+		{"empty array", `[]`, nil},
+		{"not JSON", "[\n{\"reference\": }\n]", []problem{{Problem: "invalid JSON at line 2, column 16: invalid character '}' looking for beginning of value"}}},
+		{"every problem at once", `[
+		  {"reference": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 0, "price": "-1"}], "colour": "red"},
+		  {"reference": "A", "created_at": "yesterday", "lines": [{"reference": "1", "quantity": "two"}]},
+		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": []},
+		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]}
+		]`, []problem{
+			{Field: "[0].colour", Problem: "unknown field (known fields: bill_to, carrier, created_at, currency, custom_fields, customer, delivery_cost, lines, marketplace_ref, notes, number, reference, ship_service, ship_to, source, status, store, tags, total, wave)"},
+			{Field: "[1].created_at", Problem: `parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},
+			{Field: "[1].lines[0].quantity", Problem: "want an integer, got a string"},
+			{Field: "[0].reference", Problem: "is required"},
+			{Field: "[0].lines[0].quantity", Problem: "must be positive, got 0"},
+			{Field: "[0].lines[0].price", Problem: "must not be negative"},
+			{Field: "[2].lines", Problem: "an order needs at least one line"},
+			{Field: "[3].reference", Problem: `"B" is already the reference of [2]`},
+			{Field: "[3].lines[1].reference", Problem: `"1" is used by another line of the order`},
+		}},
+		{"semantic problems", `[
+		  {"reference": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 0, "price": "-1"}]},
+		  {"reference": "B", "lines": []},
+		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]}
+		]`, []problem{
+			{Field: "[0].reference", Problem: "is required"},
+			{Field: "[0].lines[0].quantity", Problem: "must be positive, got 0"},
+			{Field: "[0].lines[0].price", Problem: "must not be negative"},
+			{Field: "[1].created_at", Problem: "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)"},
+			{Field: "[1].lines", Problem: "an order needs at least one line"},
+			{Field: "[2].reference", Problem: `"B" is already the reference of [1]`},
+			{Field: "[2].lines[1].reference", Problem: `"1" is used by another line of the order`},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parseOrders("orders.json", []byte(tt.doc))
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			var pe *problemsError
+			require.True(t, errors.As(err, &pe), "error %v", err)
+			require.Empty(t, cmp.Diff(tt.want, pe.Problems))
+		})
+	}
+}
+
+func TestParseConfigProblems(t *testing.T) {
+	t.Parallel()
+	ok := `{"name": "a", "api_key_env": "K", "orders_file": "o.json", "shipments_file": "s.jsonl", "settings": {"export_orders": true}}`
+	tests := []struct {
+		name     string
+		doc      string
+		want     []string // fields with problems
+		warnings int
+	}{
+		{"valid", `{"_comment": "x", "accounts": [` + ok + `]}`, nil, 0},
+		{"no accounts", `{"accounts": []}`, []string{"accounts"}, 0},
+		{"duplicate names", `{"accounts": [` + ok + `,` + ok + `]}`, []string{"accounts[1].name"}, 0},
+		{"key in the file", `{"accounts": [{"name": "a", "api_key": "k", "orders_file": "o", "shipments_file": "s", "settings": {"fetch_fulfillments": true}}]}`, nil, 1},
+		{"both stores", `{"accounts": [{"name": "a", "api_key_env": "K", "state": "x.db", "postgres_dsn": "postgres://x", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true}}]}`,
+			[]string{"accounts[0].postgres_dsn"}, 0},
+		{"no direction, no settings", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {}}, {"name": "b", "api_key_env": "K", "orders_file": "o", "shipments_file": "s"}]}`,
+			[]string{"accounts[0].settings.export_orders", "accounts[1].settings"}, 0},
+		{"mail without smtp", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true, "instant_error_emails": {"enabled": true, "recipients": "ops@example.com"}}}]}`,
+			[]string{"accounts[0].smtp"}, 0},
+		{"bad smtp", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true}, "smtp": {"host": "", "tls": "ssl", "from": "nobody", "username": "u", "daily_at": "25:00"}}]}`,
+			[]string{"accounts[0].smtp.host", "accounts[0].smtp.tls", "accounts[0].smtp.from", "accounts[0].smtp.password_env", "accounts[0].smtp.daily_at"}, 0},
+		{"bad lease", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "lease_ttl": "10ms", "settings": {"export_orders": true}}]}`,
+			[]string{"accounts[0].lease_ttl"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := parseConfig("veeqoctl.json", []byte(tt.doc))
+			if tt.want == nil {
+				require.NoError(t, err)
+				require.Len(t, cfg.Warnings, tt.warnings)
+				return
+			}
+			var pe *problemsError
+			require.True(t, errors.As(err, &pe), "error %v", err)
+			var fields []string
+			for _, p := range pe.Problems {
+				fields = append(fields, p.Field)
+			}
+			require.Empty(t, cmp.Diff(tt.want, fields), "problems: %v", pe.Problems)
+		})
+	}
+}
+
+func TestProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	p := &progress{w: &buf, tty: true}
+	p.start("export", 4)
+	p.step("SO-1")
+	p.step("SO-22")
+	p.note("stopping")
+	p.end()
+	want := "\rexport [#######.......................] 1/4 SO-1" +
+		"\rexport [###############...............] 2/4 SO-22" +
+		"\nstopping\n"
+	require.Equal(t, want, buf.String())
+
+	var plain bytes.Buffer
+	p = &progress{w: &plain}
+	p.start("export", 2)
+	p.step("SO-1")
+	p.shipment("SO-1", 7)
+	p.end()
+	require.Equal(t, "export: 2 candidate order(s)\nexport 1/2 SO-1\nshipment 7 applied to SO-1 (1 so far)\n", plain.String())
+
+	var nilp *progress // a nil progress shows nothing and does not panic
+	nilp.start("export", 1)
+	nilp.step("x")
+	nilp.end()
+}
