@@ -449,20 +449,12 @@ shipments:
 		if sh.Carrier != nil {
 			c.VeeqoCarrier = sh.Carrier.Name
 		}
-		if c.VeeqoCarrier != "" {
-			if name, ok := e.carriers.toERP(erp.Store, c.VeeqoCarrier); ok {
-				c.Carrier = name
-			} else {
-				c.Carrier = c.VeeqoCarrier
-				c.Warnings = append(c.Warnings, fmt.Sprintf("Veeqo carrier %q is not in carrier_mapping; passed through as is", c.VeeqoCarrier))
-			}
-		}
-		if c.VeeqoService != "" {
-			if name, ok := e.services.toERP(erp.Store, c.VeeqoService); ok {
-				c.ShipService = name
-			} else {
-				c.ShipService = c.VeeqoService
-				c.Warnings = append(c.Warnings, fmt.Sprintf("Veeqo service %q is not in ship_service_mapping; passed through as is", c.VeeqoService))
+		var w1, w2 string
+		c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
+		c.ShipService, w2 = backToERP(e.services, "ship_service_mapping", "service", erp.Store, c.VeeqoService)
+		for _, w := range []string{w1, w2} {
+			if w != "" {
+				c.Warnings = append(c.Warnings, w)
 			}
 		}
 		finalised := false

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/notify"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
@@ -112,15 +113,17 @@ type Engine struct {
 	exportFilter *filter.Filter[ERPOrder]
 	fetchFilter  *filter.Filter[veeqo.Order]
 
-	carriers *nameTable
-	services *nameTable
+	carriers *mapping.NameTable
+	services *mapping.NameTable
+	ident    mapping.Identifier
 
-	mu        stdsync.Mutex
-	channels  []veeqo.Channel
-	chAt      time.Time
-	methods   []veeqo.DeliveryMethod
-	dmAt      time.Time
-	sellables map[string]veeqo.Sellable
+	mu       stdsync.Mutex
+	channels []veeqo.Channel
+	chAt     time.Time
+	methods  []veeqo.DeliveryMethod
+	dmAt     time.Time
+	stores   *mapping.StoreMap
+	storesAt time.Time
 }
 
 // New validates cfg and builds an Engine for the mode cfg.Settings selects.
@@ -155,7 +158,7 @@ func New(cfg Config) (*Engine, error) {
 	if mode == store.ModeNone {
 		return nil, ErrNoMode
 	}
-	e := &Engine{cfg: cfg, settings: s, mode: mode, sellables: map[string]veeqo.Sellable{}}
+	e := &Engine{cfg: cfg, settings: s, mode: mode}
 	e.log = cfg.Logger
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -187,8 +190,16 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.carriers = newNameTable(s.CarrierMapping)
-	e.services = newNameTable(s.ShipServiceMapping)
+	// Validate loaded these already: errors here cannot happen.
+	if e.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
+		return nil, err
+	}
+	if e.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
+		return nil, err
+	}
+	if e.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -285,6 +296,9 @@ type run struct {
 	// holdCursor keeps the poll's cursor in place: something failed that
 	// has no record to be retried from.
 	holdCursor bool
+	// items resolves ERP lines to sellables; one per run, so the run sees
+	// the catalogue as it is now.
+	items *mapping.Resolver
 }
 
 // Run does one pass for the account under its lease: in export mode the

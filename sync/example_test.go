@@ -46,9 +46,9 @@ func ExampleEngine_Run() {
 		Settings: vsync.Settings{
 			Account:            "acme",
 			ExportOrders:       true,
-			StoreMapping:       []vsync.StoreMapping{{ERPStore: "Web", VeeqoChannel: "Web Shop"}},
-			ShipServiceMapping: []vsync.NameMapping{{ERPName: "Ground", VeeqoName: "Standard"}},
-			CarrierMapping:     []vsync.NameMapping{{ERPName: "UPS Inc", VeeqoName: "UPS"}},
+			StoreMapping:       vsync.Stores(vsync.StoreMapping{ERPStore: "Web", VeeqoChannel: "Web Shop"}),
+			ShipServiceMapping: vsync.Names(vsync.NameMapping{ERPName: "Ground", VeeqoName: "Standard"}),
+			CarrierMapping:     vsync.Names(vsync.NameMapping{ERPName: "UPS Inc", VeeqoName: "UPS"}),
 		},
 		Store: memstore.New(memstore.WithClock(clock)),
 		ERP:   erp,

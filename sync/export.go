@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/shopspring/decimal"
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
@@ -27,7 +27,6 @@ func (r *run) exportPass(ctx context.Context) {
 	if !e.settings.StartDate.IsZero() {
 		q.Since = e.settings.StartDate.In(e.loc).UTC()
 	}
-	neg := map[string]bool{}
 	seen := map[string]bool{}
 	for o, err := range e.cfg.ERP.Candidates(ctx, q) {
 		if ctx.Err() != nil {
@@ -45,7 +44,7 @@ func (r *run) exportPass(ctx context.Context) {
 			continue
 		}
 		seen[o.Ref] = true
-		r.exportOne(ctx, o, neg)
+		r.exportOne(ctx, o)
 		if r.stopped(ctx) {
 			return
 		}
@@ -133,7 +132,7 @@ func (r *run) reconcile(ctx context.Context, ex store.Export) (store.Export, boo
 }
 
 // exportOne exports one ERP order.
-func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
+func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 	e := r.e
 	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
 	have := err == nil
@@ -173,7 +172,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, neg map[string]bool) {
 		r.logEntry(ctx, store.LevelInfo, ProcessExport, o.Ref, msg)
 		return
 	}
-	in, links, warns, err := r.buildOrder(ctx, o, neg)
+	in, links, warns, err := r.buildOrder(ctx, o)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -361,7 +360,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // buildOrder maps an ERP order to a Veeqo order input. It returns the line
 // links to remember and the warnings (default-SKU substitutions), or an
 // error that names what cannot be mapped.
-func (r *run) buildOrder(ctx context.Context, o ERPOrder, neg map[string]bool) (*veeqo.OrderInput, []store.LineLink, []string, error) {
+func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
 	s := e.settings
 	var warns []string
@@ -374,66 +373,76 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder, neg map[string]bool) (
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	if o.Carrier != "" {
-		if _, ok := e.carriers.toVeeqo(o.Store, o.Carrier); !ok && len(s.CarrierMapping) > 0 {
+	if o.Carrier != "" && e.carriers.Len() > 0 {
+		if res, err := e.carriers.ToVeeqo(o.Store, o.Carrier); err != nil || res.PassedThrough {
 			warns = append(warns, fmt.Sprintf("carrier %q is not in carrier_mapping; Veeqo picks the carrier when shipping", o.Carrier))
 		}
 	}
-	ident := s.Identifier()
-	byUPC := ident == IdentifierUPC
 	in := &veeqo.OrderInput{ChannelID: ch.ID, Number: strings.TrimSpace(o.Number), DeliveryMethodID: dm}
 	if in.Number == "" {
 		in.Number = o.Ref
 	}
-	var links []store.LineLink
+	// The open lines, resolved to sellables by the item identifier with the
+	// default SKU as the fallback (mapping.Resolver: one exact lookup per
+	// distinct identifier, or one catalogue read when that is cheaper).
+	var open []ERPLine
+	var lines []mapping.Line
 	for i, l := range o.Lines {
-		lref := l.Ref
-		if lref == "" {
-			lref = fmt.Sprint(i + 1)
+		if l.Ref == "" {
+			l.Ref = fmt.Sprint(i + 1)
 		}
-		qty := l.Quantity - l.Shipped
-		if l.Closed || qty <= 0 {
+		if l.Closed || l.Quantity-l.Shipped <= 0 {
 			continue
 		}
-		id := strings.TrimSpace(l.identifier(ident))
-		var sel veeqo.Sellable
-		substituted := false
-		reason := ""
-		if id == "" {
-			reason = fmt.Sprintf("has no %s", ident)
-		} else {
-			sel, err = e.sellable(ctx, neg, byUPC, id)
-			switch {
-			case errors.Is(err, errSellableMissing):
-				reason = fmt.Sprintf("%s %q is not in Veeqo's catalogue", ident, id)
-			case err != nil:
-				problems = append(problems, fmt.Sprintf("line %s: looking up %s %q failed: %v", lref, ident, id, err))
-				continue
+		open = append(open, l)
+		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
+	}
+	if r.items == nil {
+		r.items, err = mapping.NewResolver(catalogue{e.cfg.Veeqo}, e.ident, s.DefaultSKU, mapping.WithLogger(e.log))
+		if err != nil {
+			return nil, nil, warns, err
+		}
+	}
+	resolved, err := r.items.Resolve(ctx, lines)
+	if err != nil {
+		var lineErrs []*mapping.LineError
+		for _, x := range unwrapAll(err) {
+			var le *mapping.LineError
+			if errors.As(x, &le) {
+				lineErrs = append(lineErrs, le)
 			}
 		}
-		if reason != "" {
-			if s.DefaultSKU == "" {
-				problems = append(problems, fmt.Sprintf("line %s %s and no default_sku is set", lref, reason))
-				continue
-			}
-			sel, err = e.sellable(ctx, neg, false, s.DefaultSKU)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("line %s %s, and the default SKU %q cannot serve it: %v", lref, reason, s.DefaultSKU, err))
-				continue
-			}
-			substituted = true
-			warns = append(warns, fmt.Sprintf("line %s %s; default SKU %q used", lref, reason, s.DefaultSKU))
+		if len(lineErrs) == 0 {
+			problems = append(problems, fmt.Sprintf("looking up the order's items in Veeqo failed: %v", err))
 		}
-		li := veeqo.LineItemInput{SellableID: sel.ID, Quantity: qty, PricePerUnit: l.UnitPrice}
+		for _, le := range lineErrs {
+			problems = append(problems, fmt.Sprintf("line %s: %s", le.Ref, strings.TrimPrefix(le.Reason, "line ")))
+		}
+	}
+	byRef := map[string]mapping.ResolvedLine{}
+	for _, rl := range resolved {
+		byRef[rl.Ref] = rl
+	}
+	var links []store.LineLink
+	for _, l := range open {
+		rl, ok := byRef[l.Ref]
+		if !ok {
+			continue
+		}
+		qty := l.Quantity - l.Shipped
+		li := veeqo.LineItemInput{SellableID: rl.Sellable.ID, Quantity: qty, PricePerUnit: l.UnitPrice}
 		if !l.TaxRate.IsZero() {
 			tr := l.TaxRate
 			li.TaxRate = &tr
 		}
-		if substituted && l.Description != "" {
-			li.AdditionalOptions = l.Description
+		if rl.Substitution != nil {
+			warns = append(warns, fmt.Sprintf("line %s: %s; default SKU %q used", l.Ref, strings.TrimPrefix(rl.Substitution.Reason, "line "), rl.Substitution.DefaultSKU))
+			if l.Description != "" {
+				li.AdditionalOptions = l.Description
+			}
 		}
 		in.LineItems = append(in.LineItems, li)
-		links = append(links, store.LineLink{ERPLine: lref, SellableID: sel.ID, SKU: sel.SKUCode, Quantity: qty, Substituted: substituted})
+		links = append(links, store.LineLink{ERPLine: l.Ref, SellableID: rl.Sellable.ID, SKU: rl.Sellable.SKUCode, Quantity: qty, Substituted: rl.Substitution != nil})
 	}
 	if len(in.LineItems) == 0 && len(problems) == 0 {
 		problems = append(problems, "the order has no open line to export")
@@ -527,7 +536,17 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-var _ = decimal.Zero
+// unwrapAll flattens joined errors.
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, x := range j.Unwrap() {
+			out = append(out, unwrapAll(x)...)
+		}
+		return out
+	}
+	return []error{err}
+}
 
 // unchanged reports whether the reference's record already says exactly
 // this (same status and message, not resolved): a repeat that needs no new

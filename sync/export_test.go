@@ -53,7 +53,7 @@ func TestExportFlow(t *testing.T) {
 	// Default SKU: the order is exported, the substitution is recorded per line.
 	r3 := e.record(vsync.ProcessExport, "SO-3")
 	assert.Equal(t, store.RecordWarning, r3.Status)
-	assert.Contains(t, r3.Message, `line 2 sku "GIFTCARD" is not in Veeqo's catalogue; default SKU "DEFAULT" used`)
+	assert.Contains(t, r3.Message, `line 2: sku "GIFTCARD" is not in Veeqo's catalogue (sku_code); default SKU "DEFAULT" used`)
 	ex3, err := e.st.GetExport(context.Background(), testAccount, "SO-3")
 	require.NoError(t, err)
 	assert.Equal(t, []bool{false, true, false}, []bool{ex3.Lines[0].Substituted, ex3.Lines[1].Substituted, ex3.Lines[2].Substituted})
@@ -91,8 +91,8 @@ func TestExportLineNoIdentifierNoDefault(t *testing.T) {
 	assert.Equal(t, 1, rep.Failed)
 	r := e.record(vsync.ProcessExport, "SO-1")
 	assert.Equal(t, store.RecordError, r.Status)
-	assert.Contains(t, r.Message, `line 2 sku "NOPE-9" is not in Veeqo's catalogue and no default_sku is set`)
-	assert.Contains(t, r.Message, `line 3 has no sku and no default_sku is set`)
+	assert.Contains(t, r.Message, `line 2: sku "NOPE-9" is not in Veeqo's catalogue (sku_code) and no default SKU is set`)
+	assert.Contains(t, r.Message, `line 3: has no sku and no default SKU is set`)
 	assert.Empty(t, e.srv.OrdersByNumber("SO-1"))
 	e.veeqoOrder("SO-2")
 }

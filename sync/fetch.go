@@ -94,7 +94,7 @@ func (r *run) wantFetch(o *veeqo.Order) bool {
 	if o.FulfilledByAmazon && e.excludedType(veeqo.ChannelAmazonFBA) {
 		return false
 	}
-	if len(e.settings.StoreMapping) > 0 && e.erpStoreOf(o.Channel) == "" {
+	if len(e.settings.StoreMapping.Rows) > 0 && e.erpStoreOf(context.Background(), o.Channel) == "" {
 		return false
 	}
 	if v := e.fetchFilter.Explain(*o); !v.Pass {
@@ -127,7 +127,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		r.repairRecord(ctx, ProcessFetch, o.Number, o)
 		return
 	}
-	erpStore := e.erpStoreOf(o.Channel)
+	erpStore := e.erpStoreOf(ctx, o.Channel)
 	erp, err := e.cfg.ERP.FindOrder(ctx, FindQuery{Number: o.Number, MarketplaceRef: o.SalesRecordNumber, Store: erpStore, VeeqoOrderID: o.ID})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -18,8 +18,8 @@ func fetchWorld(t testing.TB) *env {
 	e := newEnv(t)
 	e.settings.ExportOrders = false
 	e.settings.FetchFulfillments = true
-	e.settings.StoreMapping = []vsync.StoreMapping{{ERPStore: "Amazon", VeeqoChannel: "Amazon US"}, {ERPStore: "Amazon FBA", VeeqoChannel: "Amazon US FBA"}}
-	e.settings.CarrierMapping = append(e.settings.CarrierMapping, vsync.NameMapping{ERPName: "Marketplace", VeeqoName: "Other"})
+	e.settings.StoreMapping = vsync.Stores(vsync.StoreMapping{ERPStore: "Amazon", VeeqoChannel: "Amazon US"}, vsync.StoreMapping{ERPStore: "Amazon FBA", VeeqoChannel: "Amazon US FBA"})
+	e.settings.CarrierMapping.Rows = append(e.settings.CarrierMapping.Rows, vsync.NameMapping{ERPName: "Marketplace", VeeqoName: "Other"})
 	return e
 }
 

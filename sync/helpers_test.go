@@ -87,9 +87,9 @@ func newEnv(t testing.TB, srvOpts ...veeqotest.Option) *env {
 		Account:            testAccount,
 		ExportOrders:       true,
 		DefaultSKU:         "DEFAULT",
-		StoreMapping:       []vsync.StoreMapping{{ERPStore: "Web", VeeqoChannel: "Web Shop"}, {ERPStore: "Amazon", VeeqoChannel: "Amazon US"}},
-		ShipServiceMapping: []vsync.NameMapping{{ERPName: "Ground", VeeqoName: "Standard"}, {ERPName: "Next Day", VeeqoName: "Express"}},
-		CarrierMapping:     []vsync.NameMapping{{ERPName: "UPS Inc", VeeqoName: "UPS"}, {ERPName: "USPS Mail", VeeqoName: "USPS"}},
+		StoreMapping:       vsync.Stores(vsync.StoreMapping{ERPStore: "Web", VeeqoChannel: "Web Shop"}, vsync.StoreMapping{ERPStore: "Amazon", VeeqoChannel: "Amazon US"}),
+		ShipServiceMapping: vsync.Names(vsync.NameMapping{ERPName: "Ground", VeeqoName: "Standard"}, vsync.NameMapping{ERPName: "Next Day", VeeqoName: "Express"}),
+		CarrierMapping:     vsync.Names(vsync.NameMapping{ERPName: "UPS Inc", VeeqoName: "UPS"}, vsync.NameMapping{ERPName: "USPS Mail", VeeqoName: "USPS"}),
 		TimeZone:           "(UTC-08:00) Pacific Time (US and Canada)",
 	}
 	return e

@@ -4,62 +4,80 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
-// nameTable is a carrier or ship-service mapping, both directions, with
-// normalised matching and optional store scope.
-type nameTable struct {
-	fwd map[[2]string]string // {store, erp} -> veeqo
-	rev map[[2]string]string // {store, veeqo} -> erp
-}
+// The engine's side of the mapping package: adapters from VeeqoAPI to its
+// sources, and the few decisions the engine makes on top of its answers.
 
-func newNameTable(rows []NameMapping) *nameTable {
-	t := &nameTable{fwd: map[[2]string]string{}, rev: map[[2]string]string{}}
-	for _, r := range rows {
-		s := norm(r.Store)
-		if _, ok := t.fwd[[2]string{s, norm(r.ERPName)}]; !ok {
-			t.fwd[[2]string{s, norm(r.ERPName)}] = strings.TrimSpace(r.VeeqoName)
+// channelSource serves the store map from the engine's cached channel list.
+type channelSource struct{ e *Engine }
+
+func (c channelSource) Channels(ctx context.Context) iter.Seq2[veeqo.Channel, error] {
+	return func(yield func(veeqo.Channel, error) bool) {
+		chs, err := c.e.channelList(ctx)
+		if err != nil {
+			yield(veeqo.Channel{}, err)
+			return
 		}
-		if _, ok := t.rev[[2]string{s, norm(r.VeeqoName)}]; !ok {
-			t.rev[[2]string{s, norm(r.VeeqoName)}] = strings.TrimSpace(r.ERPName)
+		for _, ch := range chs {
+			if !yield(ch, nil) {
+				return
+			}
 		}
 	}
-	return t
 }
 
-func (t *nameTable) toVeeqo(storeName, erp string) (string, bool) {
-	if v, ok := t.fwd[[2]string{norm(storeName), norm(erp)}]; ok {
-		return v, true
+// catalogue adapts VeeqoAPI to mapping.Catalogue.
+type catalogue struct{ v VeeqoAPI }
+
+func (c catalogue) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error) {
+	return c.v.FindSellableBySKU(ctx, sku)
+}
+
+func (c catalogue) FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error) {
+	return c.v.FindSellableByUPC(ctx, upc)
+}
+
+func (c catalogue) CountProducts(ctx context.Context) (int, error) { return c.v.CountProducts(ctx) }
+
+func (c catalogue) Products(ctx context.Context) iter.Seq2[veeqo.Product, error] {
+	return c.v.Products(ctx)
+}
+
+// storeMap returns the store mapping, its channel names resolved against
+// Veeqo's channel list (cached for CatalogTTL).
+func (e *Engine) storeMap() *mapping.StoreMap {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stores == nil || e.clock().Sub(e.storesAt) >= e.cfg.CatalogTTL {
+		// Built from validated settings: it cannot fail.
+		sm, err := mapping.NewStoreMap(e.settings.StoreMapping, channelSource{e})
+		if err != nil {
+			e.log.Warn("vsync: store map", "err", err)
+		}
+		e.stores, e.storesAt = sm, e.clock()
 	}
-	v, ok := t.fwd[[2]string{"", norm(erp)}]
-	return v, ok
+	return e.stores
 }
 
-func (t *nameTable) toERP(storeName, v string) (string, bool) {
-	if e, ok := t.rev[[2]string{norm(storeName), norm(v)}]; ok {
-		return e, true
-	}
-	e, ok := t.rev[[2]string{"", norm(v)}]
-	return e, ok
-}
-
-// erpStoreOf maps a Veeqo channel name back to its ERP store ("" if none).
-func (e *Engine) erpStoreOf(channel *veeqo.Channel) string {
+// erpStoreOf maps a Veeqo channel back to its ERP store ("" if none).
+func (e *Engine) erpStoreOf(ctx context.Context, channel *veeqo.Channel) string {
 	if channel == nil {
 		return ""
 	}
-	for _, r := range e.settings.StoreMapping {
-		if norm(r.VeeqoChannel) == norm(channel.Name) {
-			return strings.TrimSpace(r.ERPStore)
-		}
+	st, err := e.storeMap().StoreFor(ctx, channel.ID)
+	if err != nil {
+		return ""
 	}
-	return ""
+	return st
 }
 
 // channelList returns the cached channel list, refreshing it after CatalogTTL.
@@ -103,66 +121,48 @@ func (e *Engine) methodList(ctx context.Context) ([]veeqo.DeliveryMethod, error)
 	return dms, nil
 }
 
-// channelFor resolves an ERP store to a Veeqo channel: through the store
-// mapping, else a channel of the same name.
+// channelFor resolves an ERP store to its Veeqo channel through the store
+// mapping.
 func (e *Engine) channelFor(ctx context.Context, erpStore string) (veeqo.Channel, error) {
-	want := ""
-	for _, r := range e.settings.StoreMapping {
-		if norm(r.ERPStore) == norm(erpStore) {
-			want = r.VeeqoChannel
-			break
-		}
+	ch, err := e.storeMap().ChannelFor(ctx, erpStore)
+	switch {
+	case errors.Is(err, mapping.ErrUnmapped):
+		return veeqo.Channel{}, fmt.Errorf("store %q is not mapped to a Veeqo channel (store_mapping)", erpStore)
+	case err != nil:
+		return veeqo.Channel{}, fmt.Errorf("store %q: %s (store_mapping)", erpStore, strings.TrimPrefix(err.Error(), "mapping: "))
 	}
-	mapped := want != ""
-	if !mapped {
-		want = erpStore
-	}
-	chs, err := e.channelList(ctx)
-	if err != nil {
-		return veeqo.Channel{}, err
-	}
-	for _, ch := range chs {
-		if norm(ch.Name) == norm(want) && norm(want) != "" {
-			return ch, nil
-		}
-	}
-	if mapped {
-		return veeqo.Channel{}, fmt.Errorf("store %q maps to Veeqo channel %q, which Veeqo does not have (store_mapping)", erpStore, want)
-	}
-	return veeqo.Channel{}, fmt.Errorf("store %q is not mapped to a Veeqo channel (store_mapping)", erpStore)
+	return ch, nil
 }
 
 // mappedChannelIDs returns the ids of the channels the store mapping names
 // (fetch mode), without excluded channel types; nil when the mapping is
-// empty (all channels, minus excluded types).
+// empty (all channels, minus excluded types, filtered client-side).
 func (e *Engine) mappedChannelIDs(ctx context.Context) ([]int64, error) {
-	if len(e.settings.StoreMapping) == 0 {
+	if len(e.settings.StoreMapping.Rows) == 0 {
 		return nil, nil
+	}
+	ids, err := e.storeMap().ChannelIDs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	chs, err := e.channelList(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
-	var missing []string
-	for _, r := range e.settings.StoreMapping {
-		found := false
-		for _, ch := range chs {
-			if norm(ch.Name) == norm(r.VeeqoChannel) {
-				found = true
-				if !e.excludedType(ch.TypeCode) {
-					ids = append(ids, ch.ID)
-				}
-			}
-		}
-		if !found {
-			missing = append(missing, r.VeeqoChannel)
+	types := map[int64]veeqo.ChannelType{}
+	for _, ch := range chs {
+		types[ch.ID] = ch.TypeCode
+	}
+	var out []int64
+	for _, id := range ids {
+		if !e.excludedType(types[id]) {
+			out = append(out, id)
 		}
 	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("no usable Veeqo channel in store_mapping (missing: %s)", strings.Join(missing, ", "))
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no usable Veeqo channel in store_mapping (unknown channels, or only excluded channel types)")
 	}
-	return ids, nil
+	return out, nil
 }
 
 func (e *Engine) excludedType(t veeqo.ChannelType) bool {
@@ -181,16 +181,16 @@ func (e *Engine) deliveryMethodFor(ctx context.Context, erpStore, service string
 	if strings.TrimSpace(service) == "" {
 		return 0, nil
 	}
-	name, mapped := e.services.toVeeqo(erpStore, service)
-	if !mapped {
-		name = service
+	name, mapped := service, false
+	if res, err := e.services.ToVeeqo(erpStore, service); err == nil {
+		name, mapped = res.Name, !res.PassedThrough
 	}
 	dms, err := e.methodList(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for _, dm := range dms {
-		if norm(dm.Name) == norm(name) {
+		if mapping.Normalize(dm.Name) == mapping.Normalize(name) {
 			return dm.ID, nil
 		}
 	}
@@ -200,43 +200,18 @@ func (e *Engine) deliveryMethodFor(ctx context.Context, erpStore, service string
 	return 0, fmt.Errorf("ship service %q is not mapped (ship_service_mapping) and no Veeqo delivery method has that name", service)
 }
 
-// errSellableMissing: the catalogue has no sellable for the identifier.
-var errSellableMissing = errors.New("not in Veeqo's catalogue")
-
-// sellable resolves an identifier against Veeqo's catalogue, exactly. Hits
-// are cached for the engine's life, misses for the run (neg).
-func (e *Engine) sellable(ctx context.Context, neg map[string]bool, byUPC bool, ident string) (veeqo.Sellable, error) {
-	key := "sku:" + ident
-	if byUPC {
-		key = "upc:" + ident
+// backToERP maps a Veeqo carrier or service name back to the ERP's name
+// through t; an unmapped name is passed through with a warning, so tracking
+// always lands.
+func backToERP(t *mapping.NameTable, setting, what, erpStore, veeqoName string) (string, string) {
+	if veeqoName == "" {
+		return "", ""
 	}
-	e.mu.Lock()
-	s, ok := e.sellables[key]
-	e.mu.Unlock()
-	if ok {
-		return s, nil
+	res, err := t.ToERP(erpStore, veeqoName)
+	if err == nil && !res.PassedThrough {
+		return res.Name, ""
 	}
-	if neg[key] {
-		return veeqo.Sellable{}, errSellableMissing
-	}
-	var got *veeqo.Sellable
-	var err error
-	if byUPC {
-		got, err = e.cfg.Veeqo.FindSellableByUPC(ctx, ident)
-	} else {
-		got, err = e.cfg.Veeqo.FindSellableBySKU(ctx, ident)
-	}
-	if errors.Is(err, veeqo.ErrNotFound) || (err == nil && got == nil) {
-		neg[key] = true
-		return veeqo.Sellable{}, errSellableMissing
-	}
-	if err != nil {
-		return veeqo.Sellable{}, err
-	}
-	e.mu.Lock()
-	e.sellables[key] = *got
-	e.mu.Unlock()
-	return *got, nil
+	return veeqoName, fmt.Sprintf("Veeqo %s %q is not in %s; passed through as is", what, veeqoName, setting)
 }
 
 // CompileExportFilter compiles the filter rows against the export schema

@@ -124,10 +124,10 @@ func TestSettingsValidateAllAtOnce(t *testing.T) {
 	t.Parallel()
 	s := vsync.Settings{
 		ExportOrders: true, FetchFulfillments: true, AutoSync: true,
-		ItemIdentifier: "barcode",
+		ItemIdentifier: "serial_no",
 		Filters:        filter.Rows(filter.Row{Field: "sorce", Operator: "Equals", Value: "x"}),
-		CarrierMapping: []vsync.NameMapping{{ERPName: "UPS", VeeqoName: "UPS"}, {ERPName: "ups", VeeqoName: "DHL"}, {ERPName: "", VeeqoName: "X"}},
-		StoreMapping:   []vsync.StoreMapping{{ERPStore: "Web", VeeqoChannel: ""}},
+		CarrierMapping: vsync.Names(vsync.NameMapping{ERPName: "UPS", VeeqoName: "UPS"}, vsync.NameMapping{ERPName: "ups", VeeqoName: "DHL"}, vsync.NameMapping{ERPName: "", VeeqoName: "X"}),
+		StoreMapping:   vsync.Stores(vsync.StoreMapping{ERPStore: "Web", VeeqoChannel: ""}),
 		TimeZone:       "(UTC-08:00) Atlantis", Hour: 24, Minute: -1, StartOffsetMinutes: 5,
 		RepeatInterval:     vsync.Duration(time.Second),
 		InstantErrorEmails: vsync.EmailSetting{Enabled: true, Recipients: "ops@example.com, not-an-address"},
@@ -137,8 +137,8 @@ func TestSettingsValidateAllAtOnce(t *testing.T) {
 	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
 	var se *vsync.SettingsError
 	require.ErrorAs(t, err, &se)
-	want := []string{"account", "export_orders", "item_identifier", "filters", "carrier_mapping[2].erp_name", "carrier_mapping[3].erp_name",
-		"store_mapping[1].veeqo_channel", "time_zone", "start_date", "hour", "minute", "start_offset_minutes", "repeat_interval",
+	want := []string{"account", "export_orders", "item_identifier", "filters", "carrier_mapping[2]", "carrier_mapping[3]",
+		"store_mapping[1]", "time_zone", "start_date", "hour", "minute", "start_offset_minutes", "repeat_interval",
 		"instant_error_emails.recipients", "daily_error_emails.recipients"}
 	if d := cmp.Diff(want, se.Fields()); d != "" {
 		t.Errorf("fields (-want +got):\n%s\n%v", d, err)
@@ -203,4 +203,24 @@ func TestSettingsJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, []string{"amazon_fba"}, def.ExcludedTypes())
 	assert.True(t, def.ShipConfirmations())
 	assert.Equal(t, "sku", def.Identifier())
+}
+
+// TestSettingsMappingShapes: the mapping tables take the mapping package's
+// shapes: a plain array, or an object with an unmapped policy, and the
+// settings page's own column names.
+func TestSettingsMappingShapes(t *testing.T) {
+	t.Parallel()
+	s, err := vsync.ParseSettings([]byte(`{"account":"a","export_orders":true,
+	  "carrier_mapping":[{"carrier_name":"UPS Ground","third_party_carrier_name":"UPS"}],
+	  "ship_service_mapping":{"unmapped":"pass_through","rows":[{"erp_name":"Ground","veeqo_name":"Standard","store":"Web"}]},
+	  "store_mapping":[{"erp_store":"Web","veeqo_channel":"Web Shop"}]}`))
+	require.NoError(t, err)
+	assert.Equal(t, "UPS", s.CarrierMapping.Rows[0].VeeqoName)
+	assert.Equal(t, "pass_through", string(s.ShipServiceMapping.Unmapped))
+	out, err := json.Marshal(s)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"ship_service_mapping":{"unmapped":"pass_through","rows":[{"erp_name":"Ground","veeqo_name":"Standard","store":"Web"}]}`)
+	_, err = vsync.ParseSettings([]byte(`{"account":"a","export_orders":true,"carrier_mapping":[{"erp_name":"A","veeqo_name":"X"},{"erp_name":"B","veeqo_name":"x"}]}`))
+	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
+	assert.Contains(t, err.Error(), "carrier_mapping[2]: ")
 }

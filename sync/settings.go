@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 )
 
@@ -34,22 +35,21 @@ const (
 // from the seller's warehouse.
 func DefaultExcludedChannelTypes() []string { return []string{"amazon_fba"} }
 
-// NameMapping is one row of the carrier-name or ship-service mapping tables:
-// the ERP's name and the equivalent Veeqo name. A ship-service row may be
-// scoped to one ERP store.
-type NameMapping struct {
-	ERPName   string `json:"erp_name"`
-	VeeqoName string `json:"veeqo_name"`
-	// Store scopes a ship-service row to one ERP store; empty applies to all.
-	Store string `json:"store,omitempty"`
-}
+// NameMapping is one row of the carrier-name or ship-service mapping tables
+// (the mapping package's row: erp_name, veeqo_name, and for ship services an
+// optional store scope).
+type NameMapping = mapping.NameRow
 
-// StoreMapping is one row of the third-party store mapping: an ERP store and
-// the name of the Veeqo channel (store) its orders go to or come from.
-type StoreMapping struct {
-	ERPStore     string `json:"erp_store"`
-	VeeqoChannel string `json:"veeqo_channel"`
-}
+// StoreMapping is one row of the third-party store mapping (the mapping
+// package's row: erp_store, veeqo_channel, optional channel_id).
+type StoreMapping = mapping.StoreRow
+
+// Names builds a carrier or ship-service table from rows (unmapped names
+// are an error on export; see mapping.TableConfig for pass_through).
+func Names(rows ...NameMapping) mapping.TableConfig { return mapping.TableConfig{Rows: rows} }
+
+// Stores builds a store mapping from rows.
+func Stores(rows ...StoreMapping) mapping.StoreConfig { return mapping.StoreConfig{Rows: rows} }
 
 // EmailSetting is an email notification switch with its recipients
 // (comma-separated addresses, as the settings page stores them).
@@ -194,13 +194,16 @@ type Settings struct {
 	// DefaultSKU is the Veeqo SKU used for a line whose identifier is missing
 	// or not in Veeqo's catalogue.
 	DefaultSKU string `json:"default_sku"`
-	// CarrierMapping is "Carrier Name Mapping" (ERP carrier <-> Veeqo carrier).
-	CarrierMapping []NameMapping `json:"carrier_mapping"`
-	// ShipServiceMapping is "Ship Service Mapping" (ERP ship service <-> Veeqo
-	// delivery method / shipment service name).
-	ShipServiceMapping []NameMapping `json:"ship_service_mapping"`
-	// StoreMapping is "Third Party Store" (ERP store <-> Veeqo channel name).
-	StoreMapping []StoreMapping `json:"store_mapping"`
+	// CarrierMapping is "Carrier Name Mapping" (ERP carrier <-> Veeqo
+	// carrier): a plain array of rows, or {"unmapped": "pass_through",
+	// "rows": [...]} (see the mapping package).
+	CarrierMapping mapping.TableConfig `json:"carrier_mapping"`
+	// ShipServiceMapping is "Ship Service Mapping" (ERP ship service <->
+	// Veeqo delivery method / shipment service name), rows optionally scoped
+	// to a store.
+	ShipServiceMapping mapping.TableConfig `json:"ship_service_mapping"`
+	// StoreMapping is "Third Party Store" (ERP store <-> Veeqo channel).
+	StoreMapping mapping.StoreConfig `json:"store_mapping"`
 	// ExcludedChannelTypes are Veeqo channel type codes whose orders are never
 	// fetched. Nil (left out) means DefaultExcludedChannelTypes; [] means none.
 	ExcludedChannelTypes []string `json:"excluded_channel_types"`
@@ -271,16 +274,15 @@ func (s Settings) Overlap() time.Duration {
 	return time.Duration(s.ConfirmationOverlap)
 }
 
-// Identifier returns ItemIdentifier normalised, defaulting to "sku".
+// Identifier returns ItemIdentifier normalised (sku, item_number, upc or
+// custom:<field>), defaulting to "sku"; an invalid value is returned as
+// written (Validate reports it).
 func (s Settings) Identifier() string {
-	id := strings.TrimSpace(s.ItemIdentifier)
-	if id == "" {
-		return IdentifierSKU
+	id, err := mapping.ParseIdentifier(s.ItemIdentifier)
+	if err != nil {
+		return s.ItemIdentifier
 	}
-	if strings.HasPrefix(strings.ToLower(id), identifierCustom) {
-		return identifierCustom + strings.TrimSpace(id[len(identifierCustom):])
-	}
-	return strings.ToLower(id)
+	return id.String()
 }
 
 // FieldProblem is one problem Validate found, naming the JSON field.
@@ -335,11 +337,7 @@ func (s Settings) Validate() error {
 	case !s.ExportOrders && !s.FetchFulfillments && s.AutoSync:
 		e.add("export_orders", "auto_sync is on but neither export_orders nor fetch_fulfillments is: choose one direction")
 	}
-	id := s.Identifier()
-	switch {
-	case id == IdentifierSKU, id == IdentifierItemNumber, id == IdentifierUPC:
-	case strings.HasPrefix(id, identifierCustom) && len(id) > len(identifierCustom):
-	default:
+	if _, err := mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
 		e.add("item_identifier", "%q is not one of sku, item_number, upc, custom:<field>", s.ItemIdentifier)
 	}
 	if s.Mode() == store.ModeFetch {
@@ -352,22 +350,14 @@ func (s Settings) Validate() error {
 	if strings.TrimSpace(s.DefaultSKU) != s.DefaultSKU {
 		e.add("default_sku", "has surrounding spaces")
 	}
-	validateNames(&e, "carrier_mapping", s.CarrierMapping)
-	validateNames(&e, "ship_service_mapping", s.ShipServiceMapping)
-	seenStore := map[string]int{}
-	for i, r := range s.StoreMapping {
-		f := fmt.Sprintf("store_mapping[%d]", i+1)
-		if norm(r.ERPStore) == "" {
-			e.add(f+".erp_store", "is required")
-		}
-		if norm(r.VeeqoChannel) == "" {
-			e.add(f+".veeqo_channel", "is required")
-		}
-		if j, ok := seenStore[norm(r.ERPStore)]; ok && norm(r.ERPStore) != "" {
-			e.add(f+".erp_store", "%q is already mapped in row %d", r.ERPStore, j)
-		} else {
-			seenStore[norm(r.ERPStore)] = i + 1
-		}
+	if _, err := mapping.NewCarrierTable(s.CarrierMapping); err != nil {
+		addMappingProblems(&e, "carrier_mapping", err)
+	}
+	if _, err := mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
+		addMappingProblems(&e, "ship_service_mapping", err)
+	}
+	if _, err := mapping.NewStoreMap(s.StoreMapping, nil); err != nil {
+		addMappingProblems(&e, "store_mapping", err)
 	}
 	for i, t := range s.ExcludedChannelTypes {
 		if strings.TrimSpace(t) == "" {
@@ -429,36 +419,21 @@ func addFilterProblems(e *SettingsError, err error) {
 	e.add("filters", "%v", err)
 }
 
-func validateNames(e *SettingsError, field string, rows []NameMapping) {
-	type key struct{ store, name string }
-	fwd := map[key]int{}
-	rev := map[key]int{}
-	for i, r := range rows {
-		f := fmt.Sprintf("%s[%d]", field, i+1)
-		if norm(r.ERPName) == "" {
-			e.add(f+".erp_name", "is required")
+// addMappingProblems names each row problem of a mapping table by its JSON
+// field and 1-based row, e.g. "carrier_mapping[2]".
+func addMappingProblems(e *SettingsError, field string, err error) {
+	var le *mapping.LoadError
+	if errors.As(err, &le) {
+		for _, p := range le.Problems {
+			f := field
+			if p.Row > 0 {
+				f = fmt.Sprintf("%s[%d]", field, p.Row)
+			}
+			e.add(f, "%s", p.Msg)
 		}
-		if norm(r.VeeqoName) == "" {
-			e.add(f+".veeqo_name", "is required")
-		}
-		if norm(r.ERPName) == "" || norm(r.VeeqoName) == "" {
-			continue
-		}
-		k := key{norm(r.Store), norm(r.ERPName)}
-		if j, ok := fwd[k]; ok {
-			e.add(f+".erp_name", "%q is already mapped in row %d", r.ERPName, j)
-		} else {
-			fwd[k] = i + 1
-		}
-		rk := key{norm(r.Store), norm(r.VeeqoName)}
-		if j, ok := rev[rk]; ok && norm(rows[j-1].ERPName) != norm(r.ERPName) {
-			// Two ERP names for one Veeqo name: the reverse direction (import)
-			// would be ambiguous.
-			e.add(f+".veeqo_name", "%q is already the Veeqo name of row %d (%q): the reverse mapping would be ambiguous", r.VeeqoName, j, rows[j-1].ERPName)
-		} else if !ok {
-			rev[rk] = i + 1
-		}
+		return
 	}
+	e.add(field, "%v", err)
 }
 
 func validateEmails(e *SettingsError, field string, s EmailSetting) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
@@ -29,6 +30,12 @@ type VeeqoAPI interface {
 	// veeqo.ErrNotFound if none.
 	FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error)
 	FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error)
+	// CountProducts returns the number of products in one cheap call (-1
+	// when Veeqo does not say); Products streams the catalogue, 100 a call.
+	// The item resolver reads the whole catalogue instead of looking items
+	// up one by one when that costs fewer calls.
+	CountProducts(ctx context.Context) (int, error)
+	Products(ctx context.Context) iter.Seq2[veeqo.Product, error]
 	// Channels lists every channel; DeliveryMethods every delivery method.
 	Channels(ctx context.Context) ([]veeqo.Channel, error)
 	DeliveryMethods(ctx context.Context) ([]veeqo.DeliveryMethod, error)
@@ -70,6 +77,14 @@ func (a clientAPI) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Se
 
 func (a clientAPI) FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error) {
 	return a.c.Products.FindSellableByUPC(ctx, upc)
+}
+
+func (a clientAPI) CountProducts(ctx context.Context) (int, error) {
+	return mapping.FromClient(a.c).CountProducts(ctx)
+}
+
+func (a clientAPI) Products(ctx context.Context) iter.Seq2[veeqo.Product, error] {
+	return mapping.FromClient(a.c).Products(ctx)
 }
 
 func (a clientAPI) Channels(ctx context.Context) ([]veeqo.Channel, error) {
