@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/store"
@@ -15,15 +16,14 @@ const exportCols = `account, erp_ref, number, state, veeqo_order_id, attempts, l
 const (
 	qExportInsert = `INSERT INTO exports (` + exportCols + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-ON CONFLICT (account, erp_ref) DO NOTHING
-RETURNING ` + exportCols
+ON CONFLICT (account, erp_ref) DO NOTHING`
 	qExportGet    = `SELECT ` + exportCols + ` FROM exports WHERE account = ? AND erp_ref = ?`
 	qExportExists = `SELECT 1 FROM exports WHERE account = ? AND erp_ref = ?`
 	qExportUpdate = `UPDATE exports
 SET number = ?, state = ?, veeqo_order_id = ?, attempts = ?, lines = ?, last_error = ?, completed = ?,
 	exported_at = ?, updated_at = ?, version = version + 1
 WHERE account = ? AND erp_ref = ? AND version = ?
-RETURNING ` + exportCols
+RETURNING created_at, version`
 	// Without statistics SQLite prefers the primary key (a scan of the
 	// account's exports) to the partial index; INDEXED BY insists, and
 	// "veeqo_order_id <> 0" repeats the index's condition so that it applies
@@ -134,18 +134,33 @@ func (s *Store) ClaimExport(ctx context.Context, e store.Export) (store.Export, 
 func (s *Store) claimExport(ctx context.Context, tx *sql.Tx, e store.Export, args []any, now time.Time) (store.Export, bool, error) {
 	all := append([]any{e.Account, e.ERPRef}, args...)
 	all = append(all, now.UnixNano(), now.UnixNano())
-	out, err := scanExport(s.txQueryRow(ctx, tx, qExportInsert, all...))
-	if err == nil {
-		return out, true, nil
-	}
-	if !isNoRows(err) {
+	res, err := s.txExec(ctx, tx, qExportInsert, all...)
+	if err != nil {
 		return store.Export{}, false, err
 	}
-	out, err = scanExport(s.txQueryRow(ctx, tx, qExportGet, e.Account, e.ERPRef))
+	if n, err := affected(res); err != nil {
+		return store.Export{}, false, err
+	} else if n == 1 {
+		// The row is e as written: build it rather than read it back.
+		e.CreatedAt, e.UpdatedAt, e.Version = now, now, 1
+		return stored(e), true, nil
+	}
+	out, err := scanExport(s.txQueryRow(ctx, tx, qExportGet, e.Account, e.ERPRef))
 	if err != nil {
 		return store.Export{}, false, err
 	}
 	return out, false, nil
+}
+
+// stored returns e as a read would: times in UTC, and Lines a copy that does
+// not alias the caller's.
+func stored(e store.Export) store.Export {
+	e.Lines = slices.Clone(e.Lines)
+	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	if !e.ExportedAt.IsZero() {
+		e.ExportedAt = e.ExportedAt.UTC()
+	}
+	return e
 }
 
 // UpdateExport writes e if e.Version equals the stored version
@@ -173,12 +188,17 @@ func (s *Store) UpdateExport(ctx context.Context, e store.Export) (store.Export,
 func (s *Store) updateExport(ctx context.Context, tx *sql.Tx, e store.Export, args []any, now time.Time) (store.Export, error) {
 	all := make([]any, 0, len(args)+4)
 	all = append(append(all, args...), now.UnixNano(), e.Account, e.ERPRef, e.Version)
-	out, err := scanExport(s.txQueryRow(ctx, tx, qExportUpdate, all...))
+	err := s.txQueryRow(ctx, tx, qExportUpdate, all...).Scan(timeCol{&e.CreatedAt}, &e.Version)
 	if isNoRows(err) {
 		return store.Export{}, s.missingOrConflict(ctx, tx, qExportExists,
 			fmt.Sprintf("export %q of account %q", e.ERPRef, e.Account), e.Account, e.ERPRef)
 	}
-	return out, err
+	if err != nil {
+		return store.Export{}, err
+	}
+	// The other columns are e's, as written.
+	e.UpdatedAt = now
+	return stored(e), nil
 }
 
 // CompleteExport does UpdateExport, UpsertRecord and AppendLogs in one
