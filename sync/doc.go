@@ -38,6 +38,19 @@
 // reads those orders again by id (at most 100 per pass) until they succeed or
 // a person resolves them.
 //
+// # Records and logs
+//
+// Every reference a run acts on gets an operations record (status,
+// message, attempts, last run, Veeqo order id) under its process:
+// export_order and import_confirmation are keyed by the ERP order ref,
+// fetch_fulfillment by the Veeqo order number. A skip (filter row) and a
+// mapping error are recorded with their reason; when the next run finds the
+// same reason again, the record counts the attempt but no new log line (or
+// notification) is written. In fetch mode, orders that the channel
+// exclusions or the filter rows leave out are counted in the report, not
+// recorded (marketplace accounts have many). Every error and warning log
+// entry goes to the Notifier with its Seq as it is written.
+//
 // # Multishipment
 //
 // See ComputeUpdate: with multishipment allowed quantities accumulate and

@@ -77,7 +77,7 @@ func (r *run) fetchDry(ctx context.Context) {
 			r.fail(err)
 			return
 		}
-		if !r.wantFetch(&o) || len(shippedAllocations(&o)) == 0 {
+		if !r.wantFetch(ctx, &o) || len(shippedAllocations(&o)) == 0 {
 			continue
 		}
 		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
@@ -86,7 +86,7 @@ func (r *run) fetchDry(ctx context.Context) {
 }
 
 // wantFetch applies the channel exclusions and the filter rows.
-func (r *run) wantFetch(o *veeqo.Order) bool {
+func (r *run) wantFetch(ctx context.Context, o *veeqo.Order) bool {
 	e := r.e
 	if o.Channel != nil && e.excludedType(o.Channel.TypeCode) {
 		return false
@@ -94,7 +94,7 @@ func (r *run) wantFetch(o *veeqo.Order) bool {
 	if o.FulfilledByAmazon && e.excludedType(veeqo.ChannelAmazonFBA) {
 		return false
 	}
-	if len(e.settings.StoreMapping.Rows) > 0 && e.erpStoreOf(context.Background(), o.Channel) == "" {
+	if len(e.settings.StoreMapping.Rows) > 0 && e.erpStoreOf(ctx, o.Channel) == "" {
 		return false
 	}
 	if v := e.fetchFilter.Explain(*o); !v.Pass {
@@ -107,7 +107,7 @@ func (r *run) wantFetch(o *veeqo.Order) bool {
 // fetchOrder handles one Veeqo order in fetch mode.
 func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
-	if !r.wantFetch(o) {
+	if !r.wantFetch(ctx, o) {
 		return
 	}
 	allocs := shippedAllocations(o)

@@ -2,7 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	stdsync "sync"
 	"testing"
@@ -213,29 +212,45 @@ func (c *cancelAfterCreates) CreateOrder(ctx context.Context, in *veeqoOrderInpu
 func TestConcurrentRunsOneWins(t *testing.T) {
 	t.Parallel()
 	e := exportWorld(t)
-	e.srv.SetLatency(20 * time.Millisecond)
-	engA := e.engine(withHolder("worker-a"))
+	gate := &gatedAPI{VeeqoAPI: vsync.ClientAPI(e.client), inside: make(chan struct{}), release: make(chan struct{})}
+	engA := e.engine(withHolder("worker-a"), withAPI(gate))
 	engB := e.engine(withHolder("worker-b"))
 	var wg stdsync.WaitGroup
-	errs := make([]error, 2)
-	for i, eng := range []*vsync.Engine{engA, engB} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = eng.Run(context.Background(), vsync.RunOptions{})
-		}()
-	}
+	var errA error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, errA = engA.Run(context.Background(), vsync.RunOptions{})
+	}()
+	<-gate.inside // A holds the lease and is creating an order
+	_, errB := engB.Run(context.Background(), vsync.RunOptions{})
+	close(gate.release)
 	wg.Wait()
-	inProgress := 0
-	for _, err := range errs {
-		if errors.Is(err, vsync.ErrRunInProgress) {
-			inProgress++
-		} else {
-			require.NoError(t, err)
-		}
-	}
-	assert.Equal(t, 1, inProgress, "errors: %v", errs)
+	require.NoError(t, errA)
+	require.ErrorIs(t, errB, vsync.ErrRunInProgress)
+	assert.Equal(t, 3, gate.creates, "B created nothing")
+	// B again, after A: nothing left to do, nothing created twice.
+	_, err := engB.Run(context.Background(), vsync.RunOptions{})
+	require.NoError(t, err)
 	checkExportInvariants(t, e, "concurrent")
+}
+
+// gatedAPI parks the first create until released.
+type gatedAPI struct {
+	vsync.VeeqoAPI
+	once    stdsync.Once
+	inside  chan struct{}
+	release chan struct{}
+	creates int
+}
+
+func (g *gatedAPI) CreateOrder(ctx context.Context, in *veeqoOrderInput) (*veeqoOrder, error) {
+	g.once.Do(func() {
+		close(g.inside)
+		<-g.release
+	})
+	g.creates++
+	return g.VeeqoAPI.CreateOrder(ctx, in)
 }
 
 func TestModeLock(t *testing.T) {
