@@ -35,14 +35,18 @@ const (
 	codeLocked = 6 // SQLITE_LOCKED
 )
 
-// Tuning. A checkpoint (copying the WAL back into the file) is the only
-// write that syncs to disk under synchronous=NORMAL, twice; on a busy disk a
-// sync takes milliseconds, so checkpoints are made rare (walAutoCkptPage)
-// rather than left at SQLite's 1000 pages, about every 100 orders exported.
-// busyTimeout is how long SQLite itself waits for another
-// connection's (or process's) lock before it reports SQLITE_BUSY; on top of
-// that a busy operation is retried maxAttempts times in all, with a backoff
-// that ends when the context does.
+// Tuning.
+//
+// A checkpoint (copying the WAL back into the file) is the only write that
+// syncs to disk under synchronous=NORMAL, twice; on a busy disk a sync takes
+// milliseconds. SQLite's default, a checkpoint every 1000 WAL pages, meant
+// one about every 100 orders exported; walAutoCkptPage makes them 8 times
+// rarer.
+//
+// busyTimeout is how long SQLite itself waits for another connection's (or
+// process's) lock before it reports SQLITE_BUSY; on top of that a busy
+// operation is retried maxAttempts times in all, with a backoff that ends
+// when the context does.
 const (
 	busyTimeout     = 5 * time.Second
 	maxAttempts     = 5
@@ -59,7 +63,7 @@ const (
 // open the same file on one machine (see the package documentation).
 type Store struct {
 	path   string
-	wdb    *sql.DB // one connection: every write, in BEGIN IMMEDIATE transactions
+	wdb    *sql.DB // one connection for every write (BEGIN IMMEDIATE or autocommit)
 	rdb    *sql.DB // a small pool of read-only connections
 	wstmts map[string]*sql.Stmt
 	rstmts map[string]*sql.Stmt
@@ -98,7 +102,7 @@ func WithSealer(s *store.Sealer) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: WithLogger: logger is nil", ErrInvalid)
+			return invalid("WithLogger: logger is nil")
 		}
 		c.log = l
 		return nil
@@ -112,7 +116,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
-			return fmt.Errorf("%w: WithClock: clock is nil", ErrInvalid)
+			return invalid("WithClock: clock is nil")
 		}
 		c.now = now
 		return nil
@@ -137,10 +141,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
 	if strings.TrimSpace(path) == "" {
-		return nil, fmt.Errorf("%w: path is empty", ErrInvalid)
+		return nil, wrap("open", invalid("path is empty"))
 	}
 	if path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("%w: path %q: give a file path (not a URI or :memory:)", ErrInvalid, path)
+		return nil, wrap("open", invalid("path %q: give a file path (not a URI or :memory:)", path))
 	}
 
 	s := &Store{
