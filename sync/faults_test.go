@@ -218,3 +218,34 @@ func (f notifyFunc) Notify(_ context.Context, ev notify.Event) error {
 	f(ev.Message + " " + ev.Reference)
 	return nil
 }
+
+// TestConfirmationFaultRuns: faults while reading confirmations lose
+// nothing: after a clean rerun every shipment reached the ERP once.
+func TestConfirmationFaultRuns(t *testing.T) {
+	t.Parallel()
+	list := veeqotest.Match("GET", "/orders")
+	tests := []struct {
+		name   string
+		inject func(s *veeqotest.Server)
+	}{
+		{"429 storm", func(s *veeqotest.Server) { s.Set429Storm(10) }},
+		{"5xx beyond retries", func(s *veeqotest.Server) { s.FailNext(8, veeqotest.Fault{Match: list, Status: 503}) }},
+		{"dropped connections", func(s *veeqotest.Server) { s.FailNext(8, veeqotest.Fault{Match: list, Drop: true}) }},
+		{"malformed list body", func(s *veeqotest.Server) { s.CorruptNext(1, list) }},
+	}
+	for _, tc := range tests {
+		for _, disable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s disable=%v", tc.name, disable), func(t *testing.T) {
+				t.Parallel()
+				e, _ := confirmWorld(t, disable)
+				tc.inject(e.srv)
+				_, _ = e.engine().Run(context.Background(), vsync.RunOptions{})
+				e.srv.ClearFaults()
+				e.clk.Advance(time.Minute)
+				_, err := e.engine().Run(context.Background(), vsync.RunOptions{})
+				require.NoError(t, err)
+				checkConfirmInvariants(t, e, disable, tc.name)
+			})
+		}
+	}
+}
