@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/filter"
@@ -80,7 +81,8 @@ type Config struct {
 	// ERP is the host's ERP.
 	ERP ERP
 	// Holder identifies this process in the account lease (default
-	// hostname-pid-random).
+	// hostname-pid-random). Each run takes the lease as Holder plus its run
+	// id, so two runs never share a lease, even from one process.
 	Holder string
 	// LeaseTTL is the lease duration, renewed at a third of it while a run
 	// lasts (default 2 minutes).
@@ -116,6 +118,8 @@ type Engine struct {
 	carriers *mapping.NameTable
 	services *mapping.NameTable
 	ident    mapping.Identifier
+
+	running atomic.Bool
 
 	mu       stdsync.Mutex
 	channels []veeqo.Channel
@@ -314,10 +318,20 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if rep.Trigger == "" {
 		rep.Trigger = "manual"
 	}
+	if !e.running.CompareAndSwap(false, true) {
+		return rep, fmt.Errorf("%w (account %q, this engine)", ErrRunInProgress, e.cfg.Account)
+	}
+	defer e.running.Store(false)
 	if err := e.checkMode(ctx); err != nil {
 		return rep, err
 	}
-	lease, err := e.cfg.Store.AcquireLease(ctx, e.cfg.Account, e.cfg.Holder, e.cfg.LeaseTTL)
+	runID := ""
+	if e.cfg.NewRunID != nil {
+		runID = e.cfg.NewRunID()
+	} else {
+		runID = fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
+	}
+	lease, err := e.cfg.Store.AcquireLease(ctx, e.cfg.Account, e.cfg.Holder+"/"+runID, e.cfg.LeaseTTL)
 	if errors.Is(err, store.ErrLeaseHeld) {
 		return rep, fmt.Errorf("%w (account %q)", ErrRunInProgress, e.cfg.Account)
 	}
@@ -340,12 +354,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	defer stopRenewer()
 
 	calls0 := e.cfg.Veeqo.Requests()
-	r := &run{e: e, opts: opts, rep: &rep, outIdx: map[string]int{}}
-	if e.cfg.NewRunID != nil {
-		r.id = e.cfg.NewRunID()
-	} else {
-		r.id = fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
-	}
+	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}}
 	rep.RunID = r.id
 	bg := context.WithoutCancel(ctx)
 	if !opts.DryRun {

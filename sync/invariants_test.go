@@ -293,3 +293,28 @@ func TestSettingsBothModesRefused(t *testing.T) {
 	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
 	assert.Contains(t, err.Error(), "export_orders: cannot be on together with fetch_fulfillments")
 }
+
+// TestConcurrentRunsSameEngine: two goroutines on one Engine (one holder
+// id): the second is refused too.
+func TestConcurrentRunsSameEngine(t *testing.T) {
+	t.Parallel()
+	e := exportWorld(t)
+	gate := &gatedAPI{VeeqoAPI: vsync.ClientAPI(e.client), inside: make(chan struct{}), release: make(chan struct{})}
+	eng := e.engine(withAPI(gate))
+	done := make(chan error, 1)
+	go func() {
+		_, err := eng.Run(context.Background(), vsync.RunOptions{})
+		done <- err
+	}()
+	<-gate.inside
+	_, err := eng.Run(context.Background(), vsync.RunOptions{})
+	require.ErrorIs(t, err, vsync.ErrRunInProgress)
+	// Another engine of the same process, configured with the same holder
+	// id, is refused by the lease.
+	other := e.engine(withAPI(gate))
+	_, err = other.Run(context.Background(), vsync.RunOptions{})
+	require.ErrorIs(t, err, vsync.ErrRunInProgress)
+	close(gate.release)
+	require.NoError(t, <-done)
+	checkExportInvariants(t, e, "same engine")
+}

@@ -291,6 +291,7 @@ type FieldProblem struct {
 	Problem string
 }
 
+// String returns "field: problem".
 func (p FieldProblem) String() string { return p.Field + ": " + p.Problem }
 
 // SettingsError lists every problem of a Settings. It matches
