@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
@@ -448,6 +449,9 @@ shipments:
 		}
 		if sh.Carrier != nil {
 			c.VeeqoCarrier = sh.Carrier.Name
+		}
+		if c.VeeqoCarrier == "" && sh.CarrierID != 0 {
+			c.VeeqoCarrier, _ = mapping.CarrierName(sh.CarrierID)
 		}
 		var w1, w2 string
 		c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)

@@ -49,8 +49,9 @@ func (r *run) exportPass(ctx context.Context) {
 			return
 		}
 	}
-	for ref := range refs {
+	for _, ref := range r.opts.Refs {
 		if !seen[ref] && !r.opts.DryRun {
+			seen[ref] = true
 			if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref); err == nil && ex.State == store.ExportExported {
 				continue // confirmations of exported refs are looked at by confirmPass
 			}
