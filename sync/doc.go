@@ -31,12 +31,14 @@
 //
 // Confirmations (export mode) and fulfillments (fetch mode) are read by
 // polling GET /orders?updated_at_min=<cursor - overlap>, 100 orders per call,
-// with no status filter, plus (export mode) one status=cancelled pass. The
+// with no status filter, plus (export mode only) one status=cancelled pass,
+// since Veeqo's default list leaves cancelled orders out. The
 // cursor advances to the newest updated_at seen once the whole listing was
 // read. A reference that fails does not hold the cursor back: it stays a
 // retryable error record carrying its Veeqo order id, and every later pass
 // reads those orders again by id (at most 100 per pass) until they succeed or
-// a person resolves them.
+// a person resolves them. A run with From/To (a manual backfill) reads that
+// window and leaves the cursor alone.
 //
 // # Records and logs
 //

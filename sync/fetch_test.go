@@ -118,3 +118,29 @@ func TestFetchInvalidFilterFieldNamed(t *testing.T) {
 	require.ErrorIs(t, err, vsync.ErrInvalidSettings)
 	assert.Contains(t, err.Error(), "filters: row 1")
 }
+
+// TestFetchBackfillWindow: a manual run over a date range reads that window
+// and leaves the cursor where it was.
+func TestFetchBackfillWindow(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.erp.Put(vsync.ERPOrder{Ref: "A", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}})
+	eng := e.engine()
+	e.run(eng) // nothing yet; sets no cursor
+	cur0, err := e.st.GetCursor(context.Background(), testAccount, vsync.StreamFulfillments)
+	require.NoError(t, err)
+
+	o := e.addMarketplaceOrder("111-1", e.amazon, map[string]int{"MUG-1": 1})
+	_, err = e.srv.ShipAll(o.ID, veeqotest.ShipInfo{CarrierID: 3})
+	require.NoError(t, err)
+	from := e.clk.Now().Add(-time.Hour)
+	rep, err := eng.Run(context.Background(), vsync.RunOptions{Trigger: "backfill", From: from, To: e.clk.Now().Add(time.Second)})
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.ConfirmationsApplied)
+	cur1, err := e.st.GetCursor(context.Background(), testAccount, vsync.StreamFulfillments)
+	require.NoError(t, err)
+	assert.Equal(t, cur0, cur1, "a backfill does not move the cursor")
+	req := e.srv.Requests()
+	last := req[len(req)-1]
+	assert.NotEmpty(t, last.Query.Get("updated_at_min"), "the window is sent to Veeqo")
+}
