@@ -559,3 +559,51 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestModeLockAndSwitch: an account that exported is refused a fetch run
+// until switch-mode is run on purpose.
+func TestModeLockAndSwitch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.writeConfig(exportSettings(), nil)
+	w.writeOrders(order("SO-1", "MUG-1:1"))
+	_, r := w.syncJSON()
+	require.Equal(t, 0, r.code, r.stderr)
+
+	fetch := map[string]any{"fetch_fulfillments": true, "time_zone": "UTC",
+		"store_mapping": []map[string]string{{"erp_store": "Amazon", "veeqo_channel": "Amazon US"}}}
+	w.writeConfig(fetch, nil)
+	r = w.run("sync")
+	require.Equal(t, exitFailure, r.code)
+	require.Contains(t, r.stderr, "locked to export mode")
+
+	r = w.run("switch-mode")
+	require.Equal(t, exitUsage, r.code, "a reason is required")
+	r = w.run("switch-mode", "--reason", "moving to marketplace fulfilment")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "switched from \"export\" to fetch mode: 1 exported orders awaiting confirmation")
+	rep, r := w.syncJSON()
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, "fetch", string(rep.Mode))
+}
+
+// TestHelp: every command is listed and has --help; help goes to stdout,
+// a usage error to stderr with exit 2.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.run("help")
+	require.Equal(t, 0, r.code)
+	for _, c := range commands() {
+		require.Contains(t, r.stdout, c.name)
+		h := w.run(c.name, "--help")
+		require.Equal(t, 0, h.code, c.name)
+		require.Contains(t, h.stdout, "Usage: veeqoctl "+c.name, c.name)
+	}
+	r = w.run("frobnicate")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, `unknown command "frobnicate"`)
+	r = w.run("sync", "--no-such-flag")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "no-such-flag")
+}

@@ -67,6 +67,7 @@ func commands() []command {
 		{name: "resolve", args: "REF", summary: "mark a reference's records resolved", run: (*app).cmdResolve},
 		{name: "unresolve", args: "REF", summary: "reopen a reference's resolved records", run: (*app).cmdUnresolve},
 		{name: "run", args: "REF...", summary: "run the given references now (ERP refs in export mode, Veeqo numbers in fetch mode)", run: (*app).cmdRunRefs},
+		{name: "switch-mode", summary: "switch the account's stored direction to the one its settings select, on purpose (--reason)", run: (*app).cmdSwitchMode},
 		{name: "schedule", summary: "show the next scheduled run times in the account's time zone", run: (*app).cmdSchedule},
 		{name: "serve", summary: "run every account when its schedule says so, until stopped", run: (*app).cmdServe},
 	}
@@ -78,8 +79,7 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&a.verbose, "verbose", a.verbose, "log the library's diagnostics (debug) on stderr")
 }
 
-func (a *app) usage() {
-	w := a.stderr
+func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "veeqoctl: XoroERP <-> Veeqo integration from the command line\n\n")
 	fmt.Fprintf(w, "Usage: veeqoctl [--config PATH] [--account NAME] COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
@@ -94,12 +94,30 @@ func (a *app) usage() {
 	fmt.Fprintf(w, "Run `veeqoctl COMMAND --help` for a command's flags.\n")
 }
 
+// wantsHelp reports whether args ask for help, which then goes to stdout
+// (so it can be paged); usage after a mistake goes to stderr.
+func wantsHelp(args []string) bool {
+	for _, s := range args {
+		switch s {
+		case "-h", "-help", "--help":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
 func (a *app) main(ctx context.Context, args []string) int {
 	a.configPath = defaultConfigPath
+	helpOut := a.stderr
+	if wantsHelp(args) || (len(args) > 0 && args[0] == "help") {
+		helpOut = a.stdout
+	}
 	root := flag.NewFlagSet("veeqoctl", flag.ContinueOnError)
-	root.SetOutput(a.stderr)
+	root.SetOutput(helpOut)
 	a.globalFlags(root)
-	root.Usage = a.usage
+	root.Usage = func() { a.usage(helpOut) }
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -108,15 +126,15 @@ func (a *app) main(ctx context.Context, args []string) int {
 	}
 	rest := root.Args()
 	if len(rest) == 0 {
-		a.usage()
+		a.usage(a.stderr)
 		return exitUsage
 	}
 	name, rest := rest[0], rest[1:]
-	if name == "help" || name == "-h" || name == "--help" {
+	if name == "help" {
 		if len(rest) > 0 {
 			return a.main(ctx, []string{rest[0], "--help"})
 		}
-		a.usage()
+		a.usage(a.stdout)
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -124,12 +142,12 @@ func (a *app) main(ctx context.Context, args []string) int {
 			continue
 		}
 		fs := flag.NewFlagSet("veeqoctl "+c.name, flag.ContinueOnError)
-		fs.SetOutput(a.stderr)
+		fs.SetOutput(helpOut)
 		a.globalFlags(fs)
 		return c.run(a, ctx, fs, rest)
 	}
 	fmt.Fprintf(a.stderr, "veeqoctl: unknown command %q\n\n", name)
-	a.usage()
+	a.usage(a.stderr)
 	return exitUsage
 }
 

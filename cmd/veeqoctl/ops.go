@@ -290,3 +290,29 @@ func (a *app) cmdSchedule(ctx context.Context, fs *flag.FlagSet, args []string) 
 	table(a.stdout, []string{"LOCAL (" + loc.String() + ")", "UTC"}, rows)
 	return exitOK
 }
+
+func (a *app) cmdSwitchMode(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	reason := fs.String("reason", "", "why (logged; required)")
+	if _, code, ok := a.parse(fs, args, "", "Switch the account's stored direction (the mode lock) to the one its settings select:\nexport_orders or fetch_fulfillments. A run in the other direction is refused until this\nis done on purpose. Prints what is left in flight (orders awaiting confirmation, creates\nin doubt, shipments not yet applied)."); !ok {
+		return code
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return a.fail(exitUsage, "switch-mode needs --reason")
+	}
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	rep, err := w.engine.SwitchMode(ctx, w.engine.Mode(), whoami(a.getenv)+": "+*reason)
+	if err != nil {
+		return a.fail(exitFailure, "%v", err)
+	}
+	if rep.From == rep.To {
+		fmt.Fprintf(a.stdout, "account %s already runs in %s mode\n", w.acct.Raw.Name, rep.To)
+		return exitOK
+	}
+	fmt.Fprintf(a.stdout, "account %s switched from %q to %s mode: %d exported orders awaiting confirmation, %d creates in doubt, %d shipments not yet applied\n",
+		w.acct.Raw.Name, rep.From, rep.To, rep.AwaitingConfirmation, rep.InDoubt, rep.PendingShipments)
+	return exitOK
+}
