@@ -71,9 +71,9 @@ func (e *ModeLockedError) Is(target error) bool { return target == ErrModeLocked
 type Config struct {
 	// Account is the store's account name (created on first run if absent).
 	Account string
-	// CatalogTTL is how long channel and delivery-method lists are cached
-	// (default 15 minutes). Sellables found by SKU are cached for the
-	// engine's life; misses only for one run.
+	// CatalogTTL is how long the channel and delivery-method lists and the
+	// item resolver's answers (hits and misses) are cached (default 15
+	// minutes): a SKU added to Veeqo is seen within that time.
 	CatalogTTL time.Duration
 	// Clock returns the current time (default time.Now). Times are kept in
 	// UTC.
@@ -128,6 +128,8 @@ type Engine struct {
 	dmAt     time.Time
 	stores   *mapping.StoreMap
 	storesAt time.Time
+	items    *mapping.Resolver
+	itemsAt  time.Time
 }
 
 // New validates cfg and builds an Engine for the mode cfg.Settings selects.
@@ -300,9 +302,6 @@ type run struct {
 	// holdCursor keeps the poll's cursor in place: something failed that
 	// has no record to be retried from.
 	holdCursor bool
-	// items resolves ERP lines to sellables; one per run, so the run sees
-	// the catalogue as it is now.
-	items *mapping.Resolver
 }
 
 // Run does one pass for the account under its lease: in export mode the

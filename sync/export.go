@@ -363,7 +363,6 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // error that names what cannot be mapped.
 func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
-	s := e.settings
 	var warns []string
 	var problems []string
 	ch, err := e.channelFor(ctx, o.Store)
@@ -398,13 +397,11 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 		open = append(open, l)
 		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
 	}
-	if r.items == nil {
-		r.items, err = mapping.NewResolver(catalogue{e.cfg.Veeqo}, e.ident, s.DefaultSKU, mapping.WithLogger(e.log))
-		if err != nil {
-			return nil, nil, warns, err
-		}
+	items, err := e.itemResolver()
+	if err != nil {
+		return nil, nil, warns, err
 	}
-	resolved, err := r.items.Resolve(ctx, lines)
+	resolved, err := items.Resolve(ctx, lines)
 	if err != nil {
 		var lineErrs []*mapping.LineError
 		for _, x := range unwrapAll(err) {

@@ -68,6 +68,21 @@ func (e *Engine) storeMap() *mapping.StoreMap {
 	return e.stores
 }
 
+// itemResolver returns the item resolver, renewed after CatalogTTL so that
+// catalogue changes are seen.
+func (e *Engine) itemResolver() (*mapping.Resolver, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.items == nil || e.clock().Sub(e.itemsAt) >= e.cfg.CatalogTTL {
+		res, err := mapping.NewResolver(catalogue{e.cfg.Veeqo}, e.ident, e.settings.DefaultSKU, mapping.WithLogger(e.log))
+		if err != nil {
+			return nil, err
+		}
+		e.items, e.itemsAt = res, e.clock()
+	}
+	return e.items, nil
+}
+
 // erpStoreOf maps a Veeqo channel back to its ERP store ("" if none).
 func (e *Engine) erpStoreOf(ctx context.Context, channel *veeqo.Channel) string {
 	if channel == nil {
