@@ -190,9 +190,14 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	w.watch.arm(p, cancel)
+	// Catch signals before the run starts, so an early Ctrl-C is not the
+	// default (immediate) exit.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
-	go a.watchSignals(done, w.watch, cancel, p)
+	go watchSignals(sigs, done, w.watch, cancel, p)
 
 	opts := vsync.RunOptions{Trigger: trigger, From: from, To: to, Search: o.search, Refs: o.refs, DryRun: o.dryRun}
 	if o.dryRun {
@@ -230,10 +235,7 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 // watchSignals stops the run on SIGINT/SIGTERM: the first signal at the
 // next order boundary (at once outside the export loop), a second one, or
 // stopGrace later, at once.
-func (a *app) watchSignals(done <-chan struct{}, w *watchedERP, cancel context.CancelCauseFunc, p *progress) {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+func watchSignals(sigs <-chan os.Signal, done <-chan struct{}, w *watchedERP, cancel context.CancelCauseFunc, p *progress) {
 	select {
 	case <-done:
 		return
