@@ -607,3 +607,50 @@ func TestHelp(t *testing.T) {
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "no-such-flag")
 }
+
+// TestExportCallBudget: what an export costs in Veeqo calls through the
+// tool (a new customer per order: one customer lookup and one create each,
+// plus the catalogue once).
+func TestExportCallBudget(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.writeConfig(exportSettings(), nil)
+	const n = 30
+	var orders []map[string]any
+	for i := range n {
+		orders = append(orders, order(fmt.Sprintf("SO-%03d", i), "MUG-1:1", "TEE-1:2"))
+	}
+	w.writeOrders(orders...)
+	start := time.Now()
+	rep, r := w.syncJSON()
+	elapsed := time.Since(start)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, n, rep.Exported)
+	t.Logf("export of %d orders through veeqoctl: %d Veeqo calls (%.2f per order), %s wall time including process start", n, rep.VeeqoCalls, float64(rep.VeeqoCalls)/n, elapsed.Round(time.Millisecond))
+	require.LessOrEqual(t, rep.VeeqoCalls, int64(2*n+10))
+	require.Equal(t, int(rep.VeeqoCalls)+1, w.srv.TotalRequests(), "the report counts every request but the credential check")
+}
+
+// TestSeveralAccounts: with several accounts, --account picks one and its
+// absence is a clear usage error.
+func TestSeveralAccounts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	acct := func(name string) map[string]any {
+		return map[string]any{"name": name, "base_url": w.srv.URL(), "api_key_env": keyEnv, "state": name + ".db",
+			"orders_file": name + "-orders.json", "shipments_file": name + "-shipments.jsonl", "settings": exportSettings()}
+	}
+	b, err := json.Marshal(map[string]any{"accounts": []any{acct("east"), acct("west")}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "veeqoctl.json"), b, 0o644))
+	r := w.run("records")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "the config has 2 accounts (east, west): choose one with --account")
+	r = w.run("--account", "north", "records")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, `no account named "north"`)
+	r = w.run("records", "--account", "west", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.JSONEq(t, "[]", r.stdout)
+	require.FileExists(t, filepath.Join(w.dir, "west.db"))
+}
