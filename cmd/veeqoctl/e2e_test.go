@@ -654,3 +654,52 @@ func TestSeveralAccounts(t *testing.T) {
 	require.JSONEq(t, "[]", r.stdout)
 	require.FileExists(t, filepath.Join(w.dir, "west.db"))
 }
+
+// TestManualRunFilters: --from/--to (dates in the account's zone), --search
+// and --ref narrow a manual run.
+func TestManualRunFilters(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.writeConfig(exportSettings(), nil) // America/New_York
+	mk := func(ref, created string) map[string]any {
+		o := order(ref, "MUG-1:1")
+		o["created_at"] = created
+		return o
+	}
+	w.writeOrders(
+		mk("SO-1", "2026-11-02T04:59:00Z"), // 1 Nov 23:59 in New York
+		mk("SO-2", "2026-11-02T05:00:00Z"), // 2 Nov 00:00 in New York
+		mk("SO-3", "2026-11-03T04:59:59Z"), // 2 Nov 23:59:59
+		mk("SO-4", "2026-11-03T05:00:00Z"), // 3 Nov
+	)
+	refsOf := func(rep reportJSON) []string {
+		var out []string
+		for _, o := range rep.Outcomes {
+			out = append(out, o.Reference)
+		}
+		slices.Sort(out)
+		return out
+	}
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--from", "2026-11-02", "--to", "2026-11-03"}, []string{"SO-2", "SO-3"}},
+		{[]string{"--from", "2026-11-03T04:59:59Z"}, []string{"SO-3", "SO-4"}},
+		{[]string{"--search", "so-4"}, []string{"SO-4"}},
+		{[]string{"--ref", "SO-1", "--ref", "SO-4"}, []string{"SO-1", "SO-4"}},
+		{[]string{"--ref", "SO-1,SO-2"}, []string{"SO-1", "SO-2"}},
+	}
+	for _, tt := range tests {
+		rep, r := w.syncJSON(append([]string{"--dry-run"}, tt.args...)...)
+		require.Equal(t, 0, r.code, "%v: %s", tt.args, r.stderr)
+		require.Equal(t, tt.want, refsOf(rep), "%v", tt.args)
+	}
+	r := w.run("sync", "--from", "2026-11-03", "--to", "2026-11-02")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "--to must be after --from")
+	r = w.run("sync", "--from", "last tuesday")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "--from")
+	require.Empty(t, w.srv.Orders())
+}
