@@ -113,6 +113,9 @@ func TestFetchMode(t *testing.T) {
 		require.NoError(t, err)
 	}
 	w.writeOrders(orders...)
+	r := w.run("check")
+	require.Equal(t, 0, r.code, "check in fetch mode: %s %s", r.stdout, r.stderr)
+	require.Contains(t, r.stdout, "fetch mode, 3 orders")
 
 	rep, r := w.syncJSON()
 	require.Equal(t, 0, r.code, "stderr %s; report %+v", r.stderr, rep)
