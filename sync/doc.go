@@ -21,6 +21,15 @@
 // (crash, timeout, 5xx, dropped connection) by an exact lookup by number
 // before creating anything: at most one Veeqo order per ERP order.
 //
+// A lookup by number can find orders that are not ours: Veeqo order numbers
+// are unique per channel at most, and a marketplace order may share an ERP
+// order's number. Only candidates on the channel the ERP order's store maps
+// to, with the ERP customer's email when Veeqo returns one, are linked. A
+// same-number order elsewhere was not created by this account, so when no
+// candidate is ours the earlier attempt created nothing and the order is
+// created now (a warning names the other orders). If the ERP order or its
+// channel cannot be read, the claim stays in doubt and is retried.
+//
 // Each Veeqo shipment is one confirmation keyed by its id: the computed ERP
 // update is stored as pending (store.RecordShipment), applied, then marked
 // applied; a pending one is applied again verbatim by the next run and the

@@ -82,7 +82,7 @@ func (r *run) reconcileLeftovers(ctx context.Context, refs map[string]bool) {
 			if r.stopped(ctx) {
 				return
 			}
-			r.reconcile(ctx, ex)
+			r.reconcile(ctx, ex, nil)
 		}
 		if len(list) < 200 {
 			return
@@ -92,8 +92,15 @@ func (r *run) reconcileLeftovers(ctx context.Context, refs map[string]bool) {
 
 // reconcile looks a claimed or unknown export up in Veeqo by its number. It
 // returns the export as it now stands and whether the order is settled
-// (exported, or the lookup failed so nothing may be created now).
-func (r *run) reconcile(ctx context.Context, ex store.Export) (store.Export, bool) {
+// (exported, or the lookup failed so nothing may be created now). o is the
+// ERP order when the caller has it; otherwise it is read from the ERP.
+//
+// Only a same-number order this account can have created counts (see
+// ours): a same-number order on another channel, or with another customer
+// email, is someone else's (a marketplace order, another shop) and is never
+// linked. When no candidate is ours the earlier attempt did not create the
+// order, and creating it now is safe.
+func (r *run) reconcile(ctx context.Context, ex store.Export, o *ERPOrder) (store.Export, bool) {
 	e := r.e
 	found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, ex.Number)
 	if err != nil {
@@ -105,31 +112,107 @@ func (r *run) reconcile(ctx context.Context, ex store.Export) (store.Export, boo
 		}
 		return ex, true
 	}
+	var foreign []veeqo.Order
+	if len(found) > 0 {
+		if o == nil {
+			cur, err := e.cfg.ERP.Order(ctx, ex.ERPRef)
+			if err != nil {
+				if ctx.Err() == nil {
+					msg := fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the ERP order could not be read to tell whether one is ours (%v); it will be retried before any new create", len(found), ex.Number, err)
+					r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
+					r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
+					r.rep.Failed++
+				}
+				return ex, true
+			}
+			o = &cur
+		}
+		ch, err := e.channelFor(ctx, o.Store)
+		if err != nil {
+			if ctx.Err() == nil {
+				msg := fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the order's channel is unknown (%v); it will be retried before any new create", len(found), ex.Number, err)
+				r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
+				r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
+				r.rep.Failed++
+			}
+			return ex, true
+		}
+		found, foreign = ours(found, ch.ID, orderEmail(*o))
+	}
 	if len(found) == 0 {
 		ex.State = store.ExportFailed
 		ex.LastError = "not found in Veeqo by number after an unknown outcome"
+		msg := fmt.Sprintf("order number %s is not in Veeqo: the earlier attempt did not create it; it can be created", ex.Number)
+		if len(foreign) > 0 {
+			ex.LastError = fmt.Sprintf("not found in Veeqo by number after an unknown outcome (%s)", describeForeign(foreign))
+			msg = fmt.Sprintf("order number %s is not in Veeqo on this order's channel: the earlier attempt did not create it; it can be created (%s)", ex.Number, describeForeign(foreign))
+		}
 		nex, err := e.cfg.Store.UpdateExport(context.WithoutCancel(ctx), ex)
 		if err != nil {
 			r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, "could not update the export claim: "+err.Error())
 			r.rep.Failed++
 			return ex, true
 		}
-		r.logEntry(ctx, store.LevelInfo, ProcessExport, ex.ERPRef, fmt.Sprintf("order number %s is not in Veeqo: the earlier attempt did not create it; it can be created", ex.Number))
+		level := store.LevelInfo
+		if len(foreign) > 0 {
+			level = store.LevelWarning
+		}
+		r.logEntry(ctx, level, ProcessExport, ex.ERPRef, msg)
 		return nex, false
 	}
-	slices.SortFunc(found, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
-	o := found[0]
+	first := found[0]
 	var warns []string
 	if len(found) > 1 {
 		ids := make([]string, len(found))
 		for i, f := range found {
 			ids[i] = fmt.Sprint(f.ID)
 		}
-		warns = append(warns, fmt.Sprintf("Veeqo has %d orders numbered %s (ids %s); linked the oldest, %d", len(found), ex.Number, strings.Join(ids, ", "), o.ID))
+		warns = append(warns, fmt.Sprintf("Veeqo has %d orders numbered %s on this order's channel (ids %s); linked the oldest, %d", len(found), ex.Number, strings.Join(ids, ", "), first.ID))
 	}
 	r.rep.Reconciled++
-	nex, _ := r.complete(ctx, ex, &o, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
+	nex, _ := r.complete(ctx, ex, &first, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
 	return nex, true
+}
+
+// ours splits the orders a lookup by number found into those this account
+// can have created for an ERP order (on channelID, and with email when
+// Veeqo returns a customer email), oldest first, and the others. An order
+// whose channel Veeqo leaves out is judged by the email alone.
+func ours(found []veeqo.Order, channelID int64, email string) (mine, foreign []veeqo.Order) {
+	for _, f := range found {
+		switch {
+		case f.Channel != nil && f.Channel.ID != 0 && f.Channel.ID != channelID:
+			foreign = append(foreign, f)
+		case email != "" && f.Customer != nil && strings.TrimSpace(f.Customer.Email) != "" &&
+			!strings.EqualFold(strings.TrimSpace(f.Customer.Email), email):
+			foreign = append(foreign, f)
+		default:
+			mine = append(mine, f)
+		}
+	}
+	slices.SortFunc(mine, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
+	return mine, foreign
+}
+
+// describeForeign names same-number orders that are not ours.
+func describeForeign(foreign []veeqo.Order) string {
+	parts := make([]string, len(foreign))
+	for i, f := range foreign {
+		where := "another channel"
+		if f.Channel != nil && f.Channel.Name != "" {
+			where = fmt.Sprintf("channel %q", f.Channel.Name)
+		}
+		parts[i] = fmt.Sprintf("Veeqo order %d on %s", f.ID, where)
+	}
+	return "same number but not this account's order: " + strings.Join(parts, ", ")
+}
+
+// orderEmail is the email an export sends as the customer's.
+func orderEmail(o ERPOrder) string {
+	if email := strings.TrimSpace(o.Customer.Email); email != "" {
+		return email
+	}
+	return strings.TrimSpace(o.ShipTo.Email)
 }
 
 // exportOne exports one ERP order.
@@ -156,7 +239,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 				return
 			}
 			var settled bool
-			ex, settled = r.reconcile(ctx, ex)
+			ex, settled = r.reconcile(ctx, ex, &o)
 			if settled {
 				return
 			}
@@ -270,8 +353,11 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 	if ctx.Err() == nil {
 		// Look at once: a create that committed before the connection
 		// dropped is linked now instead of on the next run.
-		if found, ferr := e.cfg.Veeqo.FindOrdersByNumber(ctx, in.Number); ferr == nil && len(found) > 0 {
-			slices.SortFunc(found, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
+		found, ferr := e.cfg.Veeqo.FindOrdersByNumber(ctx, in.Number)
+		if ferr == nil {
+			found, _ = ours(found, in.ChannelID, orderEmail(o))
+		}
+		if ferr == nil && len(found) > 0 {
 			r.rep.Reconciled++
 			r.complete(bg, ex, &found[0], append(warns, fmt.Sprintf("the create's outcome was unknown (%v); found in Veeqo by number, not created again", err)), o.Customer.Email)
 			return
@@ -445,10 +531,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if len(in.LineItems) == 0 && len(problems) == 0 {
 		problems = append(problems, "the order has no open line to export")
 	}
-	email := strings.TrimSpace(o.Customer.Email)
-	if email == "" {
-		email = strings.TrimSpace(o.ShipTo.Email)
-	}
+	email := orderEmail(o)
 	if email == "" {
 		problems = append(problems, "the customer has no email address")
 	}
