@@ -13,6 +13,11 @@
 // for the direction its Settings select; Run does one pass under the
 // account's lease and returns a Report.
 //
+// Error emails: build a notify.EmailPolicy from Settings.EmailConfig, with
+// NotifyState and NotifySource over the engine's store, and set it as
+// Config.Notifier; the engine flushes it at the end of each run (see
+// Example_emailNotifications).
+//
 // # Exactly once
 //
 // Export writes a claim before each create (store.ClaimExport), persists the
