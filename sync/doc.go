@@ -11,7 +11,10 @@
 // one), a store.Store (store/memstore, store/sqlitestore, store/pgstore or
 // its own), and a Veeqo client adapted with ClientAPI. New builds an Engine
 // for the direction its Settings select; Run does one pass under the
-// account's lease and returns a Report.
+// account's lease and returns a Report. A run (not a dry run) also writes
+// the engine's Settings to the account's stored settings when they differ
+// (store.UpdateAccount, compare-and-set, retried once on a conflict), so the
+// stored copy never goes stale.
 //
 // Error emails: build a notify.EmailPolicy from Settings.EmailConfig, with
 // NotifyState and NotifySource over the engine's store, and set it as

@@ -1,9 +1,11 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -321,7 +323,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		return rep, fmt.Errorf("%w (account %q, this engine)", ErrRunInProgress, e.cfg.Account)
 	}
 	defer e.running.Store(false)
-	if err := e.checkMode(ctx); err != nil {
+	if err := e.checkMode(ctx, !opts.DryRun); err != nil {
 		return rep, err
 	}
 	runID := ""
@@ -445,26 +447,77 @@ func (e *Engine) renewLease(ctx context.Context, l store.Lease, cancel context.C
 	}
 }
 
-// checkMode creates the account if needed and enforces the mode lock.
-func (e *Engine) checkMode(ctx context.Context) error {
+// checkMode creates the account if needed and enforces the mode lock. With
+// writeSettings it also brings the account's stored settings up to date.
+func (e *Engine) checkMode(ctx context.Context, writeSettings bool) error {
 	acct, err := e.account(ctx)
 	if err != nil {
 		return err
 	}
 	switch acct.Mode {
 	case e.mode:
-		return nil
 	case store.ModeNone:
-		_, err := e.cfg.Store.SetMode(ctx, e.cfg.Account, store.ModeNone, e.mode)
+		acct, err = e.cfg.Store.SetMode(ctx, e.cfg.Account, store.ModeNone, e.mode)
 		if errors.Is(err, store.ErrConflict) {
-			return e.checkMode(ctx)
+			return e.checkMode(ctx, writeSettings)
 		}
 		if err != nil {
 			return fmt.Errorf("vsync: set mode: %w", err)
 		}
-		return nil
+	default:
+		return &ModeLockedError{Account: e.cfg.Account, Locked: acct.Mode, Wanted: e.mode}
 	}
-	return &ModeLockedError{Account: e.cfg.Account, Locked: acct.Mode, Wanted: e.mode}
+	if writeSettings {
+		e.storeSettings(ctx, acct)
+	}
+	return nil
+}
+
+// storeSettings writes the engine's settings to the account when the stored
+// document says something else (stale settings would mislead whoever reads
+// the account: a settings page, veeqoctl, an operator). The write is a
+// compare-and-set on the account's version, tried again once on a
+// conflict; a failure is logged and does not stop the run.
+func (e *Engine) storeSettings(ctx context.Context, acct store.Account) {
+	want, err := jsonMarshal(e.settings)
+	if err != nil {
+		e.log.Warn("vsync: encode settings", "err", err)
+		return
+	}
+	for attempt := 1; ; attempt++ {
+		if sameSettings(acct.Settings, want) {
+			return
+		}
+		acct.Settings = want
+		_, err := e.cfg.Store.UpdateAccount(ctx, acct)
+		if err == nil {
+			e.log.Info("vsync: stored settings updated", "account", e.cfg.Account)
+			return
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt == 2 {
+			e.log.Warn("vsync: update stored settings", "account", e.cfg.Account, "err", err)
+			return
+		}
+		if acct, err = e.cfg.Store.GetAccount(ctx, e.cfg.Account); err != nil {
+			e.log.Warn("vsync: update stored settings", "account", e.cfg.Account, "err", err)
+			return
+		}
+	}
+}
+
+// sameSettings reports whether a stored settings document means the same
+// as want (the engine's settings, encoded): formatting and key order do not
+// count.
+func sameSettings(stored, want []byte) bool {
+	if len(stored) == 0 {
+		return false
+	}
+	var s Settings
+	if err := json.Unmarshal(stored, &s); err != nil {
+		return false
+	}
+	got, err := json.Marshal(s)
+	return err == nil && bytes.Equal(got, want)
 }
 
 func (e *Engine) account(ctx context.Context) (store.Account, error) {
