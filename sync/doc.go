@@ -65,10 +65,14 @@
 // fetch_fulfillment by the Veeqo order number. A skip (filter row) and a
 // mapping error are recorded with their reason; when the next run finds the
 // same reason again, the record counts the attempt but no new log line (or
-// notification) is written. In fetch mode, orders that the channel
-// exclusions or the filter rows leave out are counted in the report, not
-// recorded (marketplace accounts have many). Every error and warning log
-// entry goes to the Notifier with its Seq as it is written.
+// notification) is written. In fetch mode, an order the filter rows reject
+// gets a skipped record naming the rejecting row, written once: when a later
+// pass lists it again for the same reason, the record (resolved or not) is
+// left as it is, with no new log line. Orders left out for their channel (an
+// excluded channel type such as Amazon FBA, or a channel the store mapping
+// does not name) are only counted (Report.Excluded), never recorded:
+// marketplace accounts have many. Every error and warning log entry goes to
+// the Notifier with its Seq as it is written.
 //
 // # Multishipment
 //

@@ -266,7 +266,8 @@ type Report struct {
 
 	Exported             int // orders created in Veeqo (or linked by reconcile)
 	Reconciled           int // of which found by number after an unknown outcome
-	Skipped              int // filtered out
+	Skipped              int // filtered out by the filter rows
+	Excluded             int // fetch mode: left out for their channel, counted only
 	Failed               int // references that ended in error
 	ConfirmationsApplied int // shipments applied to the ERP
 	ShipmentsIgnored     int // late shipments ignored (multishipment disabled)
@@ -285,6 +286,7 @@ func (r *Report) Counts() map[string]int {
 		"exported":      r.Exported,
 		"reconciled":    r.Reconciled,
 		"skipped":       r.Skipped,
+		"excluded":      r.Excluded,
 		"failed":        r.Failed,
 		"confirmations": r.ConfirmationsApplied,
 		"ignored":       r.ShipmentsIgnored,

@@ -85,23 +85,46 @@ func (r *run) fetchDry(ctx context.Context) {
 	}
 }
 
-// wantFetch applies the channel exclusions and the filter rows.
+// wantFetch applies the channel exclusions and the filter rows. An order on
+// an excluded channel type (or, with a store mapping, an unmapped channel)
+// is only counted (Report.Excluded): marketplace accounts have many. An
+// order the filter rows reject is counted and gets a skipped record with the
+// rejecting row, written once (see skipFetch).
 func (r *run) wantFetch(ctx context.Context, o *veeqo.Order) bool {
 	e := r.e
 	if o.Channel != nil && e.excludedType(o.Channel.TypeCode) {
+		r.rep.Excluded++
 		return false
 	}
 	if o.FulfilledByAmazon && e.excludedType(veeqo.ChannelAmazonFBA) {
+		r.rep.Excluded++
 		return false
 	}
 	if len(e.settings.StoreMapping.Rows) > 0 && e.erpStoreOf(ctx, o.Channel) == "" {
+		r.rep.Excluded++
 		return false
 	}
 	if v := e.fetchFilter.Explain(*o); !v.Pass {
 		r.rep.Skipped++
+		r.skipFetch(ctx, o, "filtered out: "+v.Reason)
 		return false
 	}
 	return true
+}
+
+// skipFetch records that the filter rows reject a Veeqo order. A record
+// that already says so (resolved or not) is left alone: an order listed
+// again on every pass costs one record read, no write and no log line.
+func (r *run) skipFetch(ctx context.Context, o *veeqo.Order, msg string) {
+	e := r.e
+	if !r.opts.DryRun {
+		rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessFetch, o.Number)
+		if err == nil && rec.Status == store.RecordSkipped && rec.Message == e.scrub(msg) {
+			return
+		}
+	}
+	r.record(ctx, ProcessFetch, o.Number, store.RecordSkipped, msg, o.ID)
+	r.logEntry(ctx, store.LevelInfo, ProcessFetch, o.Number, msg)
 }
 
 // fetchOrder handles one Veeqo order in fetch mode.

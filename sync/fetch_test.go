@@ -11,6 +11,7 @@ import (
 	"github.com/xoroerp/veeqoconnect/filter"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
 
@@ -143,4 +144,65 @@ func TestFetchBackfillWindow(t *testing.T) {
 	req := e.srv.Requests()
 	last := req[len(req)-1]
 	assert.NotEmpty(t, last.Query.Get("updated_at_min"), "the window is sent to Veeqo")
+}
+
+// TestFetchSkipRecordedOnce: an order the filter rows reject gets a skipped
+// record naming the row, written once: later passes that list it again
+// (unchanged) write nothing and log nothing. Orders left out for their
+// channel (FBA) are only counted.
+func TestFetchSkipRecordedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := fetchWorld(t)
+	e.settings.Filters = filter.Rows(filter.Row{Field: "number", Operator: "Starts With", Value: "111-"})
+	e.erp.Put(vsync.ERPOrder{Ref: "A", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}})
+	kept := e.addMarketplaceOrder("111-1", e.amazon, map[string]int{"MUG-1": 1})
+	rejected := e.addMarketplaceOrder("222-1", e.amazon, map[string]int{"MUG-1": 1})
+	fba := e.srv.AddOrder(veeqo.Order{Number: "333-1", Channel: &e.amazon, FulfilledByAmazon: true,
+		LineItems: []veeqo.LineItem{{Sellable: &veeqo.Sellable{ID: e.sku["MUG-1"]}, Quantity: 1}}})
+	for _, id := range []int64{kept.ID, rejected.ID, fba.ID} {
+		_, err := e.srv.ShipAll(id, veeqotest.ShipInfo{CarrierID: 3})
+		require.NoError(t, err)
+	}
+	eng := e.engine()
+	rep := e.run(eng)
+	assert.Equal(t, 1, rep.ConfirmationsApplied)
+	assert.Equal(t, 1, rep.Skipped)
+	assert.Equal(t, 1, rep.Excluded, "the FBA order is counted")
+
+	rec := e.record(vsync.ProcessFetch, "222-1")
+	assert.Equal(t, store.RecordSkipped, rec.Status)
+	assert.Contains(t, rec.Message, "filtered out: ")
+	assert.Contains(t, rec.Message, "number", "the record names the rejecting row")
+	assert.Equal(t, rejected.ID, rec.VeeqoOrderID)
+	assert.Equal(t, 1, rec.Attempts)
+	_, err := e.st.GetRecord(ctx, testAccount, vsync.ProcessFetch, "333-1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "channel exclusions are not recorded")
+
+	skipLogs := func() int {
+		page, err := e.st.QueryLogs(ctx, store.LogQuery{Account: testAccount, Process: vsync.ProcessFetch, Reference: "222-1"})
+		require.NoError(t, err)
+		return len(page.Entries)
+	}
+	require.Equal(t, 1, skipLogs())
+
+	// Listed again on later passes (updated in Veeqo), nothing changed.
+	for range 2 {
+		e.clk.Advance(time.Hour)
+		require.NoError(t, e.srv.TouchOrder(rejected.ID))
+		rep = e.run(eng)
+		assert.Equal(t, 1, rep.Skipped, "still counted")
+	}
+	again := e.record(vsync.ProcessFetch, "222-1")
+	assert.Equal(t, rec.Attempts, again.Attempts, "not rewritten")
+	assert.Equal(t, rec.LastRunID, again.LastRunID, "not rewritten")
+	assert.Equal(t, 1, skipLogs(), "one log line for the skip, not one per pass")
+
+	// A resolved skip stays resolved.
+	_, err = eng.Resolve(ctx, vsync.ProcessFetch, "222-1", "ops", "not ours to ship")
+	require.NoError(t, err)
+	e.clk.Advance(time.Hour)
+	require.NoError(t, e.srv.TouchOrder(rejected.ID))
+	e.run(eng)
+	assert.True(t, e.record(vsync.ProcessFetch, "222-1").Resolved)
 }
