@@ -53,7 +53,7 @@ type env struct {
 	clk      *fakeClock
 	srv      *veeqotest.Server
 	client   *veeqo.Client
-	st       *memstore.Store
+	st       store.Store
 	erp      *vsync.MemoryERP
 	settings vsync.Settings
 	sku      map[string]int64 // SKU -> sellable id

@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/store/sqlitestore"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
@@ -18,14 +20,58 @@ import (
 // exportWorld seeds the orders every export crash scenario uses: three
 // eligible orders (one through the default SKU, two sharing a customer) and
 // one that cannot be mapped (its store is not mapped).
-func exportWorld(t testing.TB) *env {
-	e := newEnv(t)
+func exportWorld(t testing.TB) *env { return exportWorldOn(t, memStore) }
+
+// storeKind names the store a crash scenario runs on.
+type storeKind string
+
+const (
+	memStore    storeKind = "memstore"
+	sqliteStore storeKind = "sqlitestore" // a real file in t.TempDir()
+)
+
+// onStore puts the env on a fresh store of kind k (before any engine ran).
+func (e *env) onStore(t testing.TB, k storeKind) *env {
+	t.Helper()
+	if k == sqliteStore {
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"), sqlitestore.WithClock(e.clk.Now))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		e.st = st
+	}
+	return e
+}
+
+func exportWorldOn(t testing.TB, k storeKind) *env {
+	e := newEnv(t).onStore(t, k)
 	a, b, c := order("SO-1", "MUG-1:2", "TEE-1:1"), order("SO-2", "GIFT:1"), order("SO-3", "CAP-1:1")
 	c.Customer.Email = a.Customer.Email
 	f := order("SO-9", "MUG-1:1")
 	f.Store = "Nowhere"
 	e.erp.Put(a, b, c, f)
 	return e
+}
+
+// crashPlan lists the crash points of a scenario: every step before and
+// after its work (memstore), or every step once, alternately before and
+// after (sqlitestore: each kind of step is still hit both ways, at half the
+// cost of opening a database file per point).
+func crashPlan(k storeKind, steps int) []crashPoint {
+	var plan []crashPoint
+	for step := 1; step <= steps; step++ {
+		if k == sqliteStore {
+			plan = append(plan, crashPoint{k: step, after: step%2 == 0})
+			continue
+		}
+		plan = append(plan, crashPoint{k: step}, crashPoint{k: step, after: true})
+	}
+	return plan
+}
+
+// crashPoint is where a crasher crashes: step k, before or after its work.
+type crashPoint struct {
+	k     int
+	after bool
 }
 
 // checkExportInvariants: at most one Veeqo order per ERP order, every
@@ -49,43 +95,51 @@ func checkExportInvariants(t *testing.T, e *env, label string) {
 
 // TestCrashAtEveryExportStep crashes a run at each of its steps (before and
 // after each store write, each create in Veeqo), then runs again as a new
-// process: no duplicate, nothing lost, records true.
+// process: no duplicate, nothing lost, records true. It runs on memstore
+// and on the embedded default store (sqlitestore, a real file).
 func TestCrashAtEveryExportStep(t *testing.T) {
 	t.Parallel()
-	probe := exportWorld(t)
-	c := &crasher{}
-	_, err := probe.crashRun(c)
-	require.NoError(t, err)
-	steps := c.n
-	require.Greater(t, steps, 10, "steps: %v", c.steps)
-	checkExportInvariants(t, probe, "no crash")
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		t.Run(string(k), func(t *testing.T) {
+			t.Parallel()
+			probe := exportWorldOn(t, k)
+			c := &crasher{}
+			_, err := probe.crashRun(c)
+			require.NoError(t, err)
+			steps := c.n
+			require.Greater(t, steps, 10, "steps: %v", c.steps)
+			checkExportInvariants(t, probe, "no crash")
 
-	for k := 1; k <= steps; k++ {
-		for _, after := range []bool{false, true} {
-			label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[after], k, c.steps[k-1])
-			t.Run(label, func(t *testing.T) {
-				t.Parallel()
-				e := exportWorld(t)
-				cr := &crasher{k: k, after: after}
-				_, err := e.crashRun(cr)
-				require.True(t, cr.dead(), "crashed")
-				require.Error(t, err)
-				// The crashed process never released its lease: a new one
-				// waits for it to expire.
-				e.clk.Advance(2 * time.Minute)
-				rep, err := e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-				require.NoError(t, err)
-				assert.Equal(t, 1, rep.Failed, "only SO-9 (unmapped store) fails: %+v", rep.Outcomes)
-				checkExportInvariants(t, e, label)
-			})
-		}
+			for _, point := range crashPlan(k, steps) {
+				label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+				t.Run(label, func(t *testing.T) {
+					t.Parallel()
+					e := exportWorldOn(t, k)
+					cr := &crasher{k: point.k, after: point.after}
+					_, err := e.crashRun(cr)
+					require.True(t, cr.dead(), "crashed")
+					require.Error(t, err)
+					// The crashed process never released its lease: a new one
+					// waits for it to expire.
+					e.clk.Advance(2 * time.Minute)
+					rep, err := e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+					require.NoError(t, err)
+					assert.Equal(t, 1, rep.Failed, "only SO-9 (unmapped store) fails: %+v", rep.Outcomes)
+					checkExportInvariants(t, e, label)
+				})
+			}
+		})
 	}
 }
 
 // confirmWorld exports SO-1..SO-3 and has the warehouse ship SO-1 in two
 // parcels, SO-2 fully and SO-3 partially.
 func confirmWorld(t testing.TB, disable bool) (*env, map[string]int64) {
-	e := exportWorld(t)
+	return confirmWorldOn(t, disable, memStore)
+}
+
+func confirmWorldOn(t testing.TB, disable bool, k storeKind) (*env, map[string]int64) {
+	e := exportWorldOn(t, k)
 	e.settings.DisableMultishipment = disable
 	e.run(e.engine())
 	ids := map[string]int64{}
@@ -140,33 +194,37 @@ func checkConfirmInvariants(t *testing.T, e *env, disable bool, label string) {
 
 // TestCrashAtEveryConfirmationStep crashes the confirmation import at each
 // step (before/after each store write and each ERP apply), then reruns: no
-// shipment applied twice or lost, records true.
+// shipment applied twice or lost, records true. It runs on memstore and on
+// sqlitestore.
 func TestCrashAtEveryConfirmationStep(t *testing.T) {
 	t.Parallel()
-	for _, disable := range []bool{false, true} {
-		probe, _ := confirmWorld(t, disable)
-		c := &crasher{}
-		_, err := probe.crashRun(c)
-		require.NoError(t, err)
-		checkConfirmInvariants(t, probe, disable, "no crash")
-		steps := c.n
-		require.Greater(t, steps, 5)
-		for k := 1; k <= steps; k++ {
-			for _, after := range []bool{false, true} {
-				label := fmt.Sprintf("disable=%v crash %s step %d (%s)", disable, map[bool]string{false: "before", true: "after"}[after], k, c.steps[k-1])
-				t.Run(label, func(t *testing.T) {
-					t.Parallel()
-					e, _ := confirmWorld(t, disable)
-					cr := &crasher{k: k, after: after}
-					_, err := e.crashRun(cr)
-					require.True(t, cr.dead())
-					require.Error(t, err)
-					e.clk.Advance(2 * time.Minute)
-					_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-					require.NoError(t, err)
-					checkConfirmInvariants(t, e, disable, label)
-				})
-			}
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		for _, disable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
+				t.Parallel()
+				probe, _ := confirmWorldOn(t, disable, k)
+				c := &crasher{}
+				_, err := probe.crashRun(c)
+				require.NoError(t, err)
+				checkConfirmInvariants(t, probe, disable, "no crash")
+				steps := c.n
+				require.Greater(t, steps, 5)
+				for _, point := range crashPlan(k, steps) {
+					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+					t.Run(label, func(t *testing.T) {
+						t.Parallel()
+						e, _ := confirmWorldOn(t, disable, k)
+						cr := &crasher{k: point.k, after: point.after}
+						_, err := e.crashRun(cr)
+						require.True(t, cr.dead())
+						require.Error(t, err)
+						e.clk.Advance(2 * time.Minute)
+						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+						require.NoError(t, err)
+						checkConfirmInvariants(t, e, disable, label)
+					})
+				}
+			})
 		}
 	}
 }
