@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
+	"strings"
+	stdsync "sync"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/notify"
@@ -31,52 +34,183 @@ func (n notifyState) SaveState(ctx context.Context, account, name string, value 
 
 // NotifySource adapts a store's log to notify.Source: events in ascending
 // Seq order, for the email policy's catch-up and daily digest.
-func NotifySource(s store.LogStore) notify.Source { return notifySource{s} }
+//
+// The store reads LogQuery.AfterSeq 0 as "newest first", so a query without
+// AfterSeq (the policy's catch-up before its first mail, and every digest)
+// needs the oldest matching entry first. The first such query of an account
+// and level set finds it by paging newest first; the source then remembers
+// a Seq floor (every entry of that account and those levels at or after the
+// query's Since has a larger Seq) and raises it as later queries read, so a
+// later query with the same or a later Since reads oldest first from the
+// floor: one cheap probe for the newest Seq plus what it yields, never the
+// whole log again. The floor relies on the store handing out Seq in
+// increasing order and making entries visible in that order (memstore and
+// sqlitestore do; a store where a lower Seq can become visible after a
+// higher one can make the policy miss an entry anyway, floor or not). The
+// floors live in the returned source: build one per process and reuse it.
+func NotifySource(s store.LogStore) notify.Source {
+	return &notifySource{s: s, floors: map[string]logFloor{}}
+}
 
-type notifySource struct{ s store.LogStore }
+// maxFloors bounds the floors a source remembers (one per account and
+// level set; a policy uses one or two).
+const maxFloors = 256
 
-func (n notifySource) Events(ctx context.Context, q notify.EventQuery) iter.Seq2[notify.Event, error] {
+// logPage is the page size of the source's reads.
+const logPage = 1000
+
+type notifySource struct {
+	s store.LogStore
+
+	mu     stdsync.Mutex
+	floors map[string]logFloor
+}
+
+// logFloor says: every entry of its account and levels with Time >= since
+// has Seq > after.
+type logFloor struct {
+	since time.Time
+	after int64
+}
+
+func floorKey(account string, levels []string) string {
+	l := slices.Clone(levels)
+	slices.Sort(l)
+	return account + "\x00" + strings.Join(slices.Compact(l), ",")
+}
+
+// floor returns the floor usable for a query from since, if any.
+func (n *notifySource) floor(key string, since time.Time) (int64, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, ok := n.floors[key]
+	if !ok || f.after <= 0 || since.Before(f.since) {
+		return 0, false
+	}
+	return f.after, true
+}
+
+func (n *notifySource) setFloor(key string, since time.Time, after int64) {
+	if after <= 0 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.floors[key]; !ok && len(n.floors) >= maxFloors {
+		clear(n.floors)
+	}
+	n.floors[key] = logFloor{since: since, after: after}
+}
+
+func (n *notifySource) Events(ctx context.Context, q notify.EventQuery) iter.Seq2[notify.Event, error] {
 	return func(yield func(notify.Event, error) bool) {
-		lq := store.LogQuery{Account: q.Account, From: q.Since, To: q.Until, AfterSeq: q.AfterSeq, Limit: 1000}
+		lq := store.LogQuery{Account: q.Account, From: q.Since, To: q.Until, Limit: logPage}
 		for _, l := range q.Levels {
 			lq.Levels = append(lq.Levels, string(l))
 		}
-		if lq.AfterSeq <= 0 {
-			// The store reads AfterSeq 0 as "newest first". Find the oldest
-			// matching entry by paging newest first (constant memory), yield
-			// it, and go on oldest first after it.
-			oldest, ok, err := oldestEntry(ctx, n.s, lq)
-			if err != nil {
+		if q.AfterSeq > 0 {
+			lq.AfterSeq = q.AfterSeq
+			if _, _, err := ascend(ctx, n.s, lq, yield); err != nil {
 				yield(notify.Event{}, err)
-				return
 			}
-			if !ok {
-				return
-			}
-			if !yield(eventOf(oldest), nil) {
-				return
-			}
-			lq.AfterSeq = oldest.Seq
+			return
 		}
-		for {
-			page, err := n.s.QueryLogs(ctx, lq)
+		// Entries appended after this probe have a larger Seq than newest.
+		newest, err := newestSeq(ctx, n.s, q.Account)
+		if err != nil {
+			yield(notify.Event{}, err)
+			return
+		}
+		if newest == 0 {
+			return // the account has no log
+		}
+		key := floorKey(q.Account, lq.Levels)
+		after, ok := n.floor(key, q.Since)
+		keepFloor := true // whether this read may raise the floor
+		if !ok {
+			// First query of this shape: find the oldest match by paging
+			// newest first (To left out, so the floor serves any Until).
+			oldest, found, err := oldestEntry(ctx, n.s, store.LogQuery{Account: q.Account, Levels: lq.Levels, From: q.Since, Limit: logPage})
 			if err != nil {
 				yield(notify.Event{}, err)
 				return
 			}
-			for _, en := range page.Entries {
-				if !yield(eventOf(en), nil) {
-					return
-				}
-				lq.AfterSeq = en.Seq
-			}
-			if len(page.Entries) == 0 || (page.Next == "" && len(page.Entries) < lq.Limit) {
+			if !found {
+				n.setFloor(key, q.Since, newest)
 				return
 			}
+			after = oldest.Seq - 1
+			if after == 0 {
+				// Seq 1 cannot be read oldest first (AfterSeq 0 means
+				// newest first): yield it here, read on after it, and keep
+				// no floor that would hide it from the next query.
+				keepFloor = false
+				if q.Until.IsZero() || oldest.Time.Before(q.Until) {
+					if !yield(eventOf(oldest), nil) {
+						return
+					}
+				}
+				after = oldest.Seq
+			} else {
+				n.setFloor(key, q.Since, after)
+			}
+		}
+		lq.AfterSeq = after
+		first, complete, err := ascend(ctx, n.s, lq, yield)
+		if err != nil {
+			yield(notify.Event{}, err)
+			return
+		}
+		if !keepFloor || !q.Until.IsZero() {
+			// With Until, the first entry read is the oldest before Until,
+			// not necessarily the oldest from Since.
+			return
+		}
+		switch {
+		case first > 1:
+			n.setFloor(key, q.Since, first-1)
+		case first == 0 && complete:
+			n.setFloor(key, q.Since, newest)
 		}
 	}
 }
 
+// ascend yields the entries lq selects after lq.AfterSeq (> 0), oldest
+// first. It returns the Seq of the first entry yielded (0 if none), and
+// whether the listing was read to its end.
+func ascend(ctx context.Context, s store.LogStore, lq store.LogQuery, yield func(notify.Event, error) bool) (first int64, complete bool, err error) {
+	for {
+		page, err := s.QueryLogs(ctx, lq)
+		if err != nil {
+			return first, false, err
+		}
+		for _, en := range page.Entries {
+			if first == 0 {
+				first = en.Seq
+			}
+			if !yield(eventOf(en), nil) {
+				return first, false, nil
+			}
+			lq.AfterSeq = en.Seq
+		}
+		if len(page.Entries) == 0 || (page.Next == "" && len(page.Entries) < lq.Limit) {
+			return first, true, nil
+		}
+	}
+}
+
+// newestSeq returns the Seq of the account's newest log entry (0 if none):
+// one entry read newest first, without filters.
+func newestSeq(ctx context.Context, s store.LogStore, account string) (int64, error) {
+	page, err := s.QueryLogs(ctx, store.LogQuery{Account: account, Limit: 1})
+	if err != nil || len(page.Entries) == 0 {
+		return 0, err
+	}
+	return page.Entries[0].Seq, nil
+}
+
+// oldestEntry finds the oldest entry q selects by paging newest first
+// (constant memory).
 func oldestEntry(ctx context.Context, s store.LogStore, q store.LogQuery) (store.LogEntry, bool, error) {
 	q.AfterSeq = 0
 	var last store.LogEntry
