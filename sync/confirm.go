@@ -138,20 +138,42 @@ func processOf(stream string) string {
 }
 
 // retryFailed re-reads by id the orders whose records are in error (or
-// waiting after an empty read) and were not in this pass's listing.
+// waiting after an empty read) and were not in this pass's listing: at most
+// maxRetriesPerPass of them, the least recently tried first, so that a
+// hundred orders failing for good cannot starve the others. Finding them
+// reads every failing record of the process (store reads only, newest run
+// first, keeping the last ones).
 func (r *run) retryFailed(ctx context.Context, process string, seen map[int64]bool, handle func(context.Context, *veeqo.Order)) {
 	e := r.e
-	page, err := e.cfg.Store.QueryRecords(ctx, store.RecordQuery{Account: e.cfg.Account, Process: process,
-		Statuses: []store.RecordStatus{store.RecordError, store.RecordPending}, HideResolved: true, Limit: maxRetriesPerPass})
-	if err != nil {
-		e.log.Warn("vsync: query failed records", "err", err)
-		return
+	var due []store.Record
+	q := store.RecordQuery{Account: e.cfg.Account, Process: process,
+		Statuses: []store.RecordStatus{store.RecordError, store.RecordPending}, HideResolved: true, Limit: 500}
+	for {
+		page, err := e.cfg.Store.QueryRecords(ctx, q)
+		if err != nil {
+			e.log.Warn("vsync: query failed records", "err", err)
+			return
+		}
+		for _, rec := range page.Records {
+			if rec.VeeqoOrderID == 0 || seen[rec.VeeqoOrderID] {
+				continue
+			}
+			due = append(due, rec)
+			if len(due) > maxRetriesPerPass {
+				due = slices.Delete(due, 0, 1)
+			}
+		}
+		if page.Next == "" || len(page.Records) == 0 {
+			break
+		}
+		q.After = page.Next
 	}
-	for _, rec := range page.Records {
+	slices.Reverse(due) // least recently tried first
+	for _, rec := range due {
 		if r.stopped(ctx) {
 			return
 		}
-		if rec.VeeqoOrderID == 0 || seen[rec.VeeqoOrderID] {
+		if seen[rec.VeeqoOrderID] {
 			continue
 		}
 		seen[rec.VeeqoOrderID] = true

@@ -53,7 +53,8 @@
 // cursor advances to the newest updated_at seen once the whole listing was
 // read. A reference that fails does not hold the cursor back: it stays a
 // retryable error record carrying its Veeqo order id, and every later pass
-// reads those orders again by id (at most 100 per pass) until they succeed or
+// reads those orders again by id (at most 100 per pass, the least recently
+// tried first, so orders failing for good starve none) until they succeed or
 // a person resolves them. A run with From/To (a manual backfill) reads that
 // window and leaves the cursor alone.
 //

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -205,4 +206,56 @@ func TestFetchSkipRecordedOnce(t *testing.T) {
 	require.NoError(t, e.srv.TouchOrder(rejected.ID))
 	e.run(eng)
 	assert.True(t, e.record(vsync.ProcessFetch, "222-1").Resolved)
+}
+
+// TestRetryFailedDoesNotStarve: more failing orders than a pass retries by
+// id (100): a pass retries the least recently tried first, so orders that
+// keep failing cannot keep the others from being retried.
+func TestRetryFailedDoesNotStarve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := fetchWorld(t)
+	const n = 120
+	numbers := make([]string, n)
+	for i := range n {
+		numbers[i] = fmt.Sprintf("111-%07d", i)
+		o := e.addMarketplaceOrder(numbers[i], e.amazon, map[string]int{"MUG-1": 1})
+		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{CarrierID: 3})
+		require.NoError(t, err)
+	}
+	eng := e.engine()
+	rep := e.run(eng) // the ERP knows none of them yet
+	require.Equal(t, n, rep.Failed)
+	// A later update moves the cursor past them.
+	e.clk.Advance(time.Hour)
+	e.addMarketplaceOrder("999-0000001", e.amazon, map[string]int{"MUG-1": 1})
+	e.run(eng)
+	first := e.record(vsync.ProcessFetch, numbers[0]).LastRunID
+
+	// Out of the listing window now: failures are retried by id only.
+	e.clk.Advance(time.Hour)
+	e.srv.ResetRequests()
+	e.run(eng)
+	assert.Equal(t, 100, e.srv.Count("GET", "/orders/{id}"), "at most 100 retries by id per pass")
+	var starved []string
+	for _, num := range numbers {
+		if e.record(vsync.ProcessFetch, num).LastRunID == first {
+			starved = append(starved, num)
+		}
+	}
+	require.Len(t, starved, n-100)
+
+	// The ERP learns the orders the last pass did not get to; the other 100
+	// keep failing.
+	for _, num := range starved {
+		e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + num, Number: num, Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1}}})
+	}
+	e.clk.Advance(time.Hour)
+	rep = e.run(eng)
+	assert.Equal(t, len(starved), rep.ConfirmationsApplied, "the least recently tried are retried first")
+	for _, num := range starved {
+		rec, err := e.st.GetRecord(ctx, testAccount, vsync.ProcessFetch, num)
+		require.NoError(t, err)
+		assert.Equal(t, store.RecordSuccess, rec.Status, "%s: %s", num, rec.Message)
+	}
 }
