@@ -348,10 +348,54 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		r.logEntry(ctx, store.LevelWarning, ProcessConfirmation, ex.ERPRef, msg)
 		return
 	}
+	r.checkVoided(ctx, ex.ERPRef, o)
 	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesFromLinks(ex.Lines, erp, a)
 	}
 	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines)
+}
+
+// voidedNote starts the warning kept on a shipment row once its shipment
+// has gone from Veeqo.
+const voidedNote = "voided in Veeqo after it was applied"
+
+// checkVoided warns, once per shipment, when a shipment already applied to
+// the ERP is no longer on its Veeqo order (the label was voided or the
+// shipment deleted): the ERP still shows those quantities shipped, and only
+// a person can undo that. An order read without allocations is never judged
+// (a momentary empty read during reallocation).
+func (r *run) checkVoided(ctx context.Context, erpRef string, o *veeqo.Order) {
+	e := r.e
+	if len(o.Allocations) == 0 {
+		return
+	}
+	present := map[int64]bool{}
+	for _, a := range o.Allocations {
+		if a.Shipment != nil && a.Shipment.ID != 0 {
+			present[a.Shipment.ID] = true
+		}
+	}
+	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, ERPRef: erpRef,
+		States: []store.ShipmentState{store.ShipmentApplied}})
+	if err != nil {
+		e.log.Warn("vsync: list applied shipments", "ref", erpRef, "err", err)
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	for _, row := range rows {
+		if row.VeeqoOrderID != o.ID || present[row.ShipmentID] || strings.HasPrefix(row.Warning, voidedNote) {
+			continue
+		}
+		msg := fmt.Sprintf("shipment %d of Veeqo order %d was %s (label voided or shipment deleted); the ERP order %s still shows it shipped: correct it by hand",
+			row.ShipmentID, o.ID, voidedNote, erpRef)
+		row.Warning = voidedNote
+		if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
+			e.log.Warn("vsync: note voided shipment", "shipment", row.ShipmentID, "err", err)
+			continue // warned by the next pass instead
+		}
+		r.record(bg, ProcessConfirmation, erpRef, store.RecordWarning, msg, o.ID)
+		r.logEntry(bg, store.LevelWarning, ProcessConfirmation, erpRef, msg)
+	}
 }
 
 // shippedAllocations returns the allocations with a shipment, oldest

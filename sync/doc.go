@@ -42,7 +42,10 @@
 // update is stored as pending (store.RecordShipment), applied, then marked
 // applied; a pending one is applied again verbatim by the next run and the
 // ERP deduplicates by shipment id. Shipped is judged per allocation, never by
-// the order's roll-up status.
+// the order's roll-up status. A shipment applied and later voided in Veeqo
+// (export mode) is not undone in the ERP: it is a warning, once per
+// shipment, for a person to act on; an order read without allocations is
+// never judged.
 //
 // # Cursors
 //
