@@ -82,8 +82,9 @@
 // it), and stop when the loop breaks. Veeqo lists newest first, so records
 // created while you page push older ones onto later pages: expect
 // duplicates, dedupe by id, and prefer since_id / updated_at_min windows over
-// deep paging. List filters that take times send them in UTC as "YYYY-MM-DD
-// HH:MM:SS".
+// deep paging. List filters that take times send them in UTC with an explicit
+// zone ("YYYY-MM-DDTHH:MM:SSZ"): Veeqo does not document the zone of its
+// zone-less format, and a wrong guess would skip hours of updates.
 //
 // Veeqo has no exact lookups; the Find methods page through its fuzzy
 // ?query= results and filter exactly: Orders.FindByNumber (exact number, also

@@ -24,8 +24,8 @@ func TestOrdersList(t *testing.T) {
 			"page":           {"2"},
 			"page_size":      {"50"},
 			"since_id":       {"7"},
-			"created_at_min": {"2026-01-02 03:04:05"},
-			"updated_at_min": {"2026-03-30 00:30:00"},
+			"created_at_min": {"2026-01-02T03:04:05Z"},
+			"updated_at_min": {"2026-03-30T00:30:00Z"},
 			"status":         {"shipped"},
 			"query":          {"SO-1"},
 			"tags":           {"vip"},
@@ -337,7 +337,7 @@ func TestProducts(t *testing.T) {
 		q := r.URL.Query()
 		if q.Get("query") == "" {
 			testQuery(t, r, url.Values{"page": {"1"}, "page_size": {"100"}, "since_id": {"4"}, "warehouse_id": {"3"},
-				"created_at_min": {"2026-01-01 00:00:00"}, "updated_at_min": {"2026-02-01 00:00:00"}})
+				"created_at_min": {"2026-01-01T00:00:00Z"}, "updated_at_min": {"2026-02-01T00:00:00Z"}})
 		}
 		pageHeaders(w, 2, 1, 1, 100)
 		w.Write(readTestdata(t, "products_list.json"))

@@ -17,11 +17,15 @@ const MaxPageSize = 100
 // live behaviour, so the client always sends one.
 const DefaultPageSize = 100
 
-// timeLayout is Veeqo's documented filter format; the client sends UTC.
-const timeLayout = "2006-01-02 15:04:05"
+// timeLayout is ISO 8601 in UTC with an explicit zone. Veeqo documents
+// "YYYY-MM-DD HH:MM:SS" but not its zone, and a zone-less time is read in
+// the server's zone: a connector whose zone guess is wrong silently skips
+// hours of updates (connector-failure-modes §16). Integrations validated
+// against live accounts send ISO 8601 with an offset, which Veeqo parses.
+const timeLayout = "2006-01-02T15:04:05Z"
 
-// FormatTime renders t the way list filters send it: UTC, "YYYY-MM-DD
-// HH:MM:SS".
+// FormatTime renders t the way list filters send it: UTC with an explicit
+// zone, "YYYY-MM-DDTHH:MM:SSZ".
 func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 // normalized returns the page and page size to send.

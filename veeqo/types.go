@@ -448,7 +448,7 @@ type ListOptions struct {
 }
 
 // OrderListOptions are the filters of GET /orders. Zero values are not sent.
-// Times are sent in UTC as "YYYY-MM-DD HH:MM:SS".
+// Times are sent in UTC with an explicit zone, as "YYYY-MM-DDTHH:MM:SSZ".
 type OrderListOptions struct {
 	ListOptions
 	SinceID      int64
