@@ -151,13 +151,16 @@ func TestFakeFindersAndIterators(t *testing.T) {
 }
 
 // TestFakeLimiterAtBucketRateNoThrottling runs a limiter at the fake's drain
-// rate against its leaky bucket, scaled up 40x (200/s, capacity 20) to keep
-// the test short, with concurrent callers: not one 429. The control run
-// shows the bucket does throttle an unpaced client.
+// rate against its leaky bucket, scaled up 40x (200/s) to keep the test
+// short, with concurrent callers: not one 429. The bucket holds 50 against
+// the client's burst of 10, so a scheduling stall of up to ~200 ms on a
+// loaded CI machine cannot bunch enough requests to overflow it (Veeqo's own
+// 100 at 5/s leaves 20 s). The control run shows the same bucket does
+// throttle an unpaced client.
 func TestFakeLimiterAtBucketRateNoThrottling(t *testing.T) {
 	t.Parallel()
 	const drain = 200.0
-	srv := veeqotest.NewServer(t, veeqotest.WithRateLimit(20, drain))
+	srv := veeqotest.NewServer(t, veeqotest.WithRateLimit(50, drain))
 	seed(srv)
 	c := newFakeClient(t, srv,
 		veeqo.WithLimiter(rate.NewLimiter(rate.Limit(drain), 10)),
@@ -194,13 +197,13 @@ func TestFakeLimiterAtBucketRateNoThrottling(t *testing.T) {
 	require.Zero(t, throttled, "429s seen by the fake")
 	require.Zero(t, failed.Load())
 	// At most 2 s x 200/s + the burst of 10 = 410 can pass. Demand enough to
-	// have kept the bucket busy (well over its capacity of 20) even on a
+	// have kept the bucket busy (well over its capacity of 50) even on a
 	// loaded machine; the figure is logged.
 	require.Greater(t, ok.Load(), int64(100), "sustained throughput: got %d", ok.Load())
 	t.Logf("paced: %d requests in 2s, 0 throttled", ok.Load())
 
 	// Control: the same bucket with an unpaced client throttles.
-	srv2 := veeqotest.NewServer(t, veeqotest.WithRateLimit(20, drain))
+	srv2 := veeqotest.NewServer(t, veeqotest.WithRateLimit(50, drain))
 	c2 := newFakeClient(t, srv2, veeqo.WithRetryPolicy(veeqo.RetryPolicy{MaxAttempts: 1}))
 	var limited atomic.Int64
 	var wg2 sync.WaitGroup
