@@ -51,9 +51,10 @@ const maxErrorSnippet = 2048
 // concurrent use. The services (Orders, Products, ...) share the client's
 // credentials, rate limiter and retry policy.
 type Client struct {
-	baseURL   *url.URL
-	apiKey    string
-	bearer    string
+	baseURL *url.URL
+	// cred is behind a pointer so that printing the client (%v, %+v, %#v,
+	// slog) shows an address, never the API key or the bearer token.
+	cred      *credentials
 	userAgent string
 	limiter   *rate.Limiter
 	retry     RetryPolicy
@@ -280,8 +281,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		baseURL:   base,
-		apiKey:    apiKey,
-		bearer:    cfg.bearer,
+		cred:      &credentials{apiKey: apiKey, bearer: cfg.bearer},
 		userAgent: cfg.userAgent,
 		limiter:   cfg.limiter,
 		retry:     cfg.retry,
@@ -539,12 +539,15 @@ func (c *Client) setHeaders(h http.Header, hasBody bool) {
 	if hasBody {
 		h.Set("Content-Type", "application/json")
 	}
-	if c.bearer != "" {
-		h.Set("Authorization", "Bearer "+c.bearer)
+	if c.cred.bearer != "" {
+		h.Set("Authorization", "Bearer "+c.cred.bearer)
 	} else {
-		h.Set("x-api-key", c.apiKey)
+		h.Set("x-api-key", c.cred.apiKey)
 	}
 }
+
+// credentials are the client's secrets; see Client.cred.
+type credentials struct{ apiKey, bearer string }
 
 // errBodyTooLarge marks a body over the client's cap; it is never retried.
 type bodyTooLargeError struct{ limit int64 }
@@ -601,7 +604,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 
 // redact removes the client's credentials from s.
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.apiKey, c.bearer} {
+	for _, secret := range []string{c.cred.apiKey, c.cred.bearer} {
 		if secret != "" && strings.Contains(s, secret) {
 			s = strings.ReplaceAll(s, secret, "[REDACTED]")
 		}

@@ -107,7 +107,8 @@ func (c *Client) newAPIError(method string, u *url.URL, r *http.Response, body [
 	for _, m := range decodeErrorMessages(body) {
 		e.Messages = append(e.Messages, c.redact(m))
 	}
-	e.Body = c.redact(snippet(body, maxErrorSnippet))
+	// Redact before cutting: a key straddling the cap would leave its prefix.
+	e.Body = snippet([]byte(c.redact(string(body))), maxErrorSnippet)
 	return e
 }
 

@@ -3,8 +3,10 @@ package veeqo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -102,4 +104,47 @@ func TestBearerTokenRedacted(t *testing.T) {
 	c, err := New("", WithBearerToken("secret-bearer-42"), WithBaseURL("http://127.0.0.1:1/x/"), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 	require.Equal(t, "oops [REDACTED]", c.redact("oops secret-bearer-42"))
+}
+
+// TestClientFormattingHidesCredentials: a host that logs or prints its client
+// (%v, %+v, %#v, slog) must not print the API key or the bearer token.
+func TestClientFormattingHidesCredentials(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		key    string
+		opts   []Option
+		secret string
+	}{
+		{name: "api key", key: "k3y-FMT-9f8e7d6c5b4a", secret: "k3y-FMT-9f8e7d6c5b4a"},
+		{name: "bearer", opts: []Option{WithBearerToken("b3arer-FMT-1a2b3c4d")}, secret: "b3arer-FMT-1a2b3c4d"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := New(tc.key, tc.opts...)
+			require.NoError(t, err)
+			var logs bytes.Buffer
+			slog.New(slog.NewTextHandler(&logs, nil)).Info("client", "c", c)
+			slog.New(slog.NewJSONHandler(&logs, nil)).Info("client", "c", c)
+			for _, out := range []string{
+				fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprint(c), logs.String(),
+			} {
+				require.NotContains(t, out, tc.secret)
+			}
+		})
+	}
+}
+
+// TestAPIErrorBodyCutNeverKeepsPartOfKey: an echoed key straddling the
+// snippet cap must not survive as a prefix after the cut.
+func TestAPIErrorBodyCutNeverKeepsPartOfKey(t *testing.T) {
+	t.Parallel()
+	const key = "kEyPrefixXYZ-0123456789abcdef"
+	c, err := New(key, WithBaseURL("http://127.0.0.1:1/"))
+	require.NoError(t, err)
+	body := strings.Repeat("x", maxErrorSnippet-10) + key + "tail"
+	u, _ := url.Parse("http://127.0.0.1:1/orders/1")
+	e := c.newAPIError("GET", u, &http.Response{StatusCode: 500}, []byte(body), 1)
+	require.NotContains(t, e.Body, key[:10])
+	require.NotContains(t, e.Error(), key[:10])
 }
