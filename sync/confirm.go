@@ -487,7 +487,10 @@ shipments:
 					done = append(done, describeUpdate(u))
 					warns = append(warns, u.Warnings...)
 				} else {
+					// Later shipments are computed from the ERP's shipped
+					// quantities, which lack this one until it lands: stop.
 					errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", sh.ID)
+					break shipments
 				}
 			}
 			continue

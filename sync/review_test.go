@@ -1,0 +1,106 @@
+package sync_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
+)
+
+// downERP fails every ApplyShipment while down is set (an ERP outage that
+// spans several runs).
+type downERP struct {
+	vsync.ERP
+	down atomic.Bool
+}
+
+func (d *downERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) error {
+	if d.down.Load() {
+		return errTemporary
+	}
+	return d.ERP.ApplyShipment(ctx, u)
+}
+
+// A shipment that is still pending (the ERP failed to take it) must hold
+// back the order's later shipments: a later shipment's update is computed
+// from the ERP's current shipped quantities, which do not yet include the
+// pending one. Computed then, it is stale: replayed verbatim after the
+// outage, the lines never close and the order stays partially shipped
+// although everything shipped (or, with a larger second shipment, the
+// over-shipment cap is bypassed).
+func TestConfirmationLaterShipmentWaitsForPendingOne(t *testing.T) {
+	t.Parallel()
+	for _, disable := range []bool{false, true} {
+		t.Run(map[bool]string{false: "multishipment allowed", true: "multishipment disabled"}[disable], func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.settings.DisableMultishipment = disable
+			erp := &downERP{ERP: e.erp}
+			eng := e.engine(withERP(erp))
+			o := e.exportSO1(t, eng) // MUG-1 x2, TEE-1 x1
+
+			erp.down.Store(true)
+			e.clk.Advance(time.Minute)
+			a, err := e.srv.ShipPartial(o.ID, map[int64]int{e.sku["MUG-1"]: 1}, veeqotest.ShipInfo{TrackingNumber: "1Z-A", CarrierID: 5})
+			require.NoError(t, err)
+			rep, err := eng.Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+			require.NoError(t, err)
+			require.Zero(t, rep.ConfirmationsApplied)
+
+			// The rest ships while the ERP is still down.
+			e.clk.Advance(time.Minute)
+			bs, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z-B", CarrierID: 5})
+			require.NoError(t, err)
+			require.Len(t, bs, 1)
+			_, err = eng.Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+			require.NoError(t, err)
+			assert.Empty(t, e.erp.Applied(), "nothing reached the ERP while it was down")
+
+			// The ERP is back: every shipment reaches it, each once, and the
+			// order ends exactly as if there had been no outage.
+			erp.down.Store(false)
+			for range 2 {
+				e.clk.Advance(time.Minute)
+				_, err = eng.Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+				require.NoError(t, err)
+			}
+			got := e.erpOrder("SO-1")
+			if disable {
+				assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(got), "only the first shipment counts")
+				assert.Equal(t, vsync.OrderClosed, got.Status)
+				row, err := e.st.GetShipment(context.Background(), testAccount, bs[0].ID)
+				require.NoError(t, err)
+				assert.Equal(t, store.ShipmentIgnored, row.State, "the late shipment is ignored")
+			} else {
+				assert.Equal(t, map[string]int{"1": 2, "2": 1}, shippedOf(got))
+				assert.Equal(t, vsync.OrderShipped, got.Status)
+				for _, l := range got.Lines {
+					assert.True(t, l.Closed, "line %s closed once its whole quantity shipped", l.Ref)
+				}
+				ex, err := e.st.GetExport(context.Background(), testAccount, "SO-1")
+				require.NoError(t, err)
+				assert.True(t, ex.Completed, "the export completes")
+				require.Len(t, e.erp.Applied(), 2)
+				last := e.erp.Applied()[1]
+				assert.True(t, last.Final)
+				for _, lu := range last.Lines {
+					if lu.LineRef == "1" {
+						assert.Equal(t, 2, lu.ShippedTotal, "second update computed after the first was applied")
+					}
+				}
+			}
+			for _, id := range []int64{a.ID, bs[0].ID} {
+				row, err := e.st.GetShipment(context.Background(), testAccount, id)
+				require.NoError(t, err)
+				assert.NotEqual(t, store.ShipmentPending, row.State, "shipment %d still pending", id)
+			}
+		})
+	}
+}
