@@ -113,7 +113,9 @@ func WithSMTPLogger(l *slog.Logger) SMTPOption {
 // SMTPMailer is a [Mailer] that delivers through an SMTP server with github.com/wneessen/go-mail. It opens one
 // connection per Send. It is safe for concurrent use.
 type SMTPMailer struct {
-	cfg SMTPConfig
+	// cfg is behind a pointer so that printing the mailer (%#v, or the
+	// dereferenced value) shows an address, never the password.
+	cfg *SMTPConfig
 	tls *tls.Config
 	log *slog.Logger
 }
@@ -179,7 +181,7 @@ func NewSMTPMailer(cfg SMTPConfig, opts ...SMTPOption) (*SMTPMailer, error) {
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
-	m := &SMTPMailer{cfg: cfg, log: discardLogger()}
+	m := &SMTPMailer{cfg: &cfg, log: discardLogger()}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {

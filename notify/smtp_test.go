@@ -216,3 +216,19 @@ func TestNewSMTPMailerValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestSMTPMailerFormattingHidesPassword: a host printing its mailer with %#v,
+// or the dereferenced value, must not print the SMTP password.
+func TestSMTPMailerFormattingHidesPassword(t *testing.T) {
+	t.Parallel()
+	m, err := notify.NewSMTPMailer(notify.SMTPConfig{Host: "smtp.example.com", Username: "u", Password: secretPassword})
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("mailer", "m", m, "v", *m)
+	for _, out := range []string{
+		fmt.Sprintf("%v", m), fmt.Sprintf("%+v", m), fmt.Sprintf("%#v", m),
+		fmt.Sprintf("%v", *m), fmt.Sprintf("%+v", *m), fmt.Sprintf("%#v", *m), logs.String(),
+	} {
+		require.NotContains(t, out, secretPassword)
+	}
+}
