@@ -306,6 +306,10 @@ type run struct {
 	// holdCursor keeps the poll's cursor in place: something failed that
 	// has no record to be retried from.
 	holdCursor bool
+	// lease is the run's lease as last renewed (shared with the renewer);
+	// cancel stops the run when it is lost.
+	lease  atomic.Pointer[store.Lease]
+	cancel context.CancelCauseFunc
 }
 
 // Run does one pass for the account under its lease: in export mode the
@@ -345,7 +349,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	defer cancel(nil)
 	renewDone := make(chan struct{})
 	stopRenew := make(chan struct{})
-	go e.renewLease(runCtx, lease, cancel, stopRenew, renewDone)
+	calls0 := e.cfg.Veeqo.Requests()
+	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, cancel: cancel}
+	r.lease.Store(&lease)
+	go e.renewLease(runCtx, &r.lease, cancel, stopRenew, renewDone)
 	stopRenewer := func() {
 		select {
 		case <-stopRenew:
@@ -356,13 +363,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	}
 	defer stopRenewer()
 
-	calls0 := e.cfg.Veeqo.Requests()
-	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}}
 	rep.RunID = r.id
 	bg := context.WithoutCancel(ctx)
 	if !opts.DryRun {
 		if _, err := e.cfg.Store.StartRun(ctx, store.Run{ID: r.id, Account: e.cfg.Account, Mode: e.mode, Trigger: rep.Trigger, Status: store.RunRunning, StartedAt: start}); err != nil {
-			_ = e.cfg.Store.ReleaseLease(bg, lease)
+			_ = e.cfg.Store.ReleaseLease(bg, *r.lease.Load())
 			return rep, fmt.Errorf("vsync: start run: %w", err)
 		}
 	}
@@ -416,7 +421,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		}
 	}
 	stopRenewer()
-	if err := e.cfg.Store.ReleaseLease(bg, lease); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+	if err := e.cfg.Store.ReleaseLease(bg, *r.lease.Load()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
 		e.log.Warn("vsync: release lease", "err", err)
 	}
 	if r.runErr != nil {
@@ -426,7 +431,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 }
 
 // renewLease keeps the lease while the run lasts; losing it cancels the run.
-func (e *Engine) renewLease(ctx context.Context, l store.Lease, cancel context.CancelCauseFunc, stop <-chan struct{}, done chan<- struct{}) {
+func (e *Engine) renewLease(ctx context.Context, lp *atomic.Pointer[store.Lease], cancel context.CancelCauseFunc, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(max(e.cfg.LeaseTTL/3, 10*time.Millisecond))
 	defer t.Stop()
@@ -437,13 +442,13 @@ func (e *Engine) renewLease(ctx context.Context, l store.Lease, cancel context.C
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			nl, err := e.cfg.Store.RenewLease(ctx, l, e.cfg.LeaseTTL)
+			nl, err := e.cfg.Store.RenewLease(ctx, *lp.Load(), e.cfg.LeaseTTL)
 			if errors.Is(err, store.ErrLeaseLost) {
 				cancel(fmt.Errorf("vsync: lease on account %q lost: %w", e.cfg.Account, err))
 				return
 			}
 			if err == nil {
-				l = nl
+				lp.Store(&nl)
 			}
 		}
 	}
@@ -544,7 +549,15 @@ func (e *Engine) scrub(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
 	for _, marker := range []string{"x-api-key", "api_key", "apikey", "Authorization", "Bearer "} {
-		if i := strings.Index(strings.ToLower(s), strings.ToLower(marker)); i >= 0 {
+		// Lower-case ASCII only: strings.ToLower changes the byte length of
+		// some letters (Ⱥ, İ), so its index would not cut s at the marker.
+		lower := []byte(s)
+		for j, c := range lower {
+			if 'A' <= c && c <= 'Z' {
+				lower[j] = c + 'a' - 'A'
+			}
+		}
+		if i := strings.Index(string(lower), strings.ToLower(marker)); i >= 0 {
 			s = s[:i] + marker + " [redacted]"
 		}
 	}
@@ -636,6 +649,34 @@ func (r *run) fail(err error) {
 	if r.runErr == nil {
 		r.runErr = err
 	}
+}
+
+// holdsLease is the fence before a write that is not idempotent (a create
+// in Veeqo): it reports whether the run still holds its lease. A lease with
+// more than a third of its TTL left is held (the renewer keeps it so);
+// otherwise the run was stalled (a paused process, a renewer that could not
+// reach the store) and another process may have taken the account and
+// reconciled this run's claim, so the lease is renewed now, in the store,
+// which refuses a lease that was taken. A lost lease stops the run.
+func (r *run) holdsLease(ctx context.Context) bool {
+	e := r.e
+	l := r.lease.Load()
+	if e.clock().Before(l.ExpiresAt.Add(-e.cfg.LeaseTTL / 3)) {
+		return true
+	}
+	nl, err := e.cfg.Store.RenewLease(ctx, *l, e.cfg.LeaseTTL)
+	if err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			err = fmt.Errorf("vsync: lease on account %q lost: %w", e.cfg.Account, err)
+		} else {
+			err = fmt.Errorf("vsync: lease on account %q could not be confirmed: %w", e.cfg.Account, err)
+		}
+		r.fail(err)
+		r.cancel(err)
+		return false
+	}
+	r.lease.Store(&nl)
+	return true
 }
 
 // stopped reports whether the run must stop before the next reference.

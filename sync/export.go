@@ -317,6 +317,11 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 		// (nothing in Veeqo, so it is created then).
 		return
 	}
+	if !r.holdsLease(ctx) {
+		// Another process may hold the account and have reconciled this
+		// claim already: send nothing; the claim is reconciled by number.
+		return
+	}
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
 	if err == nil && created != nil {
