@@ -527,7 +527,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
 		if err := json.Unmarshal(payload, out); err != nil {
-			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: err}
+			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: c.scrubError(err)}
 		}
 	}
 	return resp, nil

@@ -148,3 +148,21 @@ func TestAPIErrorBodyCutNeverKeepsPartOfKey(t *testing.T) {
 	require.NotContains(t, e.Body, key[:10])
 	require.NotContains(t, e.Error(), key[:10])
 }
+
+// TestDecodeErrorHidesEchoedKey: a response echoing the key into a field
+// whose decoding error quotes the raw value (remote_id as an array) must not
+// carry the key into the DecodeError.
+func TestDecodeErrorHidesEchoedKey(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	mux.HandleFunc("GET /orders/9", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":9,"line_items":[{"id":1,"remote_id":["`+r.Header.Get("x-api-key")+`"]}]}`)
+	})
+	_, _, err := c.Orders.Get(context.Background(), 9)
+	require.Error(t, err)
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	require.NotContains(t, err.Error(), c.cred.apiKey)
+	require.NotContains(t, fmt.Sprintf("%+v", err), c.cred.apiKey)
+	require.Contains(t, err.Error(), "GET /orders/9")
+}
