@@ -355,11 +355,15 @@ func (c *Client) BaseURL() string { return c.baseURL.String() }
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redactUserInfo(ue.URL) // url.Parse quotes the whole URL
+		}
 		return nil, fmt.Errorf("veeqo: base URL: %w", err)
 	}
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, fmt.Errorf("veeqo: base URL %q: scheme must be https", u.Redacted())
+		return nil, fmt.Errorf("veeqo: base URL %q: scheme must be https", redactUserInfo(u.Redacted()))
 	case u.Host == "":
 		return nil, fmt.Errorf("veeqo: base URL %q: no host", u.Redacted())
 	case u.User != nil:
@@ -374,6 +378,23 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u.RawPath = ""
 	return u, nil
+}
+
+// redactUserInfo replaces what comes before an "@" in a URL's authority
+// (user and password, or an opaque "user:pw@host") with xxxxx.
+func redactUserInfo(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+	}
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndex(s[start:end], "@"); at >= 0 {
+		return s[:start] + "xxxxx" + s[start+at:]
+	}
+	return s
 }
 
 func isLoopback(host string) bool {

@@ -166,3 +166,22 @@ func TestDecodeErrorHidesEchoedKey(t *testing.T) {
 	require.NotContains(t, fmt.Sprintf("%+v", err), c.cred.apiKey)
 	require.Contains(t, err.Error(), "GET /orders/9")
 }
+
+// TestBaseURLParseErrorHidesUserInfo: a base URL that fails to parse must
+// not print a password written in it (url.Parse's error quotes the URL).
+func TestBaseURLParseErrorHidesUserInfo(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"https://user:pw-SECRET-31@ho st/",
+		"https://user:pw-SECRET-31@host/%zz",
+		"https://user:pw-SECRET-31@host:99999x/",
+		"https://pw-SECRET-31@ho st/",
+		"ftp://user:pw-SECRET-31@host/",
+		"user:pw-SECRET-31@host",
+	} {
+		_, err := New("k", WithBaseURL(raw))
+		require.Error(t, err, raw)
+		require.NotContains(t, err.Error(), "pw-SECRET-31")
+		require.Contains(t, err.Error(), "base URL")
+	}
+}
