@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	stdsync "sync"
@@ -134,6 +135,13 @@ type Engine struct {
 	itemsAt  time.Time
 }
 
+// isNilPointer reports an interface holding a nil pointer (a typed nil, such
+// as a nil *MemoryERP), which passes a == nil check and panics on first use.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
 // New validates cfg and builds an Engine for the mode cfg.Settings selects.
 func New(cfg Config) (*Engine, error) {
 	var problems []string
@@ -142,12 +150,21 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Store == nil {
 		problems = append(problems, "Store is required")
+	} else if isNilPointer(cfg.Store) {
+		problems = append(problems, fmt.Sprintf("Store is a nil %T", cfg.Store))
 	}
 	if cfg.ERP == nil {
 		problems = append(problems, "ERP is required")
+	} else if isNilPointer(cfg.ERP) {
+		problems = append(problems, fmt.Sprintf("ERP is a nil %T", cfg.ERP))
 	}
 	if cfg.Veeqo == nil {
 		problems = append(problems, "Veeqo is required")
+	} else if ca, ok := cfg.Veeqo.(clientAPI); (ok && ca.c == nil) || isNilPointer(cfg.Veeqo) {
+		problems = append(problems, "Veeqo is ClientAPI(nil) or a nil pointer")
+	}
+	if cfg.Notifier != nil && isNilPointer(cfg.Notifier) {
+		problems = append(problems, fmt.Sprintf("Notifier is a nil %T (leave it nil for none)", cfg.Notifier))
 	}
 	if cfg.LeaseTTL < 0 {
 		problems = append(problems, "LeaseTTL must not be negative")
