@@ -82,26 +82,38 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 	passStart := e.clock()
 	maxSeen := cur.Position
 	seen := map[int64]bool{}
-	for _, st := range statuses {
-		opts := base
-		opts.UpdatedAtMin = since
-		opts.Status = st
-		opts.Page = 1
-		opts.PageSize = 100
+	// inDefault holds the orders the default listing (status "") handed
+	// out; left says one of them was then listed as cancelled.
+	inDefault := map[int64]bool{}
+	left := false
+	missed := false
+	// list walks one listing; it returns how many orders it yielded, how
+	// many of them were new to the pass though last updated before it
+	// started, and false if the listing failed or the run must stop.
+	list := func(opts veeqo.OrderListOptions) (n, late int, ok bool) {
 		for o, err := range e.cfg.Veeqo.ListOrders(ctx, opts) {
 			if ctx.Err() != nil {
-				return nil
+				return n, late, false
 			}
 			if err != nil {
 				msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", since.Format(time.RFC3339), err)
 				r.logEntry(ctx, store.LevelError, processOf(stream), "", msg)
 				r.fail(fmt.Errorf("vsync: %s", msg))
-				return nil
+				return n, late, false
+			}
+			n++
+			if opts.Status == "" {
+				inDefault[o.ID] = true
+			} else if opts.Status == veeqo.StatusCancelled && inDefault[o.ID] {
+				left = true
 			}
 			if seen[o.ID] {
 				continue
 			}
 			seen[o.ID] = true
+			if o.UpdatedAt.Before(passStart) {
+				late++
+			}
 			if !r.opts.To.IsZero() && !o.UpdatedAt.Before(r.opts.To) {
 				continue
 			}
@@ -110,11 +122,66 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 			}
 			handle(ctx, &o)
 			if r.stopped(ctx) {
+				return n, late, false
+			}
+		}
+		return n, late, true
+	}
+	var paged *veeqo.OrderListOptions // the default listing, when it had several pages
+	for _, st := range statuses {
+		opts := base
+		opts.UpdatedAtMin = since
+		opts.Status = st
+		opts.Page = 1
+		opts.PageSize = 100
+		n, _, ok := list(opts)
+		if !ok {
+			return nil
+		}
+		if st == "" && n >= opts.PageSize {
+			paged = &opts
+		}
+	}
+	if paged != nil {
+		// Veeqo pages newest id first. An order that left the default
+		// listing while it was paged (it was cancelled after being handed
+		// out) moved every later order up by one, and the first order of
+		// each later page landed on a page already read: never handed out,
+		// and older than the cursor's next window, so never listed again.
+		// Cancelled orders this listing handed out tell (export mode lists
+		// them anyway; fetch mode asks only when the listing had several
+		// pages). Then the listing is read again until a reading finds no
+		// order that was due in the first one (orders updated since the
+		// pass started do not count); after three that still do, the
+		// cursor stays put and the next pass lists the window again.
+		if !slices.Contains(statuses, veeqo.StatusCancelled) {
+			c := *paged
+			c.Status = veeqo.StatusCancelled
+			for o, err := range e.cfg.Veeqo.ListOrders(ctx, c) {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if err != nil || inDefault[o.ID] {
+					left = true // unknown counts as left: list again
+					break
+				}
+			}
+		}
+		for check := 0; left; check++ {
+			if check == 3 {
+				missed = true
+				break
+			}
+			_, late, ok := list(*paged)
+			if !ok {
 				return nil
+			}
+			if late == 0 {
+				break
 			}
 		}
 	}
-	if backfill || r.holdCursor {
+	if backfill || r.holdCursor || missed {
 		return seen
 	}
 	pos := maxSeen
