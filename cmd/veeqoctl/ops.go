@@ -62,6 +62,14 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 	if _, code, ok := a.parse(fs, args, "", "Show the operations records, most recently run first: one per reference and process."); !ok {
 		return code
 	}
+	if *limit < 0 {
+		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
+	}
+	switch *process {
+	case "", vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch, vsync.ProcessRun, vsync.ProcessMode:
+	default:
+		return a.fail(exitUsage, "--process %q is not one of %s, %s, %s", *process, vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch)
+	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
 		return code
@@ -114,6 +122,9 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, code, ok := a.parse(fs, args, "", "Show the log, newest first."); !ok {
 		return code
+	}
+	if *limit < 0 {
+		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
 	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
