@@ -31,3 +31,21 @@ func TestRecordsLogsRejectBadFlags(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.True(t, strings.HasPrefix(r.stdout, "LAST RUN"), r.stdout)
 }
+
+// TestRejectedKeyInFileNamesAPIKey: a wrong key written in the config file
+// (api_key) was reported against api_key_env, a field the config does not
+// use, sending the user to the wrong place.
+func TestRejectedKeyInFileNamesAPIKey(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.writeConfig(exportSettings(), map[string]any{"api_key_env": "", "api_key": "wrong-" + w.srv.APIKey()})
+	w.writeOrders()
+	r := w.run("check")
+	require.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "accounts[0].api_key: Veeqo rejected the API key (401)")
+	require.NotContains(t, r.stdout+r.stderr, "wrong-"+w.srv.APIKey())
+	r = w.run("sync")
+	require.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stderr, "Veeqo rejected the API key (401)")
+	require.Contains(t, r.stderr, "or in api_key, when the config file holds the key")
+}

@@ -97,7 +97,11 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 	}
 	co, _, err := c.Company.Current(ctx)
 	if err != nil {
-		rep.problem(f+".api_key_env", "%s", keyError(err))
+		field := f + ".api_key_env"
+		if acct.Raw.APIKey != "" {
+			field = f + ".api_key" // the key is in the file
+		}
+		rep.problem(field, "%s", keyError(err))
 		return
 	}
 	rep.Company = co.Name

@@ -251,7 +251,7 @@ func (a *app) checkKey(ctx context.Context, c *veeqo.Client) (*veeqo.Company, in
 func keyError(err error) string {
 	switch {
 	case errors.Is(err, veeqo.ErrUnauthorized):
-		return "Veeqo rejected the API key (401): check the key in the environment variable named by api_key_env"
+		return "Veeqo rejected the API key (401): check the key in the environment variable named by api_key_env (or in api_key, when the config file holds the key)"
 	case errors.Is(err, veeqo.ErrForbidden):
 		return "Veeqo refused access with this API key (403): the key lacks a permission"
 	}
