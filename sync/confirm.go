@@ -54,6 +54,29 @@ func (r *run) confirmPass(ctx context.Context) {
 	if seen != nil && !r.stopped(ctx) {
 		r.retryFailed(ctx, ProcessConfirmation, seen, r.confirmOrder)
 	}
+	// An order linked late (its export was in doubt) may have shipped while
+	// the poll passed it over as not ours, and its update may be older than
+	// the poll's window: read it once by id.
+	for _, id := range r.relinked {
+		if seen == nil || r.stopped(ctx) {
+			return
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		o, err := r.e.cfg.Veeqo.GetOrder(ctx, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.rep.Failed++
+				if ex, xerr := r.e.cfg.Store.ExportByVeeqoID(ctx, r.e.cfg.Account, id); xerr == nil {
+					r.recordErr(ctx, ProcessConfirmation, ex.ERPRef, fmt.Sprintf("reading Veeqo order %d failed: %v", id, err), id)
+				}
+			}
+			continue
+		}
+		r.confirmOrder(ctx, o)
+	}
 }
 
 // poll streams the Veeqo orders updated since the stream's cursor (minus the

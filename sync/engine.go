@@ -327,6 +327,9 @@ type run struct {
 	// cancel stops the run when it is lost.
 	lease  atomic.Pointer[store.Lease]
 	cancel context.CancelCauseFunc
+	// relinked are the Veeqo orders this run linked to exports in doubt:
+	// their shipments may predate the confirmation poll's window.
+	relinked []int64
 }
 
 // Run does one pass for the account under its lease: in export mode the

@@ -170,7 +170,10 @@ func (r *run) reconcile(ctx context.Context, ex store.Export, o *ERPOrder) (stor
 		warns = append(warns, fmt.Sprintf("Veeqo has %d orders numbered %s on this order's channel (ids %s); linked the oldest, %d", len(found), ex.Number, strings.Join(ids, ", "), first.ID))
 	}
 	r.rep.Reconciled++
-	nex, _ := r.complete(ctx, ex, &first, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
+	nex, ok := r.complete(ctx, ex, &first, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
+	if ok {
+		r.relinked = append(r.relinked, first.ID)
+	}
 	return nex, true
 }
 

@@ -266,3 +266,63 @@ func TestFetchNotMissedWhenAnOrderIsCancelledDuringPaging(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("AMZ-1")), "the fulfillment reached the ERP")
 }
+
+// failCompleteOnce fails the first CompleteExport: the order exists in
+// Veeqo but its link did not land, so the claim stays in doubt.
+type failCompleteOnce struct {
+	store.Store
+	failed atomic.Bool
+}
+
+func (s *failCompleteOnce) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+	if s.failed.CompareAndSwap(false, true) {
+		return store.Export{}, errTemporary
+	}
+	return s.Store.CompleteExport(ctx, e, r, logs...)
+}
+
+// searchDown fails every lookup by number (Veeqo's search is down).
+type searchDown struct{ vsync.VeeqoAPI }
+
+func (searchDown) FindOrdersByNumber(context.Context, string) ([]veeqo.Order, error) {
+	return nil, errTemporary
+}
+
+// An order shipped in Veeqo while its export was still in doubt (created,
+// not yet linked) is listed by the confirmation poll before the export
+// knows its Veeqo id, so it is passed over, and the cursor moves on. When
+// a later run links the export by number, the shipment is older than the
+// poll's window: it must still reach the ERP (invariant 2).
+func TestShipmentOfAnOrderLinkedLateReachesTheERP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.erp.Put(order("SO-1", "MUG-1:1"))
+	st := &failCompleteOnce{Store: e.st}
+	rep, err := e.engine(withStore(st)).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+	require.NoError(t, err)
+	require.Zero(t, rep.Exported, "the link did not land")
+	o := e.veeqoOrder("SO-1")
+
+	e.clk.Advance(time.Minute)
+	_, err = e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z", CarrierID: 5})
+	require.NoError(t, err)
+	e.clk.Advance(15 * time.Minute)
+	e.srv.AddOrder(veeqo.Order{Number: "AMZ-1", Channel: &e.amazon}) // a newer update moves the cursor on
+	e.clk.Advance(time.Minute)
+	_, err = e.engine(withAPI(searchDown{vsync.ClientAPI(e.client)})).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+	require.NoError(t, err)
+	ex, err := e.st.GetExport(context.Background(), testAccount, "SO-1")
+	require.NoError(t, err)
+	require.NotEqual(t, store.ExportExported, ex.State, "still in doubt while the search is down")
+
+	eng := e.engine()
+	for range 2 {
+		e.clk.Advance(time.Hour)
+		e.run(eng)
+	}
+	ex, err = e.st.GetExport(context.Background(), testAccount, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, o.ID, ex.VeeqoOrderID, "linked by number")
+	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-1")), "the shipment reached the ERP")
+}
