@@ -326,3 +326,81 @@ func TestShipmentOfAnOrderLinkedLateReachesTheERP(t *testing.T) {
 	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
 	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-1")), "the shipment reached the ERP")
 }
+
+// Two ERP lines whose items Veeqo does not know both go out as the default
+// SKU: one sellable on two lines. Shipments of that sellable are spread
+// over the lines in line order, each line filled up to its own quantity,
+// whatever the parcels; nothing is shipped twice or lost, under both
+// multishipment rules.
+func TestDefaultSKUOnTwoLinesShipsEachLineOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		disable bool
+		parcels []int // quantities of DEFAULT per shipment
+		want    map[string]int
+		status  string
+	}{
+		{name: "one parcel", parcels: []int{3}, want: map[string]int{"1": 1, "2": 2, "3": 1}, status: vsync.OrderShipped},
+		{name: "two parcels", parcels: []int{2, 1}, want: map[string]int{"1": 1, "2": 2, "3": 0}, status: vsync.OrderPartiallyShipped},
+		{name: "disabled: first parcel is final", disable: true, parcels: []int{2, 1}, want: map[string]int{"1": 1, "2": 1, "3": 0}, status: vsync.OrderClosed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.settings.DisableMultishipment = tc.disable
+			eng := e.engine()
+			e.erp.Put(order("SO-1", "NOPE-1:1", "NOPE-2:2", "MUG-1:1"))
+			rep := e.run(eng)
+			require.Equal(t, 1, rep.Exported)
+			o := e.veeqoOrder("SO-1")
+			ex, err := e.st.GetExport(context.Background(), testAccount, "SO-1")
+			require.NoError(t, err)
+			require.Len(t, ex.Lines, 3)
+			require.Equal(t, ex.Lines[0].SellableID, ex.Lines[1].SellableID, "both unknown lines use the default SKU")
+			for i, q := range tc.parcels {
+				e.clk.Advance(time.Minute)
+				lines := map[int64]int{e.sku["DEFAULT"]: q}
+				if i == 0 && !tc.disable && tc.want["3"] == 1 {
+					lines[e.sku["MUG-1"]] = 1
+				}
+				_, err := e.srv.ShipPartial(o.ID, lines, veeqotest.ShipInfo{TrackingNumber: fmt.Sprint("1Z-", i), CarrierID: 5})
+				require.NoError(t, err)
+				e.run(eng)
+			}
+			e.clk.Advance(time.Minute)
+			e.run(eng) // a rerun changes nothing
+			got := e.erpOrder("SO-1")
+			assert.Equal(t, tc.want, shippedOf(got))
+			assert.Equal(t, tc.status, got.Status)
+			for _, l := range got.Lines {
+				assert.LessOrEqual(t, l.Shipped, l.Quantity, "line %s never over-shipped", l.Ref)
+			}
+		})
+	}
+}
+
+// RunRefs of a reference another process is exporting right now is
+// refused (the lease), and never creates a second order.
+func TestRunRefsWhileAnotherProcessRunsIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.erp.Put(order("SO-1", "MUG-1:1"))
+	p := pauseAfterClaim{Store: e.st, claimed: make(chan struct{}), resume: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.engine(withStore(p), withHolder("host-a")).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+		done <- err
+	}()
+	<-p.claimed
+	_, err := e.engine(withHolder("host-b")).RunRefs(context.Background(), "SO-1")
+	assert.ErrorIs(t, err, vsync.ErrRunInProgress)
+	close(p.resume)
+	require.NoError(t, <-done)
+	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
+	rep, err := e.engine(withHolder("host-b")).RunRefs(context.Background(), "SO-1")
+	require.NoError(t, err)
+	assert.Zero(t, rep.Exported, "already exported")
+	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
+}
