@@ -56,6 +56,9 @@ func (s *ChannelsService) Get(ctx context.Context, id int64) (*Channel, *Respons
 	if err != nil {
 		return nil, resp, err
 	}
+	if ch.ID <= 0 {
+		return nil, resp, errNoRecord(http.MethodGet, "/channels/"+itoa(id), "channel")
+	}
 	return &ch, resp, nil
 }
 

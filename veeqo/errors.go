@@ -246,6 +246,12 @@ func errNoID(method, endpoint string, status int, what string) error {
 	return fmt.Errorf("veeqo: %s %s: Veeqo answered %d without the new %s's id: %w", method, endpoint, status, what, ErrOutcomeUnknown)
 }
 
+// errNoRecord reports a successful read whose body held no record (empty,
+// null, or an object without an id).
+func errNoRecord(method, endpoint, what string) error {
+	return &DecodeError{Method: method, Path: endpoint, Err: fmt.Errorf("the answer holds no %s (empty body, null, or no id)", what)}
+}
+
 // invalidInput is an argument the client refuses to send.
 func invalidInput(format string, args ...any) error {
 	return fmt.Errorf("veeqo: %s: %w", fmt.Sprintf(format, args...), ErrInvalidRequest)

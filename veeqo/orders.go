@@ -73,6 +73,9 @@ func (s *OrdersService) Get(ctx context.Context, id int64) (*Order, *Response, e
 	if err != nil {
 		return nil, resp, err
 	}
+	if o.ID <= 0 {
+		return nil, resp, errNoRecord(http.MethodGet, "/orders/"+itoa(id), "order")
+	}
 	return &o, resp, nil
 }
 

@@ -61,6 +61,9 @@ func (s *ProductsService) Get(ctx context.Context, id int64) (*Product, *Respons
 	if err != nil {
 		return nil, resp, err
 	}
+	if p.ID <= 0 {
+		return nil, resp, errNoRecord(http.MethodGet, "/products/"+itoa(id), "product")
+	}
 	return &p, resp, nil
 }
 
