@@ -371,8 +371,10 @@ func (s Settings) Validate() error {
 	if s.AutoSync && s.StartDate.IsZero() {
 		e.add("start_date", "is required when auto_sync is on")
 	} else if !s.StartDate.IsZero() {
-		if _, err := ParseDate(s.StartDate.String()); err != nil || s.StartDate.Year < 2000 || s.StartDate.Year > 2200 {
+		if _, err := ParseDate(s.StartDate.String()); err != nil {
 			e.add("start_date", "%q is not a valid date", s.StartDate.String())
+		} else if s.StartDate.Year < 2000 || s.StartDate.Year > 2200 {
+			e.add("start_date", "%q is outside 2000-2200", s.StartDate.String())
 		}
 	}
 	if s.Hour < 0 || s.Hour > 23 {
