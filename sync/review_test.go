@@ -404,3 +404,62 @@ func TestRunRefsWhileAnotherProcessRunsIsRefused(t *testing.T) {
 	assert.Zero(t, rep.Exported, "already exported")
 	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
 }
+
+// A line shipped partly by hand in the ERP after the export, then shipped
+// in full in Veeqo: the confirmation is applied up to what was ordered and
+// recorded as a warning, under both rules, and a rerun changes nothing.
+func TestOverShipmentAfterHandShippingIsCapped(t *testing.T) {
+	t.Parallel()
+	for _, disable := range []bool{false, true} {
+		t.Run(fmt.Sprint("disable=", disable), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.settings.DisableMultishipment = disable
+			eng := e.engine()
+			e.erp.Put(order("SO-1", "MUG-1:3"))
+			e.run(eng)
+			o := e.veeqoOrder("SO-1")
+			hand := e.erpOrder("SO-1")
+			hand.Lines[0].Shipped = 2 // shipped by hand in the warehouse
+			hand.Lines[0].Allocated = 1
+			e.erp.Put(hand)
+
+			e.clk.Advance(time.Minute)
+			_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z", CarrierID: 5})
+			require.NoError(t, err)
+			rep := e.run(eng)
+			require.Equal(t, 1, rep.ConfirmationsApplied)
+			e.clk.Advance(time.Minute)
+			e.run(eng)
+			got := e.erpOrder("SO-1")
+			assert.Equal(t, map[string]int{"1": 3}, shippedOf(got), "capped at the ordered quantity")
+			assert.True(t, got.Lines[0].Closed)
+			assert.Equal(t, vsync.OrderShipped, got.Status)
+			rec := e.record(vsync.ProcessConfirmation, "SO-1")
+			assert.Equal(t, store.RecordWarning, rec.Status)
+			assert.Contains(t, rec.Message, "over-shipment")
+			assert.Len(t, e.erp.Applied(), 1)
+		})
+	}
+}
+
+// An order partly shipped and then cancelled in Veeqo before the next run:
+// the cancelled listing still brings its shipment to the ERP, once.
+func TestShippedThenCancelledStillApplies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	eng := e.engine()
+	o := e.exportSO1(t, eng)
+	e.clk.Advance(time.Minute)
+	_, err := e.srv.ShipPartial(o.ID, map[int64]int{e.sku["MUG-1"]: 1}, veeqotest.ShipInfo{TrackingNumber: "1Z-A", CarrierID: 5})
+	require.NoError(t, err)
+	require.NoError(t, e.srv.CancelOrder(o.ID, "rest out of stock"))
+	rep := e.run(eng)
+	assert.Equal(t, 1, rep.ConfirmationsApplied)
+	e.clk.Advance(time.Minute)
+	assert.Zero(t, e.run(eng).ConfirmationsApplied)
+	got := e.erpOrder("SO-1")
+	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(got))
+	assert.Equal(t, vsync.OrderPartiallyShipped, got.Status)
+	assert.Len(t, e.erp.Applied(), 1)
+}
