@@ -83,7 +83,10 @@ func (s *Schedule) day(y int, m time.Month, d int) []time.Time {
 	if s.repeat <= 0 {
 		return out
 	}
-	endOfDay := wallTime(y, m, d+1, 0, 0, s.loc)
+	// Normalise the next day first: wallTime reads a date time.Date moves
+	// (November 31) as a skipped local time.
+	next := time.Date(y, m, d+1, 12, 0, 0, 0, time.UTC)
+	endOfDay := wallTime(next.Year(), next.Month(), next.Day(), 0, 0, s.loc)
 	for t := first.Add(s.repeat); t.Before(endOfDay); t = t.Add(s.repeat) {
 		out = append(out, t.Add(s.offset))
 	}
