@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -160,6 +161,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	var secs float64
 	if err := json.Unmarshal(b, &secs); err != nil {
 		return fmt.Errorf("want a duration text or a number of seconds: %w", err)
+	}
+	// Converting an out-of-range float to int64 wraps (1e30 s became negative).
+	if ns := secs * float64(time.Second); ns >= math.MaxInt64 || ns <= math.MinInt64 {
+		return fmt.Errorf("duration of %g seconds is out of range", secs)
 	}
 	*d = Duration(secs * float64(time.Second))
 	return nil
