@@ -140,22 +140,50 @@ func (g *Group) UnmarshalJSON(b []byte) error {
 		*g = Group{}
 		return nil
 	case b[0] == '[':
-		var rows []Row
-		if err := json.Unmarshal(b, &rows); err != nil {
+		rows, err := decodeRows(b)
+		if err != nil {
 			return err
 		}
 		*g = Group{Rows: rows}
 		return nil
 	case b[0] == '{':
-		type plain Group
-		var p plain
+		var p struct {
+			Match  string          `json:"match"`
+			Rows   json.RawMessage `json:"rows"`
+			Groups []Group         `json:"groups"`
+		}
 		if err := json.Unmarshal(b, &p); err != nil {
 			return err
 		}
-		*g = Group(p)
+		rows, err := decodeRows(p.Rows)
+		if err != nil {
+			return err
+		}
+		*g = Group{Match: p.Match, Rows: rows, Groups: p.Groups}
 		return nil
 	}
 	return fmt.Errorf("filter: want an array of rows or a group object, got %.20q", b)
+}
+
+// decodeRows decodes an array of rows, naming the 1-based row that fails.
+func decodeRows(b []byte) ([]Row, error) {
+	if t := bytes.TrimSpace(b); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return nil, err
+	}
+	if raws == nil {
+		return nil, nil
+	}
+	rows := make([]Row, len(raws))
+	for i, r := range raws {
+		if err := json.Unmarshal(r, &rows[i]); err != nil {
+			return nil, fmt.Errorf("row %d: %w", i+1, err)
+		}
+	}
+	return rows, nil
 }
 
 // MarshalJSON writes a plain array for a Group with no Match and no
