@@ -471,6 +471,9 @@ func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(
 // so a typo in a JSON name is caught) and validates it.
 func ParseSettings(data []byte) (Settings, error) {
 	var s Settings
+	if strings.TrimSpace(string(data)) == "" {
+		return Settings{}, fmt.Errorf("%w: the settings JSON is empty", ErrInvalidSettings)
+	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
