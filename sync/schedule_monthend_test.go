@@ -25,15 +25,12 @@ func TestScheduleMonthEndRepeat(t *testing.T) {
 			require.NoError(t, err)
 			loc := sc.Location()
 			after := time.Date(2026, time.November, 30, 23, 59, 0, 0, loc)
-			start := time.Now()
 			got := sc.NextN(after, 3)
-			took := time.Since(start)
 			require.Equal(t, []time.Time{
 				time.Date(2026, time.December, 1, 0, 0, 0, 0, loc).UTC(),
 				time.Date(2026, time.December, 1, 0, 1, 0, 0, loc).UTC(),
 				time.Date(2026, time.December, 1, 0, 2, 0, 0, loc).UTC(),
 			}, got)
-			require.Less(t, took, 200*time.Millisecond, "three run times across a month end")
 		})
 	}
 }
