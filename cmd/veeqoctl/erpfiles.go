@@ -28,7 +28,7 @@ type fileOrder struct {
 	Status         string            `json:"status,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	Wave           string            `json:"wave,omitempty"`
-	Customer       fileCustomer      `json:"customer"`
+	Customer       vsync.Customer    `json:"customer"`
 	ShipTo         vsync.Address     `json:"ship_to"`
 	BillTo         *vsync.Address    `json:"bill_to,omitempty"`
 	Carrier        string            `json:"carrier,omitempty"`
@@ -40,12 +40,6 @@ type fileOrder struct {
 	Notes          string            `json:"notes,omitempty"`
 	CustomFields   map[string]string `json:"custom_fields,omitempty"`
 	Lines          []fileLine        `json:"lines"`
-}
-
-type fileCustomer struct {
-	Email string `json:"email"`
-	Name  string `json:"name,omitempty"`
-	Phone string `json:"phone,omitempty"`
 }
 
 // fileLine is one order line of the orders file.
@@ -94,7 +88,7 @@ type fileShipmentLine struct {
 func (o fileOrder) erp() vsync.ERPOrder {
 	e := vsync.ERPOrder{Ref: o.Reference, Number: o.Number, MarketplaceRef: o.MarketplaceRef, Wave: o.Wave, Store: o.Store,
 		Source: o.Source, Status: o.Status, CreatedAt: o.CreatedAt.UTC(), Carrier: o.Carrier, ShipService: o.ShipService,
-		Customer: vsync.Customer(o.Customer), ShipTo: o.ShipTo, DeliveryCost: o.DeliveryCost, Total: o.Total,
+		Customer: o.Customer, ShipTo: o.ShipTo, DeliveryCost: o.DeliveryCost, Total: o.Total,
 		Currency: o.Currency, Tags: o.Tags, Notes: o.Notes, CustomFields: o.CustomFields}
 	if e.Number == "" {
 		e.Number = o.Reference
