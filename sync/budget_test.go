@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -112,5 +111,3 @@ func (e *env) addMarketplaceOrder(number string, ch veeqo.Channel, lines map[str
 	}
 	return e.srv.AddOrder(o)
 }
-
-var _ = context.Background
