@@ -1,7 +1,6 @@
 package veeqo
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,5 +119,3 @@ func pageHeaders(w http.ResponseWriter, total, pages, page, per int) {
 	w.Header().Set("X-Page-Index", fmt.Sprint(page))
 	w.Header().Set("X-Per-Page", fmt.Sprint(per))
 }
-
-var _ = bytes.NewReader
