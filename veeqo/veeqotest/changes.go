@@ -181,4 +181,3 @@ func (s *Server) RemoveLine(orderID, lineItemID int64) error {
 	})
 	return err
 }
-
