@@ -201,6 +201,10 @@ const (
 	// ShipmentIgnored: deliberately not applied (e.g. a late shipment after
 	// the first one was final); Warning says why.
 	ShipmentIgnored ShipmentState = "ignored"
+	// ShipmentVoided: applied, then withdrawn from the ERP because its label
+	// was voided in Veeqo (the shipment deleted or its tracking number
+	// cancelled); Update holds the withdrawing update.
+	ShipmentVoided ShipmentState = "voided"
 )
 
 // AppliedShipment records what a Veeqo shipment did to the ERP, so that it
@@ -225,6 +229,8 @@ type AppliedShipment struct {
 type ShipmentQuery struct {
 	Account string // required
 	ERPRef  string
+	// VeeqoOrderID selects the shipments of one Veeqo order.
+	VeeqoOrderID int64
 	States  []ShipmentState
 	Limit   int
 }

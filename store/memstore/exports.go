@@ -281,6 +281,7 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	for k, sh := range s.shipments {
 		if k.account != q.Account ||
 			(q.ERPRef != "" && sh.ERPRef != q.ERPRef) ||
+			(q.VeeqoOrderID != 0 && sh.VeeqoOrderID != q.VeeqoOrderID) ||
 			(len(q.States) > 0 && !slices.Contains(q.States, sh.State)) {
 			continue
 		}
