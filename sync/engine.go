@@ -310,7 +310,8 @@ type Report struct {
 	Excluded             int // fetch mode: left out for their channel, counted only
 	Failed               int // references that ended in error
 	ConfirmationsApplied int // shipments applied to the ERP
-	ShipmentsIgnored     int // late shipments ignored (multishipment disabled)
+	ShipmentsIgnored     int // shipments not applied on purpose (late under disabled multishipment, none of the order's lines, ERP order gone)
+	ShipmentsVoided      int // applied shipments withdrawn because Veeqo voided them
 	Warnings             int // warning log entries
 	// VeeqoCalls is the number of HTTP requests sent to Veeqo by the run.
 	VeeqoCalls int64
@@ -332,6 +333,7 @@ func (r *Report) Counts() map[string]int {
 		"failed":        r.Failed,
 		"confirmations": r.ConfirmationsApplied,
 		"ignored":       r.ShipmentsIgnored,
+		"voided":        r.ShipmentsVoided,
 		"warnings":      r.Warnings,
 	}
 }
@@ -427,6 +429,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		r.exportPass(runCtx)
 		if e.settings.ShipConfirmations() && runCtx.Err() == nil && r.runErr == nil {
 			r.confirmPass(runCtx)
+		}
+		if !opts.DryRun && runCtx.Err() == nil && r.runErr == nil {
+			r.erpCancelPass(runCtx)
 		}
 	case store.ModeFetch:
 		r.fetchPass(runCtx)

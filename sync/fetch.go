@@ -53,7 +53,10 @@ func (r *run) fetchPass(ctx context.Context) {
 		}
 		return
 	}
-	seen := r.poll(ctx, StreamFulfillments, veeqo.OrderListOptions{ChannelIDs: ids}, []veeqo.OrderStatus{""}, r.fetchOrder)
+	// Cancelled orders are left out of Veeqo's default listing; a
+	// marketplace order cancelled after a partial shipment still has a
+	// shipment to bring in and a remainder to close.
+	seen := r.poll(ctx, StreamFulfillments, veeqo.OrderListOptions{ChannelIDs: ids}, []veeqo.OrderStatus{"", veeqo.StatusCancelled}, r.fetchOrder)
 	if seen != nil && !r.stopped(ctx) {
 		r.retryFailed(ctx, ProcessFetch, seen, r.fetchOrder)
 	}
@@ -133,12 +136,16 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	if !r.wantFetch(ctx, o) {
 		return
 	}
+	if r.mergedAway(ctx, ProcessFetch, o.Number, o) {
+		return
+	}
 	allocs := shippedAllocations(o)
-	if len(allocs) == 0 {
+	voided := r.hasVoids(ctx, o)
+	if len(allocs) == 0 && !voided {
 		return
 	}
 	// Skip the ERP lookup when every shipment is already settled.
-	pending := false
+	pending := voided
 	for _, a := range allocs {
 		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
 		if err != nil || row.State == store.ShipmentPending {

@@ -460,7 +460,8 @@ func TestOverShipmentAfterHandShippingIsCapped(t *testing.T) {
 }
 
 // An order partly shipped and then cancelled in Veeqo before the next run:
-// the cancelled listing still brings its shipment to the ERP, once.
+// the cancelled listing still brings its shipment to the ERP, once, and the
+// remainder is closed (veeqo_cancel_remainder's default), once.
 func TestShippedThenCancelledStillApplies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -476,6 +477,7 @@ func TestShippedThenCancelledStillApplies(t *testing.T) {
 	assert.Zero(t, e.run(eng).ConfirmationsApplied)
 	got := e.erpOrder("SO-1")
 	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(got))
-	assert.Equal(t, vsync.OrderPartiallyShipped, got.Status)
-	assert.Len(t, e.erp.Applied(), 1)
+	assert.Equal(t, vsync.OrderClosed, got.Status)
+	require.Len(t, e.erp.Applied(), 2)
+	assert.Equal(t, vsync.KindCancel, e.erp.Applied()[1].Kind)
 }
