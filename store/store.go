@@ -231,8 +231,8 @@ type ShipmentQuery struct {
 	ERPRef  string
 	// VeeqoOrderID selects the shipments of one Veeqo order.
 	VeeqoOrderID int64
-	States  []ShipmentState
-	Limit   int
+	States       []ShipmentState
+	Limit        int
 }
 
 // ShipmentStore keeps the applied shipments.
