@@ -281,6 +281,7 @@ type wired struct {
 	store  store.Store
 	erp    *fileERP
 	watch  *watchedERP
+	api    vsync.VeeqoAPI // the client, watched by the progress display
 	engine *vsync.Engine
 	policy *notify.EmailPolicy
 }
@@ -296,6 +297,9 @@ func (w *wired) Close() error {
 type wireOptions struct {
 	veeqo bool // a working client (the key is needed)
 	mail  bool // the email policy, when the settings ask for it
+	// watchedSince is when a scheduler started watching the account: the
+	// health alert gives its first run a chance (zero: no grace).
+	watchedSince time.Time
 }
 
 // wire builds an account's engine. Commands that only read the state pass
@@ -326,10 +330,23 @@ func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, i
 		w.erp.applyDelay = d
 	}
 	w.watch = &watchedERP{inner: w.erp}
+	api := watchedAPI{VeeqoAPI: vsync.ClientAPI(w.client), w: w.watch}
+	if acct.Settings.Mode() == store.ModeFetch {
+		client := w.client
+		api.count = func(ctx context.Context, opts veeqo.OrderListOptions) int {
+			opts.Page, opts.PageSize = 1, 1
+			_, resp, err := client.Orders.List(ctx, &opts)
+			if err != nil || resp == nil {
+				return -1
+			}
+			return resp.TotalCount
+		}
+	}
+	w.api = api
 	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(acct.Raw.LeaseTTL), Logger: a.logger(),
-		Settings: acct.Settings, Store: st, Veeqo: vsync.ClientAPI(w.client)}
+		Settings: acct.Settings, Store: st, Veeqo: w.api}
 	if o.mail {
-		p, code := a.emailPolicy(acct, st)
+		p, code := a.emailPolicy(acct, st, o.watchedSince)
 		if code != exitOK {
 			st.Close()
 			return nil, code
@@ -350,7 +367,7 @@ func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, i
 
 // emailPolicy builds the error-email policy the settings ask for (nil when
 // they ask for none).
-func (a *app) emailPolicy(acct *account, st store.Store) (*notify.EmailPolicy, int) {
+func (a *app) emailPolicy(acct *account, st store.Store, watchedSince time.Time) (*notify.EmailPolicy, int) {
 	s := acct.Settings
 	m := acct.Raw.SMTP
 	if m == nil || (!s.InstantErrorEmails.Enabled && !s.DailyErrorEmails.Enabled) {
@@ -376,7 +393,7 @@ func (a *app) emailPolicy(acct *account, st store.Store) (*notify.EmailPolicy, i
 		InstantTo: s.InstantErrorEmails.Recipients, Location: loc, NoSuccessAfter: time.Duration(m.NoSuccessAfter),
 		StaleExportAfterDays: m.StaleExportAfterDays}
 	p, err := notify.NewEmailPolicy(ec, mailer, vsync.NotifyState(st), vsync.NotifySource(st),
-		notify.WithHealth(vsync.NotifyHealth(st)), notify.WithLogger(a.logger()))
+		notify.WithHealth(vsync.NotifyHealth(st)), notify.WithWatchedSince(watchedSince), notify.WithLogger(a.logger()))
 	if err != nil {
 		return nil, a.fail(exitUsage, "%s.smtp: %v", acct.Field, err)
 	}
