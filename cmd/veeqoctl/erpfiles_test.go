@@ -285,7 +285,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	p.tick("111-1")
 	p.shipment("111-1", 5)
 	p.end()
-	require.Equal(t, "fetch: 10 orders read to read\n"+
+	require.Equal(t, "fetch: 10 Veeqo orders to read\n"+
 		"\rfetch [###...........................] 1/10 orders read (elapsed 1s, 1.0/s, about 9s left) 111-1"+
 		"\rfetch [###...........................] 1/10 orders read (elapsed 1s, 1.0/s, about 9s left), 1 shipment applied 111-1\n", buf.String())
 

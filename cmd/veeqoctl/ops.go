@@ -374,7 +374,8 @@ func (a *app) cmdSwitchMode(ctx context.Context, fs *flag.FlagSet, args []string
 		fmt.Fprintf(a.stdout, "account %s already runs in %s mode\n", w.acct.Raw.Name, rep.To)
 		return exitOK
 	}
-	fmt.Fprintf(a.stdout, "account %s switched from %q to %s mode: %d exported orders awaiting confirmation, %d creates in doubt, %d shipments not yet applied\n",
-		w.acct.Raw.Name, rep.From, rep.To, rep.AwaitingConfirmation, rep.InDoubt, rep.PendingShipments)
+	fmt.Fprintf(a.stdout, "account %s switched from %q to %s mode: %s awaiting confirmation, %s in doubt, %s not yet applied\n",
+		w.acct.Raw.Name, rep.From, rep.To, plural(rep.AwaitingConfirmation, "exported order", "exported orders"),
+		plural(rep.InDoubt, "create", "creates"), plural(rep.PendingShipments, "shipment", "shipments"))
 	return exitOK
 }

@@ -111,7 +111,7 @@ func (p *progress) counted(phase, unit string, total int) {
 	defer p.mu.Unlock()
 	p.phase, p.unit, p.total, p.done, p.activity, p.started = phase, unit, total, 0, "", p.clock()
 	if total > 0 {
-		p.println(fmt.Sprintf("%s: %d %s to read", phase, total, unit))
+		p.println(fmt.Sprintf("%s: %d Veeqo orders to read", phase, total))
 	}
 }
 
