@@ -497,7 +497,7 @@ func TestCatalogue(t *testing.T) {
 		{[]string{"channels"}, []string{"NAME", "Web Store", "Amazon US", "amazon"}},
 		{[]string{"warehouses"}, []string{"Main"}},
 		{[]string{"delivery-methods"}, []string{"Standard"}},
-		{[]string{"products", "--search", "MUG"}, []string{"MUG-1", "Product MUG-1"}},
+		{[]string{"products", "--search", "MUG"}, []string{"MUG-1", "Mug"}},
 	}
 	for _, tt := range tests {
 		r := w.run(tt.args...)

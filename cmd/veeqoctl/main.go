@@ -55,7 +55,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "init", summary: "write a starter config (and sample orders) to get going", run: (*app).cmdInit},
+		{name: "fake", args: "[ship|order]", summary: "serve a fake Veeqo on loopback to try veeqoctl without an account; ship or create orders in it", run: (*app).cmdFake},
+		{name: "init", summary: "write a starter config (and sample orders) to get going; --demo for the fake", run: (*app).cmdInit},
 		{name: "check", summary: "check the API key, every mapping against Veeqo, the settings and the ERP files", run: (*app).cmdCheck},
 		{name: "channels", summary: "list Veeqo channels (stores), to map ERP stores to", run: (*app).cmdChannels},
 		{name: "warehouses", summary: "list Veeqo warehouses", run: (*app).cmdWarehouses},
@@ -83,7 +84,7 @@ func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "veeqoctl: XoroERP <-> Veeqo integration from the command line\n\n")
 	fmt.Fprintf(w, "Usage: veeqoctl [--config PATH] [--account NAME] COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-17s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-18s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintf(w, "  %-17s %s\n", "help [COMMAND]", "show help")
 	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n")

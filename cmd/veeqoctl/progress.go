@@ -111,7 +111,7 @@ func (p *progress) counted(phase, unit string, total int) {
 	defer p.mu.Unlock()
 	p.phase, p.unit, p.total, p.done, p.activity, p.started = phase, unit, total, 0, "", p.clock()
 	if total > 0 {
-		p.println(fmt.Sprintf("%s: %d Veeqo orders to read", phase, total))
+		p.println(fmt.Sprintf("%s: %s to read", phase, plural(total, "Veeqo order", "Veeqo orders")))
 	}
 }
 
@@ -168,8 +168,8 @@ func (p *progress) rate() string {
 		return ""
 	}
 	el := p.clock().Sub(p.started)
-	if el <= 0 {
-		return ""
+	if el < time.Second {
+		return "" // too soon for a rate worth reading
 	}
 	per := float64(p.done) / el.Seconds()
 	s := fmt.Sprintf(" (elapsed %s, %.1f/s", el.Round(time.Second), per)
