@@ -155,6 +155,10 @@ type ExportQuery struct {
 	// ExportedBefore selects exports exported before this time (stale
 	// exports: no confirmation for N days).
 	ExportedBefore time.Time
+	// Number selects the exports whose Veeqo order number is exactly this
+	// (case-sensitive): the engine finds which ERP order a Veeqo order
+	// that is not linked by id was numbered for (a twin).
+	Number string
 	// AfterRef pages: refs greater than this, in ref order.
 	AfterRef string
 	Limit    int // 0 means a store default (at least 100)

@@ -166,7 +166,7 @@ type runner struct {
 
 func (r *runner) rewire(a *app) error {
 	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.events)}
-	eng, err := vsync.New(vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL),
+	eng, err := vsync.New(vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL), InDoubtSettle: time.Duration(r.w.acct.Raw.InDoubtSettle),
 		Logger: a.logger(), Notifier: n,
 		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: r.w.api})
 	if err != nil {

@@ -179,6 +179,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 			len(q.States) > 0 && !slices.Contains(q.States, e.State),
 			q.Completed != nil && e.Completed != *q.Completed,
 			!q.ExportedBefore.IsZero() && (e.ExportedAt.IsZero() || !e.ExportedAt.Before(q.ExportedBefore)),
+			q.Number != "" && e.Number != q.Number,
 			q.AfterRef != "" && e.ERPRef <= q.AfterRef:
 			continue
 		}

@@ -154,6 +154,12 @@ CREATE TABLE {s}.notify_state (
 	PRIMARY KEY (account, name)
 );
 `,
+}, {
+	// The engine looks a Veeqo order that is not linked by id up by its
+	// number to find twins (two Veeqo orders for one ERP order).
+	version: 2,
+	name:    "exports by number",
+	sql:     `CREATE INDEX exports_by_number ON {s}.exports (account, number);`,
 }}
 
 // migrate creates the schema if absent and applies the migrations it lacks,
