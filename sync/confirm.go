@@ -395,9 +395,11 @@ func describeUpdate(u ShipmentUpdate) string {
 	} else {
 		s += ", no tracking"
 	}
-	if u.Carrier != "" || u.ShipService != "" {
-		s += fmt.Sprintf(", %s %s", u.Carrier, u.ShipService)
-		s = strings.TrimRight(s, " ")
+	if u.Carrier != "" {
+		s += ", carrier " + u.Carrier
+	}
+	if u.ShipService != "" {
+		s += ", service " + u.ShipService
 	}
 	if len(parts) > 0 {
 		s += "; " + strings.Join(parts, ", ")

@@ -321,6 +321,34 @@ type Report struct {
 	Error string
 }
 
+// Summary is the report's counters in words, for the run's mode: "3
+// exported, 1 skipped, 0 failed, 2 confirmations applied, 0 ignored, 1
+// warning, 15 Veeqo calls" (fetch mode: fulfillments applied, skipped,
+// excluded, failed, ignored).
+func (r *Report) Summary() string {
+	n := func(v int, one, many string) string {
+		if v == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", v, many)
+	}
+	var parts []string
+	if r.Mode == store.ModeFetch {
+		parts = append(parts, n(r.ConfirmationsApplied, "fulfillment applied", "fulfillments applied"),
+			fmt.Sprintf("%d skipped", r.Skipped), fmt.Sprintf("%d excluded", r.Excluded), fmt.Sprintf("%d failed", r.Failed),
+			fmt.Sprintf("%d ignored", r.ShipmentsIgnored))
+	} else {
+		exported := fmt.Sprintf("%d exported", r.Exported)
+		if r.Reconciled > 0 {
+			exported += fmt.Sprintf(" (%d reconciled)", r.Reconciled)
+		}
+		parts = append(parts, exported, fmt.Sprintf("%d skipped", r.Skipped), fmt.Sprintf("%d failed", r.Failed),
+			n(r.ConfirmationsApplied, "confirmation applied", "confirmations applied"), fmt.Sprintf("%d ignored", r.ShipmentsIgnored))
+	}
+	parts = append(parts, n(r.Warnings, "warning", "warnings"), n(int(r.VeeqoCalls), "Veeqo call", "Veeqo calls"))
+	return strings.Join(parts, ", ")
+}
+
 // Counts returns the report's counters by name, as stored on the run.
 func (r *Report) Counts() map[string]int {
 	return map[string]int{
@@ -357,6 +385,8 @@ type run struct {
 	// relinked are the Veeqo orders this run linked to exports in doubt:
 	// their shipments may predate the confirmation poll's window.
 	relinked []int64
+	// dryCustomers are a dry run's customer lookups by email.
+	dryCustomers map[string]int64
 	// doubts are the exports whose create this run left in doubt, settled
 	// together at the end of the export pass; looked are the references
 	// whose doubt this run has looked up already.
@@ -457,8 +487,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		rep.Error = e.scrub(r.runErr.Error())
 	}
 	if !opts.DryRun {
-		summary := fmt.Sprintf("run %s %s: %d exported, %d skipped, %d failed, %d confirmations applied, %d ignored, %d warnings, %d Veeqo calls",
-			r.id, rep.Status, rep.Exported, rep.Skipped, rep.Failed, rep.ConfirmationsApplied, rep.ShipmentsIgnored, rep.Warnings, rep.VeeqoCalls)
+		summary := fmt.Sprintf("run %s %s: %s", r.id, rep.Status, rep.Summary())
 		level := store.LevelInfo
 		if rep.Status == store.RunFailed {
 			level = store.LevelError

@@ -14,6 +14,21 @@ import (
 // it has no order for a reference or a Veeqo order.
 var ErrERPOrderNotFound = errors.New("vsync: ERP order not found")
 
+// OrderError is one ERP order the host cannot hand over (a malformed record
+// in its data). Candidates may yield it in place of the order: the engine
+// records Err as Ref's export error and goes on with the other candidates,
+// where any other error stops the pass. Order may return it too.
+type OrderError struct {
+	Ref string // the order's reference (or where it is, when it has none)
+	Err error
+}
+
+// Error implements error.
+func (e *OrderError) Error() string { return "ERP order " + e.Ref + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *OrderError) Unwrap() error { return e.Err }
+
 // ERP is the seam the host implements: where orders come from and where
 // shipments go. Every method is called with the run's context; errors are
 // recorded against the reference being processed and never stop the other
@@ -22,7 +37,8 @@ type ERP interface {
 	// Candidates yields the orders eligible for export: orders in waves,
 	// created on or after q.Since, narrowed by the manual-run fields of q. It
 	// yields current data (never a cached payload) and stops at the first
-	// error it yields.
+	// error it yields, except an *OrderError: one order the ERP cannot read,
+	// recorded as that order's error while the others go on.
 	Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[ERPOrder, error]
 	// Order returns the current data of one order by reference, an error
 	// matching ErrERPOrderNotFound if there is none.

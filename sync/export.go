@@ -36,6 +36,15 @@ func (r *run) exportPass(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if oe := (*OrderError)(nil); errors.As(err, &oe) && oe.Ref != "" && oe.Err != nil {
+			// One order the ERP cannot read: its own error; the others go on.
+			if !seen[oe.Ref] {
+				seen[oe.Ref] = true
+				r.rep.Failed++
+				r.recordErr(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -506,6 +515,9 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 // creates the customer inline and its id is cached after the create).
 func (r *run) customerID(ctx context.Context, email string) (int64, error) {
 	e := r.e
+	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
+		return id, nil // a dry run caches in memory what a run caches in the store
+	}
 	id, err := e.cfg.Store.CustomerID(ctx, e.cfg.Account, email)
 	if err == nil && id != 0 {
 		return id, nil
@@ -515,17 +527,32 @@ func (r *run) customerID(ctx context.Context, email string) (int64, error) {
 	}
 	c, err := e.cfg.Veeqo.FindCustomerByEmail(ctx, email)
 	if errors.Is(err, veeqo.ErrNotFound) || (err == nil && c == nil) {
+		r.cacheDryCustomer(email, 0)
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("looking up customer %s in Veeqo failed: %w", email, err)
 	}
+	r.cacheDryCustomer(email, c.ID)
 	if !r.opts.DryRun {
 		if err := e.cfg.Store.PutCustomerID(context.WithoutCancel(ctx), e.cfg.Account, email, c.ID); err != nil {
 			e.log.Warn("vsync: cache customer", "err", err)
 		}
 	}
 	return c.ID, nil
+}
+
+// cacheDryCustomer remembers a dry run's customer lookup (0: not in Veeqo,
+// which a real run's first create would settle), so the run looks each
+// email up once, as a real run does through the store's cache.
+func (r *run) cacheDryCustomer(email string, id int64) {
+	if !r.opts.DryRun {
+		return
+	}
+	if r.dryCustomers == nil {
+		r.dryCustomers = map[string]int64{}
+	}
+	r.dryCustomers[email] = id
 }
 
 func veeqoAddress(a Address, c Customer) veeqo.Address {

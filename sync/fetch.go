@@ -62,9 +62,34 @@ func (r *run) fetchPass(ctx context.Context) {
 	}
 }
 
-// fetchDry lists what a fetch pass would look at, without applying.
+// fetchDry lists what a fetch pass would look at, without applying: the
+// orders of r.opts.Refs when given, else the poll's window.
 func (r *run) fetchDry(ctx context.Context) {
 	e := r.e
+	dry := func(o *veeqo.Order) {
+		if !r.wantFetch(ctx, o) || len(shippedAllocations(o)) == 0 {
+			return
+		}
+		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
+			Message: fmt.Sprintf("would apply %d shipment(s)", len(shippedAllocations(o))), VeeqoOrderID: o.ID})
+	}
+	if len(r.opts.Refs) > 0 {
+		for _, number := range r.opts.Refs {
+			found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, number)
+			switch {
+			case err != nil:
+				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), 0)
+				r.rep.Failed++
+			case len(found) == 0:
+				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("Veeqo order number %s was not found", number), 0)
+				r.rep.Failed++
+			}
+			for i := range found {
+				dry(&found[i])
+			}
+		}
+		return
+	}
 	ids, err := e.mappedChannelIDs(ctx)
 	if err != nil {
 		r.fail(err)
@@ -80,11 +105,7 @@ func (r *run) fetchDry(ctx context.Context) {
 			r.fail(err)
 			return
 		}
-		if !r.wantFetch(ctx, &o) || len(shippedAllocations(&o)) == 0 {
-			continue
-		}
-		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
-			Message: fmt.Sprintf("would apply %d shipment(s)", len(shippedAllocations(&o))), VeeqoOrderID: o.ID})
+		dry(&o)
 	}
 }
 

@@ -57,12 +57,7 @@ func (m *MemoryERP) Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[
 			}
 		} else {
 			for _, o := range m.orders {
-				if o.Wave == "" || (!q.Since.IsZero() && o.CreatedAt.Before(q.Since)) ||
-					(!q.From.IsZero() && o.CreatedAt.Before(q.From)) || (!q.To.IsZero() && !o.CreatedAt.Before(q.To)) {
-					continue
-				}
-				if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" &&
-					!strings.Contains(strings.ToLower(o.Ref+" "+o.Number+" "+o.Customer.Email+" "+o.Customer.Name), s) {
+				if notCandidate(o, q) != "" {
 					continue
 				}
 				list = append(list, cloneOrder(*o))
@@ -80,6 +75,50 @@ func (m *MemoryERP) Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[
 			}
 		}
 	}
+}
+
+// Reasons an order is not an export candidate, as NotCandidates counts them.
+const (
+	NotWaved         = "not in a wave"
+	BeforeStartDate  = "created before the start date"
+	OutsideFromTo    = "created outside the run's from/to window"
+	NotMatchedSearch = "not matching the search"
+)
+
+// notCandidate says why o is not a candidate for q (a q without Refs), or
+// "" when it is one.
+func notCandidate(o *ERPOrder, q CandidateQuery) string {
+	switch {
+	case o.Wave == "":
+		return NotWaved
+	case !q.Since.IsZero() && o.CreatedAt.Before(q.Since):
+		return BeforeStartDate
+	case (!q.From.IsZero() && o.CreatedAt.Before(q.From)) || (!q.To.IsZero() && !o.CreatedAt.Before(q.To)):
+		return OutsideFromTo
+	}
+	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" &&
+		!strings.Contains(strings.ToLower(o.Ref+" "+o.Number+" "+o.Customer.Email+" "+o.Customer.Name), s) {
+		return NotMatchedSearch
+	}
+	return ""
+}
+
+// NotCandidates counts, by reason (NotWaved, BeforeStartDate, ...), the
+// orders that Candidates(q) leaves out, so a host can say why an order is
+// not exported. With q.Refs (explicit references) it counts nothing.
+func (m *MemoryERP) NotCandidates(q CandidateQuery) map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	if len(q.Refs) > 0 {
+		return out
+	}
+	for _, o := range m.orders {
+		if why := notCandidate(o, q); why != "" {
+			out[why]++
+		}
+	}
+	return out
 }
 
 // Order implements ERP.

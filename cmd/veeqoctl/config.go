@@ -100,7 +100,7 @@ type config struct {
 
 // account is one checked account.
 type account struct {
-	Field    string // "accounts[0]" for messages
+	Field    string // "accounts[1]" for messages (rows numbered from 1)
 	Raw      accountConfig
 	Settings vsync.Settings
 	// StatePath is the absolute SQLite path ("" with PostgresDSN).
@@ -138,7 +138,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 	}
 	var fc fileConfig
 	d := &strictDecoder{}
-	d.decode("", data, &fc, 0)
+	d.decode("", data, &fc)
 	if len(d.problems) == 0 {
 		// Belt and braces: encoding/json's own check, in case a custom
 		// decoder hid an unknown field from the walk above.
@@ -154,7 +154,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 	}
 	names := map[string]int{}
 	for i, ac := range fc.Accounts {
-		f := fmt.Sprintf("accounts[%d]", i)
+		f := fmt.Sprintf("accounts[%d]", i+1)
 		a := &account{Field: f, Raw: ac}
 		name := strings.TrimSpace(ac.Name)
 		switch {
@@ -166,7 +166,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 			if j, dup := names[name]; dup {
 				d.add(f+".name", "%q is already the name of accounts[%d]", name, j)
 			}
-			names[name] = i
+			names[name] = i + 1
 		}
 		if ac.BaseURL != "" {
 			if _, err := veeqo.New("check", veeqo.WithBaseURL(ac.BaseURL)); err != nil {
@@ -237,7 +237,7 @@ func checkSettings(d *strictDecoder, a *account, name string) {
 	}
 	sd := &strictDecoder{}
 	var s vsync.Settings
-	sd.decode(f, raw, &s, 1)
+	sd.decode(f, raw, &s)
 	d.problems = append(d.problems, sd.problems...)
 	// Validate even when some fields did not decode, so every problem is
 	// reported at once; a field already reported is not reported again.

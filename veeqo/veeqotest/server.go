@@ -2,6 +2,7 @@ package veeqotest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,8 @@ type config struct {
 	prefix       string
 	autoAllocate bool
 	company      string
+	listenAddr   string
+	staffAPI     bool
 	searchLag    time.Duration
 }
 
@@ -160,6 +163,35 @@ func WithAutoAllocate(on bool) Option {
 	}
 }
 
+// WithListenAddr listens on a loopback address such as "127.0.0.1:8765"
+// instead of a free loopback port (veeqoctl fake uses it so a config can
+// name the fake). Any other host is refused: the fake never leaves the
+// machine.
+func WithListenAddr(addr string) Option {
+	return func(c *config) error {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("veeqotest: WithListenAddr: %q is not host:port: %w", addr, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("veeqotest: WithListenAddr: %q is not a loopback address", addr)
+		}
+		c.listenAddr = addr
+		return nil
+	}
+}
+
+// WithStaffAPI serves the warehouse-staff helpers over HTTP, so another
+// process can drive the fake (veeqoctl fake ship / fake order): POST
+// /_staff/ship and POST /_staff/orders, under the path prefix and the API
+// key like every route. See StaffShipRequest and StaffOrderRequest.
+func WithStaffAPI() Option {
+	return func(c *config) error {
+		c.staffAPI = true
+		return nil
+	}
+}
+
 // WithSearchLag makes Veeqo's order search trail its database by d: a GET
 // /orders with a query does not see orders created less than d ago (by the
 // server's clock), while GET /orders/{id} and listings without a query do.
@@ -248,9 +280,10 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := cmp.Or(cfg.listenAddr, "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("veeqotest: listen on loopback: %w", err)
+		return nil, fmt.Errorf("veeqotest: listen on %s: %w", addr, err)
 	}
 	s := &Server{
 		cfg:       cfg,
