@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
@@ -743,7 +742,7 @@ func (r *run) confirmation(ctx context.Context, erp ERPOrder, erpRef string, o *
 		c.VeeqoCarrier = sh.Carrier.Name
 	}
 	if c.VeeqoCarrier == "" && sh.CarrierID != 0 {
-		c.VeeqoCarrier, _ = mapping.CarrierName(sh.CarrierID)
+		c.VeeqoCarrier, _ = veeqo.CarrierName(sh.CarrierID)
 	}
 	var w1, w2 string
 	c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
