@@ -259,3 +259,32 @@ func jsonEqual(a, b json.RawMessage) bool {
 	jb, _ := json.Marshal(y)
 	return string(ja) == string(jb)
 }
+
+// InFlight is what a mode switch would leave behind right now (the counts
+// SwitchMode reports), so a settings page can show them before asking.
+type InFlight struct {
+	// AwaitingConfirmation are exported orders with no final confirmation.
+	AwaitingConfirmation int
+	// InDoubt are export claims whose outcome is unknown.
+	InDoubt int
+	// PendingShipments are shipment updates not yet applied to the ERP.
+	PendingShipments int
+}
+
+// InFlight counts what is in flight for the account (see SwitchReport).
+func (e *Engine) InFlight(ctx context.Context) (InFlight, error) {
+	var f InFlight
+	var err error
+	if f.AwaitingConfirmation, err = e.countExports(ctx, []store.ExportState{store.ExportExported}, false); err != nil {
+		return f, fmt.Errorf("vsync: in flight: %w", err)
+	}
+	if f.InDoubt, err = e.countExports(ctx, []store.ExportState{store.ExportClaimed, store.ExportUnknown}, true); err != nil {
+		return f, fmt.Errorf("vsync: in flight: %w", err)
+	}
+	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, States: []store.ShipmentState{store.ShipmentPending}})
+	if err != nil {
+		return f, fmt.Errorf("vsync: in flight: %w", err)
+	}
+	f.PendingShipments = len(rows)
+	return f, nil
+}

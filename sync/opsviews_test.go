@@ -182,3 +182,21 @@ func TestSaveSettingsValidatesStoresAndLogsWho(t *testing.T) {
 	_, err = eng.SaveSettings(ctx, good, " ")
 	require.ErrorIs(t, err, vsync.ErrConfig)
 }
+
+// TestInFlightCountsWhatASwitchWouldLeave: after an export run the exported
+// orders await confirmation; a claim in doubt counts too.
+func TestInFlightCountsWhatASwitchWouldLeave(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := exportWorld(t)
+	eng := e.engine()
+	f, err := eng.InFlight(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, vsync.InFlight{}, f)
+	e.run(eng)
+	_, _, err = e.st.ClaimExport(ctx, store.Export{Account: testAccount, ERPRef: "SO-7", Number: "SO-7", State: store.ExportClaimed})
+	require.NoError(t, err)
+	f, err = eng.InFlight(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, vsync.InFlight{AwaitingConfirmation: 3, InDoubt: 1}, f)
+}
