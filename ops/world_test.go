@@ -30,7 +30,7 @@ const (
 	account  = "acme"
 	opUser   = "alice"
 	opPass   = "correct-horse-battery-staple"
-	storeKey = "k-STORED-veeqo-key-5f1d9c2b7a"  // an account's API key in the store
+	storeKey = "k-STORED-veeqo-key-5f1d9c2b7a"   // an account's API key in the store
 	veeqoKey = "veeqo-live-key-0a9b8c7d6e5f4321" // the key the engine's client uses
 	prefix   = "/admin/veeqo"
 )
