@@ -221,7 +221,13 @@ func (h *Handler) state(ctx context.Context, a *acct, j *job, withLogs bool) (Jo
 	j.mu.Lock()
 	out := JobJSON{ID: j.id, Account: j.account, By: j.by, Started: j.started, Finished: j.finished, RunID: j.runID,
 		DryRun: j.opts.DryRun, Search: j.opts.Search, Refs: j.opts.Refs, Error: j.err}
-	rep := j.report
+	rep, cancelled := j.report, j.cancelled
+	running := true
+	select { // read with the report: finish sets both under j.mu
+	case <-j.done:
+		running = false
+	default:
+	}
 	j.mu.Unlock()
 	loc := a.location()
 	if !j.opts.From.IsZero() {
@@ -230,18 +236,20 @@ func (h *Handler) state(ctx context.Context, a *acct, j *job, withLogs bool) (Jo
 	if !j.opts.To.IsZero() {
 		out.To = j.opts.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	}
-	select {
-	case <-j.done:
+	if !running {
 		out.Status = string(rep.Status)
-		if out.Status == "" {
+		if out.Status == "" { // refused before it started
 			out.Status = string(store.RunFailed)
+			if cancelled {
+				out.Status = string(store.RunCancelled)
+			}
 		}
 		out.Counts = rep.Counts()
 		for _, o := range rep.Outcomes {
 			out.Outcomes = append(out.Outcomes, OutcomeJSON{Process: o.Process, Reference: o.Reference, Status: string(o.Status), Message: o.Message})
 		}
 		out.Elapsed = out.Finished.Sub(out.Started).Round(time.Millisecond).String()
-	default:
+	} else {
 		out.Running = true
 		out.Status = string(store.RunRunning)
 		out.Elapsed = time.Since(out.Started).Round(time.Second).String()
