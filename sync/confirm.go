@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -415,6 +416,15 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
 	ex, err := e.cfg.Store.ExportByVeeqoID(ctx, e.cfg.Account, o.ID)
 	if errors.Is(err, store.ErrNotFound) {
+		// Not linked: someone else's order, or a twin of one of ours (a
+		// second Veeqo order with an exported order's number), which is
+		// reported and whose shipments still reach the ERP order.
+		if ex, ok := r.twinOf(ctx, o); ok {
+			r.reportTwins(ctx, ex.ERPRef, ex.Number, ex.VeeqoOrderID, []veeqo.Order{*o})
+			r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
+				return linesFromLinks(ex.Lines, erp, a)
+			})
+		}
 		return
 	}
 	if err != nil {
@@ -502,7 +512,7 @@ func shippedAllocations(o *veeqo.Order) []veeqo.Allocation {
 		if c := a.Shipment.CreatedAt.Compare(b.Shipment.CreatedAt); c != 0 {
 			return c
 		}
-		return cmpInt64(a.Shipment.ID, b.Shipment.ID)
+		return cmp.Compare(a.Shipment.ID, b.Shipment.ID)
 	})
 	return out
 }

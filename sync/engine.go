@@ -83,6 +83,15 @@ type Config struct {
 	Clock func() time.Time
 	// ERP is the host's ERP.
 	ERP ERP
+	// InDoubtSettle is how long after a create whose outcome is unknown the
+	// engine waits before creating the order again when Veeqo's order list
+	// does not show it (default DefaultInDoubtSettle). Until then the
+	// reference is in doubt and looked for on every run.
+	InDoubtSettle time.Duration
+	// InDoubtMargin is how far before an in-doubt attempt Veeqo's order
+	// list is read from (default DefaultInDoubtMargin); keep it above the
+	// client's attempt timeout plus any clock skew.
+	InDoubtMargin time.Duration
 	// Holder identifies this process in the account lease (default
 	// hostname-pid-random). Each run takes the lease as Holder plus its run
 	// id, so two runs never share a lease, even from one process.
@@ -166,6 +175,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Notifier != nil && isNilPointer(cfg.Notifier) {
 		problems = append(problems, fmt.Sprintf("Notifier is a nil %T (leave it nil for none)", cfg.Notifier))
 	}
+	if cfg.InDoubtSettle < 0 {
+		problems = append(problems, "InDoubtSettle must not be negative")
+	}
+	if cfg.InDoubtMargin < 0 {
+		problems = append(problems, "InDoubtMargin must not be negative")
+	}
 	if cfg.LeaseTTL < 0 {
 		problems = append(problems, "LeaseTTL must not be negative")
 	}
@@ -194,6 +209,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.cfg.LeaseTTL == 0 {
 		e.cfg.LeaseTTL = 2 * time.Minute
+	}
+	if e.cfg.InDoubtSettle == 0 {
+		e.cfg.InDoubtSettle = DefaultInDoubtSettle
+	}
+	if e.cfg.InDoubtMargin == 0 {
+		e.cfg.InDoubtMargin = DefaultInDoubtMargin
 	}
 	if e.cfg.CatalogTTL <= 0 {
 		e.cfg.CatalogTTL = 15 * time.Minute
@@ -283,6 +304,8 @@ type Report struct {
 
 	Exported             int // orders created in Veeqo (or linked by reconcile)
 	Reconciled           int // of which found by number after an unknown outcome
+	InDoubt              int // of Failed: creates still in doubt, waiting out the settle time
+	Twins                int // references found with more than one Veeqo order (reported)
 	Skipped              int // filtered out by the filter rows
 	Excluded             int // fetch mode: left out for their channel, counted only
 	Failed               int // references that ended in error
@@ -302,6 +325,8 @@ func (r *Report) Counts() map[string]int {
 	return map[string]int{
 		"exported":      r.Exported,
 		"reconciled":    r.Reconciled,
+		"in_doubt":      r.InDoubt,
+		"twins":         r.Twins,
 		"skipped":       r.Skipped,
 		"excluded":      r.Excluded,
 		"failed":        r.Failed,
@@ -330,6 +355,11 @@ type run struct {
 	// relinked are the Veeqo orders this run linked to exports in doubt:
 	// their shipments may predate the confirmation poll's window.
 	relinked []int64
+	// doubts are the exports whose create this run left in doubt, settled
+	// together at the end of the export pass; looked are the references
+	// whose doubt this run has looked up already.
+	doubts []store.Export
+	looked map[string]bool
 }
 
 // Run does one pass for the account under its lease: in export mode the
@@ -370,7 +400,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	renewDone := make(chan struct{})
 	stopRenew := make(chan struct{})
 	calls0 := e.cfg.Veeqo.Requests()
-	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, cancel: cancel}
+	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, looked: map[string]bool{}, cancel: cancel}
 	r.lease.Store(&lease)
 	go e.renewLease(runCtx, &r.lease, cancel, stopRenew, renewDone)
 	stopRenewer := func() {

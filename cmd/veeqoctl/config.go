@@ -47,6 +47,10 @@ type accountConfig struct {
 	// LeaseTTL is how long the account's run lease lasts without renewal:
 	// after a crash, the next run waits at most this long (default 2m).
 	LeaseTTL vsync.Duration `json:"lease_ttl,omitempty"`
+	// InDoubtSettle is how long after a create whose outcome is unknown
+	// the order is looked for in Veeqo's order list before it is created
+	// again (default 15m; see vsync.Config.InDoubtSettle).
+	InDoubtSettle vsync.Duration `json:"in_doubt_settle,omitempty"`
 	// Settings are the engine's settings (sync.Settings JSON).
 	Settings json.RawMessage `json:"settings"`
 	// State is the SQLite file (default veeqoctl.db beside the config).
@@ -181,6 +185,9 @@ func parseConfig(path string, data []byte) (*config, error) {
 		}
 		if ac.LeaseTTL != 0 && (ac.LeaseTTL < vsync.Duration(time.Second) || ac.LeaseTTL > vsync.Duration(time.Hour)) {
 			d.add(f+".lease_ttl", "%s is not between 1s and 1h", time.Duration(ac.LeaseTTL))
+		}
+		if ac.InDoubtSettle != 0 && (ac.InDoubtSettle < 0 || ac.InDoubtSettle > vsync.Duration(24*time.Hour)) {
+			d.add(f+".in_doubt_settle", "%s is not between 0 and 24h", time.Duration(ac.InDoubtSettle))
 		}
 		if ac.RateLimit < 0 {
 			d.add(f+".rate_limit", "must not be negative")

@@ -328,7 +328,7 @@ func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, i
 		w.erp.applyDelay = d
 	}
 	w.watch = &watchedERP{inner: w.erp}
-	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(acct.Raw.LeaseTTL), Logger: a.logger(),
+	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(acct.Raw.LeaseTTL), InDoubtSettle: time.Duration(acct.Raw.InDoubtSettle), Logger: a.logger(),
 		Settings: acct.Settings, Store: st, Veeqo: vsync.ClientAPI(w.client)}
 	if o.mail {
 		p, code := a.emailPolicy(acct, st)

@@ -93,7 +93,8 @@ func (a *app) startOps(f opsFlags, auth func(*http.Request) (string, error), run
 		}})
 	}
 	for _, w := range opsOnly {
-		cfg := vsync.Config{Account: w.acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(w.acct.Raw.LeaseTTL), Logger: a.logger(),
+		cfg := vsync.Config{Account: w.acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(w.acct.Raw.LeaseTTL),
+			InDoubtSettle: time.Duration(w.acct.Raw.InDoubtSettle), Logger: a.logger(),
 			Settings: w.acct.Settings, Store: w.store, Veeqo: vsync.ClientAPI(w.client)}
 		if w.policy != nil {
 			cfg.Notifier = w.policy

@@ -198,7 +198,7 @@ type runner struct {
 func (r *runner) config(a *app) vsync.Config {
 	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.log)}
 	return vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL),
-		Logger: a.logger(), Notifier: n,
+		InDoubtSettle: time.Duration(r.w.acct.Raw.InDoubtSettle), Logger: a.logger(), Notifier: n,
 		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: vsync.ClientAPI(r.w.client)}
 }
 

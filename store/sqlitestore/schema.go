@@ -18,11 +18,22 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "initial schema", sql: schemaV1},
+		{version: 2, name: "exports by number, shipments by Veeqo order", sql: schemaV2},
 	}
 }
 
 // LatestSchemaVersion is the schema version this build migrates files to.
-const LatestSchemaVersion = 1
+const LatestSchemaVersion = 2
+
+// schemaV2 indexes exports by Veeqo order number (the engine looks a Veeqo
+// order that is not linked by id up by its number to find twins: two Veeqo
+// orders for one ERP order) and shipments by Veeqo order (the engine reads a
+// Veeqo order's applied shipments to find voided ones). Neither column
+// changes after the insert, so each index costs one write per row.
+const schemaV2 = `
+CREATE INDEX exports_by_number ON exports (account, number);
+CREATE INDEX shipments_by_veeqo_order ON shipments (account, veeqo_order_id);
+`
 
 // schemaV1 creates every table. Times are INTEGER Unix nanoseconds (NULL for
 // the zero time); *_fold columns hold strings.ToLower of the searchable text.

@@ -47,6 +47,7 @@ type config struct {
 	prefix       string
 	autoAllocate bool
 	company      string
+	searchLag    time.Duration
 }
 
 func defaultConfig() config {
@@ -159,6 +160,22 @@ func WithAutoAllocate(on bool) Option {
 	}
 }
 
+// WithSearchLag makes Veeqo's order search trail its database by d: a GET
+// /orders with a query does not see orders created less than d ago (by the
+// server's clock), while GET /orders/{id} and listings without a query do.
+// Veeqo documents nothing about how current its search is; engines must not
+// settle an in-doubt create on the search alone. Server.SetSearchLag changes
+// it while the server runs.
+func WithSearchLag(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("veeqotest: WithSearchLag: lag %v must not be negative", d)
+		}
+		c.searchLag = d
+		return nil
+	}
+}
+
 // WithCompanyName sets the name GET /current_company returns.
 func WithCompanyName(name string) Option {
 	return func(c *config) error {
@@ -177,8 +194,9 @@ type Server struct {
 	mux     *http.ServeMux
 	buckets *buckets
 
-	mu sync.Mutex // guards st
-	st *state
+	mu        sync.Mutex // guards st and searchLag
+	st        *state
+	searchLag time.Duration
 
 	ctlMu   sync.Mutex // guards log, faults, latency
 	log     []Request
@@ -235,11 +253,12 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("veeqotest: listen on loopback: %w", err)
 	}
 	s := &Server{
-		cfg:     cfg,
-		ln:      ln,
-		baseURL: "http://" + ln.Addr().String() + cfg.prefix,
-		st:      newState(),
-		buckets: newBuckets(cfg.rateCap, cfg.rateDrain),
+		cfg:       cfg,
+		ln:        ln,
+		baseURL:   "http://" + ln.Addr().String() + cfg.prefix,
+		st:        newState(),
+		buckets:   newBuckets(cfg.rateCap, cfg.rateDrain),
+		searchLag: cfg.searchLag,
 	}
 	s.mux = s.routes()
 	s.hs = &http.Server{
@@ -261,6 +280,14 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// SetSearchLag sets how far the order search trails the database (see
+// WithSearchLag); 0 makes it current.
+func (s *Server) SetSearchLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.searchLag = max(d, 0)
 }
 
 // URL returns the base URL, including the path prefix and no trailing slash.
