@@ -307,9 +307,9 @@ type fileERP struct {
 	file     ordersFile // the orders file as last parsed
 	journal  []vsync.ShipmentUpdate
 	keys     map[string]bool // ShipmentUpdate.Key of every line
-	offset   int64 // bytes of complete journal lines read
-	lineNo   int   // complete journal lines read
-	tornTail bool  // bytes after offset without a newline (a crash mid-write)
+	offset   int64           // bytes of complete journal lines read
+	lineNo   int             // complete journal lines read
+	tornTail bool            // bytes after offset without a newline (a crash mid-write)
 }
 
 type fileStamp struct {
