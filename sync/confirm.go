@@ -14,8 +14,6 @@ import (
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
-func jsonMarshal(v any) (json.RawMessage, error) { return json.Marshal(v) }
-
 // maxRetriesPerPass bounds how many failed references a pass re-reads by id.
 const maxRetriesPerPass = 100
 
@@ -618,7 +616,7 @@ shipments:
 			errMsg = err.Error()
 			break
 		}
-		raw, err := jsonMarshal(u)
+		raw, err := json.Marshal(u)
 		if err != nil {
 			errMsg = fmt.Sprintf("encoding the update of shipment %d failed: %v", sh.ID, err)
 			break

@@ -570,7 +570,7 @@ func (e *Engine) checkMode(ctx context.Context, writeSettings bool) error {
 // compare-and-set on the account's version, tried again once on a
 // conflict; a failure is logged and does not stop the run.
 func (e *Engine) storeSettings(ctx context.Context, acct store.Account) {
-	want, err := jsonMarshal(e.settings)
+	want, err := json.Marshal(e.settings)
 	if err != nil {
 		e.log.Warn("vsync: encode settings", "err", err)
 		return
@@ -614,7 +614,7 @@ func sameSettings(stored, want []byte) bool {
 func (e *Engine) account(ctx context.Context) (store.Account, error) {
 	acct, err := e.cfg.Store.GetAccount(ctx, e.cfg.Account)
 	if errors.Is(err, store.ErrNotFound) {
-		doc, _ := jsonMarshal(e.settings)
+		doc, _ := json.Marshal(e.settings)
 		acct, err = e.cfg.Store.AddAccount(ctx, store.Account{Name: e.cfg.Account, Settings: doc})
 		if errors.Is(err, store.ErrExists) {
 			acct, err = e.cfg.Store.GetAccount(ctx, e.cfg.Account)
