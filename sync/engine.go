@@ -156,6 +156,10 @@ func New(cfg Config) (*Engine, error) {
 	var problems []string
 	if strings.TrimSpace(cfg.Account) == "" {
 		problems = append(problems, "Account is required")
+	} else if cfg.Settings.Account != "" && cfg.Settings.Account != cfg.Account {
+		// Records and logs would go under one name and notifications under
+		// the other.
+		problems = append(problems, fmt.Sprintf("Account %q differs from Settings.Account %q", cfg.Account, cfg.Settings.Account))
 	}
 	if cfg.Store == nil {
 		problems = append(problems, "Store is required")
