@@ -195,7 +195,12 @@ func New(cfg Config) (*Engine, error) {
 	if s.Account == "" {
 		s.Account = cfg.Account
 	}
-	if err := s.Validate(); err != nil {
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	c, err := s.compile(now)
+	if err != nil {
 		return nil, err
 	}
 	mode := s.Mode()
@@ -207,10 +212,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.now = cfg.Clock
-	if e.now == nil {
-		e.now = time.Now
-	}
+	e.now = now
 	if e.cfg.LeaseTTL == 0 {
 		e.cfg.LeaseTTL = 2 * time.Minute
 	}
@@ -227,29 +229,8 @@ func New(cfg Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randHex(4))
 	}
-	loc, err := LoadLocation(s.TimeZone)
-	if err != nil {
-		return nil, err // Validate already checked it
-	}
-	e.loc = loc
-	if mode == store.ModeExport {
-		e.exportFilter, err = s.CompileExportFilter(e.now)
-	} else {
-		e.fetchFilter, err = s.CompileFetchFilter(e.now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Validate loaded these already: errors here cannot happen.
-	if e.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
-		return nil, err
-	}
-	if e.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		return nil, err
-	}
-	if e.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
-		return nil, err
-	}
+	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
+	e.carriers, e.services, e.ident = c.carriers, c.services, c.ident
 	return e, nil
 }
 
