@@ -136,7 +136,7 @@ type Engine struct {
 	mu       stdsync.Mutex
 	channels []veeqo.Channel
 	chAt     time.Time
-	methods  []veeqo.DeliveryMethod
+	methods  *mapping.DeliveryMethods
 	dmAt     time.Time
 	stores   *mapping.StoreMap
 	storesAt time.Time
