@@ -45,7 +45,8 @@ type accountConfig struct {
 	// client's, a little under Veeqo's 5/s).
 	RateLimit float64 `json:"rate_limit,omitempty"`
 	// LeaseTTL is how long the account's run lease lasts without renewal:
-	// after a crash, the next run waits at most this long (default 2m).
+	// after a crash on another machine, the next run waits at most this long
+	// (default 30s; on the same machine it takes the lease over at once).
 	LeaseTTL vsync.Duration `json:"lease_ttl,omitempty"`
 	// Settings are the engine's settings (sync.Settings JSON).
 	Settings json.RawMessage `json:"settings"`

@@ -18,11 +18,12 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "initial schema", sql: schemaV1},
+		{version: 2, name: "lease holder identity", sql: schemaV2},
 	}
 }
 
 // LatestSchemaVersion is the schema version this build migrates files to.
-const LatestSchemaVersion = 1
+const LatestSchemaVersion = 2
 
 // schemaV1 creates every table. Times are INTEGER Unix nanoseconds (NULL for
 // the zero time); *_fold columns hold strings.ToLower of the searchable text.
@@ -254,3 +255,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)
 	return v, wrap("SchemaVersion", err)
 }
+
+// schemaV2 records who holds a lease (host, process id and start, run), so
+// that a run on the same host can take over the lease of a process that is
+// gone. process_start is Unix nanoseconds, 0 when unknown.
+const schemaV2 = `
+ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE leases ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN process_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
+`
