@@ -69,9 +69,9 @@ func TestLeaseOfLiveOrRemoteHolderIsRespected(t *testing.T) {
 	require.NoError(t, err)
 	dead := goneProcess(t)
 	for name, h := range map[string]store.Holder{
-		"live process":          {ID: "live", Host: host, PID: os.Getpid(), RunID: "run-live"},
-		"another host":          {ID: "remote", Host: host + "-elsewhere", PID: dead, RunID: "run-remote"},
-		"no identity":           {ID: "bare"},
+		"live process":               {ID: "live", Host: host, PID: os.Getpid(), RunID: "run-live"},
+		"another host":               {ID: "remote", Host: host + "-elsewhere", PID: dead, RunID: "run-remote"},
+		"no identity":                {ID: "bare"},
 		"live parent, start unknown": {ID: "parent", Host: host, PID: os.Getppid(), RunID: "run-parent"},
 	} {
 		t.Run(name, func(t *testing.T) {
