@@ -282,6 +282,6 @@ func (a *app) printSummary(r vsync.Report, err error) {
 		table(w, []string{"PROCESS", "REFERENCE", "STATUS", "MESSAGE"}, rows)
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "run error: %s\n", r.Error)
+		fmt.Fprintf(w, "run error: %s\n", oneLine(r.Error))
 	}
 }
