@@ -19,6 +19,8 @@ import (
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
+
+	"github.com/xoroerp/veeqoconnect/internal/display"
 )
 
 // DefaultBaseURL is Veeqo's API root. The core API has no version prefix.
@@ -547,6 +549,12 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		return resp, c.newAPIError(req.method, u, hresp, payload, attempts)
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
+		// encoding/json would read bytes that are not UTF-8 as U+FFFD and
+		// pass a mangled name or reference on as Veeqo's.
+		if off := display.InvalidUTF8(payload); off >= 0 {
+			return resp, &DecodeError{Method: req.method, Path: endpoint,
+				Err: fmt.Errorf("the answer is not valid UTF-8 at byte offset %d of %d (byte 0x%02x)", off, len(payload), payload[off])}
+		}
 		if err := json.Unmarshal(payload, out); err != nil {
 			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: c.scrubError(err)}
 		}

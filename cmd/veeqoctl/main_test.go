@@ -101,7 +101,7 @@ func (w *world) writeConfig(settings map[string]any, extra map[string]any) strin
 	b, err := json.MarshalIndent(map[string]any{"accounts": []any{acct}}, "", "  ")
 	require.NoError(w.t, err)
 	p := filepath.Join(w.dir, "veeqoctl.json")
-	require.NoError(w.t, os.WriteFile(p, b, 0o644))
+	require.NoError(w.t, os.WriteFile(p, b, 0o600))
 	return p
 }
 
