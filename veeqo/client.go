@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -424,6 +425,9 @@ type Response struct {
 	// NextPage is the page to ask for next, or 0 when this was the last page
 	// (a short page, or the page count reached). Set by list calls only.
 	NextPage int
+
+	// bodySum is a hash of the 2xx body, to tell a page Veeqo repeats.
+	bodySum uint64
 }
 
 func newResponse(r *http.Response) *Response {
@@ -558,6 +562,9 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		if err := json.Unmarshal(payload, out); err != nil {
 			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: c.scrubError(err)}
 		}
+		h := fnv.New64a()
+		_, _ = h.Write(payload)
+		resp.bodySum = h.Sum64()
 	}
 	return resp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,11 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzz worker runs only the fuzz target: no binary needed.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "veeqoctl-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
