@@ -24,6 +24,7 @@ type options struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	health       Health
+	watchedSince time.Time
 	window       time.Duration
 	maxListed    int
 	maxPerMail   int
@@ -62,6 +63,15 @@ func WithClock(now func() time.Time) Option {
 // WithHealth enables health alerts (NoSuccessAfter, StaleExportAfterDays) using h.
 func WithHealth(h Health) Option {
 	return func(o *options) error { o.health = h; return nil }
+}
+
+// WithWatchedSince says when the host started watching the account (a
+// scheduler's start): an account with no successful run on record is not
+// alerted ("no successful run recorded") before NoSuccessAfter has passed
+// since then, so a scheduler that has just started gives its first run a
+// chance. Without it such an account is alerted at once.
+func WithWatchedSince(t time.Time) Option {
+	return func(o *options) error { o.watchedSince = t; return nil }
 }
 
 // WithCoalesceWindow sets how long the policy waits after the first pending error before sending, so a burst
@@ -705,6 +715,9 @@ func (p *EmailPolicy) noSuccessAlert(ctx context.Context, now time.Time) (*Messa
 	}
 	if ok && now.Sub(last) < p.v.cfg.NoSuccessAfter {
 		return nil, nil
+	}
+	if !ok && !p.o.watchedSince.IsZero() && now.Sub(p.o.watchedSince) < p.v.cfg.NoSuccessAfter {
+		return nil, nil // give the first run a chance
 	}
 	acct := sanitizeLine(p.v.cfg.Account)
 	var subj, body string

@@ -156,6 +156,10 @@ type ExportQuery struct {
 	// ExportedBefore selects exports exported before this time (stale
 	// exports: no confirmation for N days).
 	ExportedBefore time.Time
+	// Number selects the exports whose Veeqo order number is exactly this
+	// (case-sensitive): the engine finds which ERP order a Veeqo order
+	// that is not linked by id was numbered for (a twin).
+	Number string
 	// AfterRef pages: refs greater than this, in ref order.
 	AfterRef string
 	Limit    int // 0 means a store default (at least 100)
@@ -198,6 +202,10 @@ const (
 	// ShipmentIgnored: deliberately not applied (e.g. a late shipment after
 	// the first one was final); Warning says why.
 	ShipmentIgnored ShipmentState = "ignored"
+	// ShipmentVoided: applied, then withdrawn from the ERP because its label
+	// was voided in Veeqo (the shipment deleted or its tracking number
+	// cancelled); Update holds the withdrawing update.
+	ShipmentVoided ShipmentState = "voided"
 )
 
 // AppliedShipment records what a Veeqo shipment did to the ERP, so that it
@@ -222,8 +230,10 @@ type AppliedShipment struct {
 type ShipmentQuery struct {
 	Account string // required
 	ERPRef  string
-	States  []ShipmentState
-	Limit   int
+	// VeeqoOrderID selects the shipments of one Veeqo order.
+	VeeqoOrderID int64
+	States       []ShipmentState
+	Limit        int
 }
 
 // ShipmentStore keeps the applied shipments.

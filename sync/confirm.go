@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -245,7 +246,9 @@ func (r *run) retryFailed(ctx context.Context, process string, seen map[int64]bo
 			return
 		}
 		for _, rec := range page.Records {
-			if rec.VeeqoOrderID == 0 || seen[rec.VeeqoOrderID] {
+			if rec.VeeqoOrderID == 0 || seen[rec.VeeqoOrderID] || strings.HasPrefix(rec.Message, gaveUp) {
+				// A record settled by settleLook: only a change in Veeqo or
+				// a manual run looks at it again.
 				continue
 			}
 			due = append(due, rec)
@@ -392,9 +395,11 @@ func describeUpdate(u ShipmentUpdate) string {
 	} else {
 		s += ", no tracking"
 	}
-	if u.Carrier != "" || u.ShipService != "" {
-		s += fmt.Sprintf(", %s %s", u.Carrier, u.ShipService)
-		s = strings.TrimRight(s, " ")
+	if u.Carrier != "" {
+		s += ", carrier " + u.Carrier
+	}
+	if u.ShipService != "" {
+		s += ", service " + u.ShipService
 	}
 	if len(parts) > 0 {
 		s += "; " + strings.Join(parts, ", ")
@@ -415,6 +420,15 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
 	ex, err := e.cfg.Store.ExportByVeeqoID(ctx, e.cfg.Account, o.ID)
 	if errors.Is(err, store.ErrNotFound) {
+		// Not linked: someone else's order, or a twin of one of ours (a
+		// second Veeqo order with an exported order's number), which is
+		// reported and whose shipments still reach the ERP order.
+		if ex, ok := r.twinOf(ctx, o); ok {
+			r.reportTwins(ctx, ex.ERPRef, ex.Number, ex.VeeqoOrderID, []veeqo.Order{*o})
+			r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
+				return linesFromLinks(ex.Lines, erp, a)
+			})
+		}
 		return
 	}
 	if err != nil {
@@ -425,67 +439,38 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		r.logEntry(ctx, store.LevelError, ProcessConfirmation, "", fmt.Sprintf("looking up the export of Veeqo order %d failed: %v", o.ID, err))
 		return
 	}
+	if r.mergedAway(ctx, ProcessConfirmation, ex.ERPRef, o) {
+		return
+	}
 	if o.Status == veeqo.StatusCancelled && len(shippedAllocations(o)) == 0 {
+		if ex.Completed && strings.HasSuffix(ex.LastError, " in the ERP after export") {
+			return // cancelled because the ERP order was: flagged by erpCancelPass
+		}
+		warns, errMsg := r.voidShipments(ctx, ProcessConfirmation, ex.ERPRef, o)
+		if errMsg != "" {
+			r.rep.Failed++
+			r.recordErr(ctx, ProcessConfirmation, ex.ERPRef, errMsg, o.ID)
+			return
+		}
 		msg := fmt.Sprintf("Veeqo order %d was cancelled in Veeqo", o.ID)
 		if o.CancelReason != "" {
 			msg += " (" + o.CancelReason + ")"
 		}
 		msg += "; nothing was shipped: act on the ERP order by hand"
-		if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessConfirmation, ex.ERPRef); err == nil && rec.Message == msg {
+		if len(warns) > 0 {
+			msg = joinWarnings(warns) + "; " + msg
+		}
+		if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessConfirmation, ex.ERPRef); err == nil && rec.Message == e.scrub(msg) {
 			return
 		}
 		r.record(ctx, ProcessConfirmation, ex.ERPRef, store.RecordWarning, msg, o.ID)
 		r.logEntry(ctx, store.LevelWarning, ProcessConfirmation, ex.ERPRef, msg)
 		return
 	}
-	r.checkVoided(ctx, ex.ERPRef, o)
 	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesFromLinks(ex.Lines, erp, a)
 	}
 	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines)
-}
-
-// voidedNote starts the warning kept on a shipment row once its shipment
-// has gone from Veeqo.
-const voidedNote = "voided in Veeqo after it was applied"
-
-// checkVoided warns, once per shipment, when a shipment already applied to
-// the ERP is no longer on its Veeqo order (the label was voided or the
-// shipment deleted): the ERP still shows those quantities shipped, and only
-// a person can undo that. An order read without allocations is never judged
-// (a momentary empty read during reallocation).
-func (r *run) checkVoided(ctx context.Context, erpRef string, o *veeqo.Order) {
-	e := r.e
-	if len(o.Allocations) == 0 {
-		return
-	}
-	present := map[int64]bool{}
-	for _, a := range o.Allocations {
-		if a.Shipment != nil && a.Shipment.ID != 0 {
-			present[a.Shipment.ID] = true
-		}
-	}
-	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, ERPRef: erpRef,
-		States: []store.ShipmentState{store.ShipmentApplied}})
-	if err != nil {
-		e.log.Warn("vsync: list applied shipments", "ref", erpRef, "err", err)
-		return
-	}
-	bg := context.WithoutCancel(ctx)
-	for _, row := range rows {
-		if row.VeeqoOrderID != o.ID || present[row.ShipmentID] || strings.HasPrefix(row.Warning, voidedNote) {
-			continue
-		}
-		msg := fmt.Sprintf("shipment %d of Veeqo order %d was %s (label voided or shipment deleted); the ERP order %s still shows it shipped: correct it by hand",
-			row.ShipmentID, o.ID, voidedNote, erpRef)
-		row.Warning = voidedNote
-		if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
-			e.log.Warn("vsync: note voided shipment", "shipment", row.ShipmentID, "err", err)
-			continue // warned by the next pass instead
-		}
-		r.record(bg, ProcessConfirmation, erpRef, store.RecordWarning, msg, o.ID)
-		r.logEntry(bg, store.LevelWarning, ProcessConfirmation, erpRef, msg)
-	}
 }
 
 // shippedAllocations returns the allocations with a shipment, oldest
@@ -494,7 +479,7 @@ func (r *run) checkVoided(ctx context.Context, erpRef string, o *veeqo.Order) {
 func shippedAllocations(o *veeqo.Order) []veeqo.Allocation {
 	var out []veeqo.Allocation
 	for _, a := range o.Allocations {
-		if a.Shipment != nil && a.Shipment.ID != 0 {
+		if a.Shipment != nil && a.Shipment.ID != 0 && !a.Shipment.Voided() {
 			out = append(out, a)
 		}
 	}
@@ -502,7 +487,7 @@ func shippedAllocations(o *veeqo.Order) []veeqo.Allocation {
 		if c := a.Shipment.CreatedAt.Compare(b.Shipment.CreatedAt); c != 0 {
 			return c
 		}
-		return cmpInt64(a.Shipment.ID, b.Shipment.ID)
+		return cmp.Compare(a.Shipment.ID, b.Shipment.ID)
 	})
 	return out
 }
@@ -551,123 +536,145 @@ func linesFromLinks(links []store.LineLink, erp ERPOrder, a veeqo.Allocation) (m
 }
 
 // applyShipments applies every not-yet-applied shipment of a Veeqo order to
-// its ERP order under the multishipment rule, and writes the reference's
-// record.
+// its ERP order under the multishipment rule, after withdrawing the applied
+// shipments Veeqo voided, and writes the reference's record. A shipment of
+// an ERP order cancelled or deleted after export is flagged, not applied;
+// one that ships none of the order's lines is settled once, with its
+// reason; the remainder of an order Veeqo cancelled after a partial
+// shipment is closed or flagged (veeqo_cancel_remainder).
 func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines func(ERPOrder, veeqo.Allocation) (map[string]int, []string)) {
 	e := r.e
 	bg := context.WithoutCancel(ctx)
-	allocs := shippedAllocations(o)
-	if len(allocs) == 0 {
+	warns, errMsg := r.voidShipments(ctx, process, recordRef, o)
+	if ctx.Err() != nil {
 		return
 	}
-	var done []string
-	var warns []string
-	var errMsg string
+	allocs := shippedAllocations(o)
+	if len(allocs) == 0 && errMsg == "" {
+		if len(warns) > 0 {
+			r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(warns), o.ID)
+		}
+		return
+	}
+	var done, flags []string
 	empty := false
 shipments:
 	for _, a := range allocs {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || errMsg != "" {
+			break
 		}
 		sh := a.Shipment
 		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, sh.ID)
-		if err == nil {
-			if row.State == store.ShipmentPending {
+		have := err == nil
+		if have {
+			switch {
+			case row.State == store.ShipmentPending:
 				if u, ok := r.reapply(ctx, row); ok {
 					done = append(done, describeUpdate(u))
 					warns = append(warns, u.Warnings...)
-				} else {
-					// Later shipments are computed from the ERP's shipped
-					// quantities, which lack this one until it lands: stop.
-					errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", sh.ID)
-					break shipments
+					continue
 				}
+				// Later shipments are computed from the ERP's shipped
+				// quantities, which lack this one until it lands: stop.
+				errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", sh.ID)
+				break shipments
+			case row.State == store.ShipmentIgnored && e.settings.DisableMultishipment:
+				// Ignored as a late shipment of a finalised order; if a void
+				// has since withdrawn the final one, it replaces it.
+				if fin, err := r.finalised(ctx, erpRef); err != nil || fin {
+					if err != nil {
+						errMsg = fmt.Sprintf("reading earlier shipments failed: %v", err)
+					}
+					continue
+				}
+			default:
+				continue
 			}
-			continue
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		} else if !errors.Is(err, store.ErrNotFound) {
 			errMsg = fmt.Sprintf("reading shipment %d state failed: %v", sh.ID, err)
-			break shipments
+			break
 		}
 		erp, err := e.cfg.ERP.Order(ctx, erpRef)
-		if err != nil {
+		gone := ""
+		switch {
+		case errors.Is(err, ErrERPOrderNotFound):
+			gone = "deleted"
+		case err != nil:
 			if ctx.Err() != nil {
 				return
 			}
 			errMsg = fmt.Sprintf("reading ERP order %s failed: %v", erpRef, err)
 			break shipments
+		case strings.EqualFold(erp.Status, OrderCancelled):
+			gone = "cancelled"
 		}
-		qty, lineWarns := mapLines(erp, a)
-		c := Confirmation{ShipmentID: sh.ID, AllocationID: a.ID, VeeqoOrderID: o.ID, Quantities: qty, Warnings: lineWarns,
-			VeeqoService: sh.Service(), ShippedAt: sh.CreatedAt.UTC()}
-		if t := sh.Tracking(); t != "" {
-			c.TrackingNumbers = []string{t}
-		}
-		if c.ShippedAt.IsZero() && o.ShippedAt != nil {
-			c.ShippedAt = o.ShippedAt.UTC()
-		}
-		if sh.Carrier != nil {
-			c.VeeqoCarrier = sh.Carrier.Name
-		}
-		if c.VeeqoCarrier == "" && sh.CarrierID != 0 {
-			c.VeeqoCarrier, _ = mapping.CarrierName(sh.CarrierID)
-		}
-		var w1, w2 string
-		c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
-		c.ShipService, w2 = backToERP(e.services, "ship_service_mapping", "service", erp.Store, c.VeeqoService)
-		for _, w := range []string{w1, w2} {
-			if w != "" {
-				c.Warnings = append(c.Warnings, w)
+		if gone != "" {
+			if f := r.flagShipment(ctx, process, recordRef, erpRef, o, a, gone, have); f != "" {
+				flags = append(flags, f)
 			}
+			continue
 		}
-		finalised := false
-		if e.settings.DisableMultishipment {
-			prior, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, ERPRef: erpRef,
-				States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}})
-			if err != nil {
-				errMsg = fmt.Sprintf("reading earlier shipments failed: %v", err)
-				break shipments
-			}
-			finalised = len(prior) > 0
+		u, dec, err := r.confirmation(ctx, erp, erpRef, o, a, mapLines)
+		if err != nil {
+			errMsg = err.Error()
+			break
 		}
-		u, dec := ComputeUpdate(erp, c, e.settings.DisableMultishipment, finalised)
-		u.VeeqoOrderNumber = o.Number
 		raw, err := jsonMarshal(u)
 		if err != nil {
 			errMsg = fmt.Sprintf("encoding the update of shipment %d failed: %v", sh.ID, err)
-			break shipments
+			break
 		}
 		switch dec {
 		case DecisionEmpty:
-			empty = true
-			warns = append(warns, u.Warnings[len(u.Warnings)-1])
+			if !shipsSomething(a) {
+				// An empty read: never settle on it; look again.
+				empty = true
+				warns = append(warns, u.Warnings[len(u.Warnings)-1])
+				continue
+			}
+			// It ships lines, none of them this order's (merged in from
+			// another order, or a line removed in Veeqo): settle it once,
+			// keeping the reason.
+			w := fmt.Sprintf("shipment %d ships none of ERP order %s's lines (merged from another order, or a line removed in Veeqo); not applied", sh.ID, erpRef)
+			if len(u.Warnings) > 1 {
+				w += ": " + joinWarnings(u.Warnings[:len(u.Warnings)-1])
+			}
+			if r.ignoreShipment(ctx, process, recordRef, erpRef, o, a, raw, w, have) {
+				warns = append(warns, w)
+			}
 			continue
 		case DecisionIgnore:
 			w := u.Warnings[len(u.Warnings)-1]
-			_, inserted, err := e.cfg.Store.RecordShipment(bg, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: sh.ID, AllocationID: a.ID,
-				VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentIgnored, Update: raw, Warning: w, CreatedAt: e.clock()})
-			if err != nil {
-				errMsg = fmt.Sprintf("recording ignored shipment %d failed: %v", sh.ID, err)
-				break shipments
-			}
-			if inserted {
-				r.rep.ShipmentsIgnored++
+			if r.ignoreShipment(ctx, process, recordRef, erpRef, o, a, raw, w, have) {
 				warns = append(warns, w)
-				r.logEntry(bg, store.LevelWarning, process, recordRef, w)
 			}
 			continue
 		}
-		row, inserted, err := e.cfg.Store.RecordShipment(ctx, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: sh.ID, AllocationID: a.ID,
-			VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentPending, Update: raw, CreatedAt: e.clock()})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
+		pending := store.AppliedShipment{Account: e.cfg.Account, ShipmentID: sh.ID, AllocationID: a.ID,
+			VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentPending, Update: raw, CreatedAt: e.clock()}
+		if have {
+			// An ignored shipment that now replaces a voided final one.
+			row.State, row.Update, row.Warning = store.ShipmentPending, raw, ""
+			if row, err = e.cfg.Store.UpdateShipment(ctx, row); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				errMsg = fmt.Sprintf("recording shipment %d failed: %v", sh.ID, err)
+				break
 			}
-			errMsg = fmt.Sprintf("recording shipment %d failed: %v", sh.ID, err)
-			break shipments
-		}
-		if !inserted {
-			continue // another run got it first
+		} else {
+			var inserted bool
+			row, inserted, err = e.cfg.Store.RecordShipment(ctx, pending)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				errMsg = fmt.Sprintf("recording shipment %d failed: %v", sh.ID, err)
+				break
+			}
+			if !inserted {
+				continue // another run got it first
+			}
 		}
 		if ctx.Err() != nil {
 			return // pending: applied on the next run
@@ -677,21 +684,32 @@ shipments:
 				return
 			}
 			errMsg = fmt.Sprintf("applying shipment %d to the ERP failed: %v; it stays pending and is applied on the next run", sh.ID, err)
-			break shipments
+			break
 		}
 		r.markApplied(ctx, row, u)
 		done = append(done, describeUpdate(u))
 		warns = append(warns, u.Warnings...)
 	}
+	if ctx.Err() != nil {
+		return
+	}
+	if errMsg == "" && o.Status == veeqo.StatusCancelled && len(flags) == 0 {
+		w, cerr := r.cancelRemainder(ctx, process, recordRef, erpRef, o)
+		if w != "" {
+			warns = append(warns, w)
+		}
+		errMsg = cerr
+	}
 	switch {
 	case errMsg != "":
 		r.rep.Failed++
-		msg := errMsg
-		if len(done) > 0 {
-			msg = strings.Join(done, "; ") + "; " + errMsg
-		}
+		parts := append(slices.Clone(done), flags...)
+		msg := strings.Join(append(parts, errMsg), "; ")
 		r.record(bg, process, recordRef, store.RecordError, msg, o.ID)
 		r.logEntry(bg, store.LevelError, process, recordRef, errMsg)
+	case len(flags) > 0:
+		r.rep.Failed++
+		r.record(bg, process, recordRef, store.RecordError, strings.Join(append(done, flags...), "; "), o.ID)
 	case len(done) > 0:
 		msg := strings.Join(done, "; ")
 		if len(warns) > 0 {
@@ -699,14 +717,122 @@ shipments:
 		}
 		r.record(bg, process, recordRef, recordStatusOf(warns), msg, o.ID)
 	case empty:
-		msg := joinWarnings(warns)
-		r.record(bg, process, recordRef, store.RecordPending, msg, o.ID)
-		r.logEntry(bg, store.LevelWarning, process, recordRef, msg)
+		r.settleLook(ctx, process, recordRef, store.RecordPending, joinWarnings(warns), o.ID)
 	case len(warns) > 0:
 		r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(warns), o.ID)
 	default:
 		r.repairRecord(ctx, process, recordRef, o)
 	}
+}
+
+// confirmation maps one shipped allocation back to the ERP order and
+// computes its update under the multishipment rule.
+func (r *run) confirmation(ctx context.Context, erp ERPOrder, erpRef string, o *veeqo.Order, a veeqo.Allocation, mapLines func(ERPOrder, veeqo.Allocation) (map[string]int, []string)) (ShipmentUpdate, Decision, error) {
+	e := r.e
+	sh := a.Shipment
+	qty, lineWarns := mapLines(erp, a)
+	c := Confirmation{ShipmentID: sh.ID, AllocationID: a.ID, VeeqoOrderID: o.ID, Quantities: qty, Warnings: lineWarns,
+		VeeqoService: sh.Service(), ShippedAt: sh.CreatedAt.UTC()}
+	if t := sh.Tracking(); t != "" {
+		c.TrackingNumbers = []string{t}
+	}
+	if c.ShippedAt.IsZero() && o.ShippedAt != nil {
+		c.ShippedAt = o.ShippedAt.UTC()
+	}
+	if sh.Carrier != nil {
+		c.VeeqoCarrier = sh.Carrier.Name
+	}
+	if c.VeeqoCarrier == "" && sh.CarrierID != 0 {
+		c.VeeqoCarrier, _ = mapping.CarrierName(sh.CarrierID)
+	}
+	var w1, w2 string
+	c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
+	c.ShipService, w2 = backToERP(e.services, "ship_service_mapping", "service", erp.Store, c.VeeqoService)
+	for _, w := range []string{w1, w2} {
+		if w != "" {
+			c.Warnings = append(c.Warnings, w)
+		}
+	}
+	finalised := false
+	if e.settings.DisableMultishipment {
+		var err error
+		if finalised, err = r.finalised(ctx, erpRef); err != nil {
+			return ShipmentUpdate{}, 0, fmt.Errorf("reading earlier shipments failed: %w", err)
+		}
+	}
+	u, dec := ComputeUpdate(erp, c, e.settings.DisableMultishipment, finalised)
+	u.VeeqoOrderNumber = o.Number
+	return u, dec, nil
+}
+
+// finalised reports whether an ERP order has an applied (or pending)
+// shipment: under "disable multishipment" the first one is final. A voided
+// shipment no longer counts.
+func (r *run) finalised(ctx context.Context, erpRef string) (bool, error) {
+	e := r.e
+	prior, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, ERPRef: erpRef,
+		States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}, Limit: 1})
+	return len(prior) > 0, err
+}
+
+// shipsSomething reports whether an allocation read lists a positive
+// quantity: a shipment whose lines map to none of the order's is then
+// settled, not read again as an empty read.
+func shipsSomething(a veeqo.Allocation) bool {
+	for _, li := range a.LineItems {
+		if li.Quantity > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoreShipment records a shipment as deliberately not applied (state
+// ignored, the reason as its warning), once: it reports whether this call
+// recorded it, and logs the reason then. have says the shipment already has
+// a row (an ignored one being looked at again), which is left as it is.
+func (r *run) ignoreShipment(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, a veeqo.Allocation, raw json.RawMessage, why string, have bool) bool {
+	e := r.e
+	if have {
+		return false
+	}
+	bg := context.WithoutCancel(ctx)
+	_, inserted, err := e.cfg.Store.RecordShipment(bg, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: a.Shipment.ID, AllocationID: a.ID,
+		VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentIgnored, Update: raw, Warning: why, CreatedAt: e.clock()})
+	if err != nil {
+		e.log.Warn("vsync: record ignored shipment", "shipment", a.Shipment.ID, "err", err)
+		return false
+	}
+	if inserted {
+		r.rep.ShipmentsIgnored++
+		r.logEntry(bg, store.LevelWarning, process, recordRef, why)
+	}
+	return inserted
+}
+
+// flagShipment records a shipment of an ERP order cancelled or deleted
+// after export as ignored (never applied: the ERP order must not flip to
+// shipped) and returns the error to record, once per shipment.
+func (r *run) flagShipment(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, a veeqo.Allocation, gone string, have bool) string {
+	e := r.e
+	if have {
+		return ""
+	}
+	tracking := a.Shipment.Tracking()
+	if tracking == "" {
+		tracking = "none"
+	}
+	msg := fmt.Sprintf("Veeqo shipped order %d (shipment %d, tracking %s) but ERP order %s was %s after export: not applied; sort it out with the warehouse and the customer",
+		o.ID, a.Shipment.ID, tracking, erpRef, gone)
+	bg := context.WithoutCancel(ctx)
+	_, inserted, err := e.cfg.Store.RecordShipment(bg, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: a.Shipment.ID, AllocationID: a.ID,
+		VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentIgnored, Warning: msg, CreatedAt: e.clock()})
+	if err != nil || !inserted {
+		return ""
+	}
+	r.rep.ShipmentsIgnored++
+	r.logEntry(bg, store.LevelError, process, recordRef, msg)
+	return msg
 }
 
 // repairRecord rewrites a reference's record from its stored shipments when

@@ -25,9 +25,37 @@
 //
 // Export writes a claim before each create (store.ClaimExport), persists the
 // Veeqo id, line links, record and log in one transaction right after the 2xx
-// (store.CompleteExport), and reconciles any claim whose outcome is unknown
-// (crash, timeout, 5xx, dropped connection) by an exact lookup by number
-// before creating anything: at most one Veeqo order per ERP order.
+// (store.CompleteExport), and settles any claim whose outcome is unknown
+// (crash, timeout, 5xx, dropped connection) before creating anything: at
+// most one Veeqo order per ERP order.
+//
+// # Creates in doubt
+//
+// Veeqo has no idempotency key, and its order search (?query=) is an index
+// that may trail its database by minutes, so a search that misses an order
+// created a moment ago proves nothing. A create in doubt is settled from the
+// order list without a query, which is served from the database: GET
+// /orders?created_at_min=<attempt - Config.InDoubtMargin>, newest first, 100
+// a page, the default listing and then status=cancelled (which the default
+// leaves out), keeping exact number matches. The attempt's time is the
+// claim's UpdatedAt (written just before the POST, and just after it for an
+// unknown answer). One walk serves a batch: the doubts a pass leaves are
+// settled together at the end of its export pass, and a later run's
+// leftovers 200 at a time, so a wave of lost answers costs a few list calls
+// (measured: 3 calls for 20 lost answers among 200 orders), and an order
+// whose create succeeded costs none. A since_id walk costs the same (every
+// order created since) and needs an id seen before the attempt; the order
+// list by created_at_min needs nothing but the claim.
+//
+// An order the list does not show is not created again at once: the
+// reference stays in doubt (an error record, logged and notified once;
+// Report.InDoubt) and is looked for on every run until Config.InDoubtSettle
+// (default DefaultInDoubtSettle, 15 minutes) has passed since the attempt.
+// Then the search is asked once more, as a hint, and only if neither knows
+// the number is the order created again. InDoubtMargin (default
+// DefaultInDoubtMargin, 10 minutes) covers the attempt's own length (at most
+// the client's attempt timeout, 60 s by default) and clock skew between this
+// machine, the store and Veeqo: keep it above both.
 //
 // A lookup by number can find orders that are not ours: Veeqo order numbers
 // are unique per channel at most, and a marketplace order may share an ERP
@@ -35,8 +63,21 @@
 // to, with the ERP customer's email when Veeqo returns one, are linked. A
 // same-number order elsewhere was not created by this account, so when no
 // candidate is ours the earlier attempt created nothing and the order is
-// created now (a warning names the other orders). If the ERP order or its
-// channel cannot be read, the claim stays in doubt and is retried.
+// created once the settle time has passed (a warning names the other
+// orders). If the ERP order or its channel cannot be read, the claim stays
+// in doubt and is retried.
+//
+// Twins, two or more Veeqo orders of ours for one ERP order (a host's manual
+// retry, another tool on the key, or an earlier version of this library),
+// are reported wherever they are seen: when a doubt is settled (the oldest
+// is linked) and when the confirmation poll lists an order that no export is
+// linked to but that carries an exported order's number on its channel
+// (store.ExportQuery.Number). The reference's export record becomes an error
+// naming every Veeqo id and saying how to resolve it (cancel the extra order
+// in Veeqo, then mark the record resolved); it is notified once
+// (Report.Twins), and a resolved record is not reopened for the same twins.
+// The shipments of every twin are imported into the ERP order like the
+// linked order's, each once, so nothing the warehouse ships is lost.
 //
 // Each Veeqo shipment is one confirmation keyed by its id: the computed ERP
 // update is stored as pending (store.RecordShipment), applied, then marked

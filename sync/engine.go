@@ -83,6 +83,15 @@ type Config struct {
 	Clock func() time.Time
 	// ERP is the host's ERP.
 	ERP ERP
+	// InDoubtSettle is how long after a create whose outcome is unknown the
+	// engine waits before creating the order again when Veeqo's order list
+	// does not show it (default DefaultInDoubtSettle). Until then the
+	// reference is in doubt and looked for on every run.
+	InDoubtSettle time.Duration
+	// InDoubtMargin is how far before an in-doubt attempt Veeqo's order
+	// list is read from (default DefaultInDoubtMargin); keep it above the
+	// client's attempt timeout plus any clock skew.
+	InDoubtMargin time.Duration
 	// Holder identifies this process in the account lease (default
 	// hostname-pid-random). Each run takes the lease as Holder plus its run
 	// id, so two runs never share a lease, even from one process. The lease
@@ -174,6 +183,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Notifier != nil && isNilPointer(cfg.Notifier) {
 		problems = append(problems, fmt.Sprintf("Notifier is a nil %T (leave it nil for none)", cfg.Notifier))
 	}
+	if cfg.InDoubtSettle < 0 {
+		problems = append(problems, "InDoubtSettle must not be negative")
+	}
+	if cfg.InDoubtMargin < 0 {
+		problems = append(problems, "InDoubtMargin must not be negative")
+	}
 	if cfg.LeaseTTL < 0 {
 		problems = append(problems, "LeaseTTL must not be negative")
 	}
@@ -202,6 +217,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.cfg.LeaseTTL == 0 {
 		e.cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if e.cfg.InDoubtSettle == 0 {
+		e.cfg.InDoubtSettle = DefaultInDoubtSettle
+	}
+	if e.cfg.InDoubtMargin == 0 {
+		e.cfg.InDoubtMargin = DefaultInDoubtMargin
 	}
 	if e.cfg.CatalogTTL <= 0 {
 		e.cfg.CatalogTTL = 15 * time.Minute
@@ -291,11 +312,14 @@ type Report struct {
 
 	Exported             int // orders created in Veeqo (or linked by reconcile)
 	Reconciled           int // of which found by number after an unknown outcome
+	InDoubt              int // of Failed: creates still in doubt, waiting out the settle time
+	Twins                int // references found with more than one Veeqo order (reported)
 	Skipped              int // filtered out by the filter rows
 	Excluded             int // fetch mode: left out for their channel, counted only
 	Failed               int // references that ended in error
 	ConfirmationsApplied int // shipments applied to the ERP
-	ShipmentsIgnored     int // late shipments ignored (multishipment disabled)
+	ShipmentsIgnored     int // shipments not applied on purpose (late under disabled multishipment, none of the order's lines, ERP order gone)
+	ShipmentsVoided      int // applied shipments withdrawn because Veeqo voided them
 	Warnings             int // warning log entries
 	// VeeqoCalls is the number of HTTP requests sent to Veeqo by the run.
 	VeeqoCalls int64
@@ -305,16 +329,47 @@ type Report struct {
 	Error string
 }
 
+// Summary is the report's counters in words, for the run's mode: "3
+// exported, 1 skipped, 0 failed, 2 confirmations applied, 0 ignored, 1
+// warning, 15 Veeqo calls" (fetch mode: fulfillments applied, skipped,
+// excluded, failed, ignored).
+func (r *Report) Summary() string {
+	n := func(v int, one, many string) string {
+		if v == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", v, many)
+	}
+	var parts []string
+	if r.Mode == store.ModeFetch {
+		parts = append(parts, n(r.ConfirmationsApplied, "fulfillment applied", "fulfillments applied"),
+			fmt.Sprintf("%d skipped", r.Skipped), fmt.Sprintf("%d excluded", r.Excluded), fmt.Sprintf("%d failed", r.Failed),
+			fmt.Sprintf("%d ignored", r.ShipmentsIgnored))
+	} else {
+		exported := fmt.Sprintf("%d exported", r.Exported)
+		if r.Reconciled > 0 {
+			exported += fmt.Sprintf(" (%d reconciled)", r.Reconciled)
+		}
+		parts = append(parts, exported, fmt.Sprintf("%d skipped", r.Skipped), fmt.Sprintf("%d failed", r.Failed),
+			n(r.ConfirmationsApplied, "confirmation applied", "confirmations applied"), fmt.Sprintf("%d ignored", r.ShipmentsIgnored))
+	}
+	parts = append(parts, n(r.Warnings, "warning", "warnings"), n(int(r.VeeqoCalls), "Veeqo call", "Veeqo calls"))
+	return strings.Join(parts, ", ")
+}
+
 // Counts returns the report's counters by name, as stored on the run.
 func (r *Report) Counts() map[string]int {
 	return map[string]int{
 		"exported":      r.Exported,
 		"reconciled":    r.Reconciled,
+		"in_doubt":      r.InDoubt,
+		"twins":         r.Twins,
 		"skipped":       r.Skipped,
 		"excluded":      r.Excluded,
 		"failed":        r.Failed,
 		"confirmations": r.ConfirmationsApplied,
 		"ignored":       r.ShipmentsIgnored,
+		"voided":        r.ShipmentsVoided,
 		"warnings":      r.Warnings,
 	}
 }
@@ -338,6 +393,13 @@ type run struct {
 	// relinked are the Veeqo orders this run linked to exports in doubt:
 	// their shipments may predate the confirmation poll's window.
 	relinked []int64
+	// dryCustomers are a dry run's customer lookups by email.
+	dryCustomers map[string]int64
+	// doubts are the exports whose create this run left in doubt, settled
+	// together at the end of the export pass; looked are the references
+	// whose doubt this run has looked up already.
+	doubts []store.Export
+	looked map[string]bool
 }
 
 // Run does one pass for the account under its lease: in export mode the
@@ -375,7 +437,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	renewDone := make(chan struct{})
 	stopRenew := make(chan struct{})
 	calls0 := e.cfg.Veeqo.Requests()
-	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, cancel: cancel}
+	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, looked: map[string]bool{}, cancel: cancel}
 	r.lease.Store(&lease)
 	go e.renewLease(runCtx, &r.lease, cancel, stopRenew, renewDone)
 	stopRenewer := func() {
@@ -403,6 +465,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		if e.settings.ShipConfirmations() && runCtx.Err() == nil && r.runErr == nil {
 			r.confirmPass(runCtx)
 		}
+		if !opts.DryRun && runCtx.Err() == nil && r.runErr == nil {
+			r.erpCancelPass(runCtx)
+		}
 	case store.ModeFetch:
 		r.fetchPass(runCtx)
 	}
@@ -427,8 +492,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		rep.Error = e.scrub(r.runErr.Error())
 	}
 	if !opts.DryRun {
-		summary := fmt.Sprintf("run %s %s: %d exported, %d skipped, %d failed, %d confirmations applied, %d ignored, %d warnings, %d Veeqo calls",
-			r.id, rep.Status, rep.Exported, rep.Skipped, rep.Failed, rep.ConfirmationsApplied, rep.ShipmentsIgnored, rep.Warnings, rep.VeeqoCalls)
+		summary := fmt.Sprintf("run %s %s: %s", r.id, rep.Status, rep.Summary())
 		level := store.LevelInfo
 		if rep.Status == store.RunFailed {
 			level = store.LevelError

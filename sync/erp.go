@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -13,6 +14,21 @@ import (
 // it has no order for a reference or a Veeqo order.
 var ErrERPOrderNotFound = errors.New("vsync: ERP order not found")
 
+// OrderError is one ERP order the host cannot hand over (a malformed record
+// in its data). Candidates may yield it in place of the order: the engine
+// records Err as Ref's export error and goes on with the other candidates,
+// where any other error stops the pass. Order may return it too.
+type OrderError struct {
+	Ref string // the order's reference (or where it is, when it has none)
+	Err error
+}
+
+// Error implements error.
+func (e *OrderError) Error() string { return "ERP order " + e.Ref + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *OrderError) Unwrap() error { return e.Err }
+
 // ERP is the seam the host implements: where orders come from and where
 // shipments go. Every method is called with the run's context; errors are
 // recorded against the reference being processed and never stop the other
@@ -21,7 +37,8 @@ type ERP interface {
 	// Candidates yields the orders eligible for export: orders in waves,
 	// created on or after q.Since, narrowed by the manual-run fields of q. It
 	// yields current data (never a cached payload) and stops at the first
-	// error it yields.
+	// error it yields, except an *OrderError: one order the ERP cannot read,
+	// recorded as that order's error while the others go on.
 	Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[ERPOrder, error]
 	// Order returns the current data of one order by reference, an error
 	// matching ErrERPOrderNotFound if there is none.
@@ -30,8 +47,11 @@ type ERP interface {
 	// its number or marketplace reference; ErrERPOrderNotFound if none.
 	FindOrder(ctx context.Context, q FindQuery) (ERPOrder, error)
 	// ApplyShipment applies a computed shipment update. It must be idempotent
-	// by u.ShipmentID: applying an update whose ShipmentID was already
-	// applied changes nothing and returns nil.
+	// by u.Key(): applying an update whose key was already applied changes
+	// nothing and returns nil. Besides shipments (Kind ""), updates withdraw
+	// a voided shipment (KindVoid: negative quantities, lines reopened and
+	// re-allocated, its tracking numbers withdrawn) and close the remainder
+	// of an order Veeqo cancelled (KindCancel); each is applied as given.
 	ApplyShipment(ctx context.Context, u ShipmentUpdate) error
 }
 
@@ -161,15 +181,42 @@ const (
 	OrderPartiallyShipped = "partially_shipped"
 	OrderShipped          = "shipped"
 	// OrderClosed is an order finalised by its first shipment under "disable
-	// multishipment" with some quantity unshipped (and unallocated).
+	// multishipment" with some quantity unshipped (and unallocated), or whose
+	// remainder was closed when Veeqo cancelled it after a partial shipment.
 	OrderClosed = "closed"
+	// OrderOpen is an order with nothing shipped any more: a void withdrew
+	// its only shipments.
+	OrderOpen = "open"
+	// OrderCancelled is the status an ERP gives a cancelled order
+	// (ERPOrder.Status): the engine applies no shipment to it and flags it.
+	OrderCancelled = "cancelled"
+)
+
+// Kinds of ShipmentUpdate.
+const (
+	// KindShipment (the zero value) applies a Veeqo shipment.
+	KindShipment = ""
+	// KindVoid withdraws an applied shipment whose label was voided in Veeqo
+	// (the shipment deleted, or its tracking number cancelled): its line
+	// quantities negated, lines it closed reopened, quantities it
+	// unallocated re-allocated, and its TrackingNumbers to be removed from
+	// the order. ShipmentID is the voided shipment's.
+	KindVoid = "void"
+	// KindCancel closes and unallocates the unshipped remainder of an order
+	// Veeqo cancelled after a partial shipment (setting
+	// veeqo_cancel_remainder "close"). ShipmentID is 0; the key is the
+	// Veeqo order id.
+	KindCancel = "cancel"
 )
 
 // ShipmentUpdate is what one Veeqo shipment does to an ERP order, computed
 // fully by the engine. ERP.ApplyShipment applies it as given, once per
 // ShipmentID.
 type ShipmentUpdate struct {
-	// ShipmentID is the Veeqo shipment id: the idempotency key.
+	// Kind is KindShipment (""), KindVoid or KindCancel; with ShipmentID (or
+	// VeeqoOrderID for KindCancel) it makes the idempotency key, Key().
+	Kind string `json:"kind,omitempty"`
+	// ShipmentID is the Veeqo shipment id.
 	ShipmentID   int64 `json:"shipment_id"`
 	AllocationID int64 `json:"allocation_id"`
 	VeeqoOrderID int64 `json:"veeqo_order_id"`
@@ -207,7 +254,21 @@ type LineUpdate struct {
 	ShippedTotal int `json:"shipped_total"`
 	// Close closes the wave line.
 	Close bool `json:"close"`
+	// Reopen reopens a wave line a voided shipment had closed (KindVoid).
+	Reopen bool `json:"reopen,omitempty"`
 	// Unallocate is the quantity to unallocate (the unshipped remainder of a
 	// line closed by a final first shipment).
 	Unallocate int `json:"unallocate"`
+}
+
+// Key is the update's idempotency key: "shipment:<id>", "void:<id>" or
+// "cancel:<veeqo order id>". An ERP applies each key at most once.
+func (u ShipmentUpdate) Key() string {
+	switch u.Kind {
+	case KindVoid:
+		return "void:" + strconv.FormatInt(u.ShipmentID, 10)
+	case KindCancel:
+		return "cancel:" + strconv.FormatInt(u.VeeqoOrderID, 10)
+	}
+	return "shipment:" + strconv.FormatInt(u.ShipmentID, 10)
 }

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,9 @@ func (r *run) exportPass(ctx context.Context) {
 	refs := r.refsSet()
 	if !r.opts.DryRun {
 		r.reconcileLeftovers(ctx, refs)
+		// Creates this pass left in doubt are settled together, with one
+		// walk of the order list, once the candidates are done.
+		defer r.settleOwnDoubts(ctx)
 	}
 	if r.stopped(ctx) {
 		return
@@ -31,6 +35,15 @@ func (r *run) exportPass(ctx context.Context) {
 	for o, err := range e.cfg.ERP.Candidates(ctx, q) {
 		if ctx.Err() != nil {
 			return
+		}
+		if oe := (*OrderError)(nil); errors.As(err, &oe) && oe.Ref != "" && oe.Err != nil {
+			// One order the ERP cannot read: its own error; the others go on.
+			if !seen[oe.Ref] {
+				seen[oe.Ref] = true
+				r.rep.Failed++
+				r.recordErr(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
+			}
+			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -61,9 +74,9 @@ func (r *run) exportPass(ctx context.Context) {
 	}
 }
 
-// reconcileLeftovers resolves every claim whose outcome is unknown (a crash
-// or a timeout after the POST) by an exact lookup by number, before any new
-// create.
+// reconcileLeftovers settles every claim whose outcome is unknown (a crash
+// or a timeout after the POST) before any new create, a batch at a time,
+// each batch with one walk of Veeqo's order list (see settleDoubts).
 func (r *run) reconcileLeftovers(ctx context.Context, refs map[string]bool) {
 	e := r.e
 	after := ""
@@ -74,107 +87,43 @@ func (r *run) reconcileLeftovers(ctx context.Context, refs map[string]bool) {
 			r.fail(fmt.Errorf("vsync: list unfinished exports: %w", err))
 			return
 		}
+		var batch []store.Export
 		for _, ex := range list {
 			after = ex.ERPRef
-			if refs != nil && !refs[ex.ERPRef] {
-				continue
+			if refs == nil || refs[ex.ERPRef] {
+				batch = append(batch, ex)
 			}
-			if r.stopped(ctx) {
-				return
-			}
-			r.reconcile(ctx, ex, nil)
 		}
+		if r.stopped(ctx) {
+			return
+		}
+		r.settleDoubts(ctx, batch, nil)
 		if len(list) < 200 {
 			return
 		}
 	}
 }
 
-// reconcile looks a claimed or unknown export up in Veeqo by its number. It
-// returns the export as it now stands and whether the order is settled
-// (exported, or the lookup failed so nothing may be created now). o is the
-// ERP order when the caller has it; otherwise it is read from the ERP.
-//
-// Only a same-number order this account can have created counts (see
-// ours): a same-number order on another channel, or with another customer
-// email, is someone else's (a marketplace order, another shop) and is never
-// linked. When no candidate is ours the earlier attempt did not create the
-// order, and creating it now is safe.
-func (r *run) reconcile(ctx context.Context, ex store.Export, o *ERPOrder) (store.Export, bool) {
-	e := r.e
-	found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, ex.Number)
-	if err != nil {
-		if ctx.Err() == nil {
-			msg := fmt.Sprintf("outcome of an earlier export is unknown and the lookup of number %s in Veeqo failed: %v; it will be retried before any new create", ex.Number, err)
-			r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
-			r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
-			r.rep.Failed++
-		}
-		return ex, true
+// settleOwnDoubts settles the creates this pass left in doubt. When the run
+// is stopping it cannot ask Veeqo: each is recorded as in doubt, and the
+// next run settles it.
+func (r *run) settleOwnDoubts(ctx context.Context) {
+	if len(r.doubts) == 0 {
+		return
 	}
-	var foreign []veeqo.Order
-	if len(found) > 0 {
-		if o == nil {
-			cur, err := e.cfg.ERP.Order(ctx, ex.ERPRef)
-			if err != nil {
-				if ctx.Err() == nil {
-					msg := fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the ERP order could not be read to tell whether one is ours (%v); it will be retried before any new create", len(found), ex.Number, err)
-					r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
-					r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
-					r.rep.Failed++
-				}
-				return ex, true
-			}
-			o = &cur
-		}
-		ch, err := e.channelFor(ctx, o.Store)
-		if err != nil {
-			if ctx.Err() == nil {
-				msg := fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the order's channel is unknown (%v); it will be retried before any new create", len(found), ex.Number, err)
-				r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
-				r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
-				r.rep.Failed++
-			}
-			return ex, true
-		}
-		found, foreign = ours(found, ch.ID, orderEmail(*o))
+	batch := r.doubts
+	r.doubts = nil
+	if ctx.Err() == nil && r.runErr == nil {
+		r.settleDoubts(ctx, batch, nil)
+		return
 	}
-	if len(found) == 0 {
-		ex.State = store.ExportFailed
-		ex.LastError = "not found in Veeqo by number after an unknown outcome"
-		msg := fmt.Sprintf("order number %s is not in Veeqo: the earlier attempt did not create it; it can be created", ex.Number)
-		if len(foreign) > 0 {
-			ex.LastError = fmt.Sprintf("not found in Veeqo by number after an unknown outcome (%s)", describeForeign(foreign))
-			msg = fmt.Sprintf("order number %s is not in Veeqo on this order's channel: the earlier attempt did not create it; it can be created (%s)", ex.Number, describeForeign(foreign))
-		}
-		nex, err := e.cfg.Store.UpdateExport(context.WithoutCancel(ctx), ex)
-		if err != nil {
-			r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, "could not update the export claim: "+err.Error())
-			r.rep.Failed++
-			return ex, true
-		}
-		level := store.LevelInfo
-		if len(foreign) > 0 {
-			level = store.LevelWarning
-		}
-		r.logEntry(ctx, level, ProcessExport, ex.ERPRef, msg)
-		return nex, false
+	bg := context.WithoutCancel(ctx)
+	for _, ex := range batch {
+		r.rep.Failed++
+		msg := fmt.Sprintf("outcome of the create is unknown (%s); it will be looked up by number %s in Veeqo's order list before any new create", ex.LastError, ex.Number)
+		r.record(bg, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
+		r.logEntry(bg, store.LevelError, ProcessExport, ex.ERPRef, msg)
 	}
-	first := found[0]
-	var warns []string
-	if len(found) > 1 {
-		ids := make([]string, len(found))
-		for i, f := range found {
-			ids[i] = fmt.Sprint(f.ID)
-		}
-		warns = append(warns, fmt.Sprintf("Veeqo has %d orders numbered %s on this order's channel (ids %s); linked the oldest, %d", len(found), ex.Number, strings.Join(ids, ", "), first.ID))
-	}
-	r.rep.Reconciled++
-	nex, ok := r.complete(ctx, ex, &first, append(warns, "found in Veeqo by number after an unknown outcome (not created again)"), "")
-	if ok {
-		r.relinked = append(r.relinked, first.ID)
-	}
-	return nex, true
 }
 
 // ours splits the orders a lookup by number found into those this account
@@ -193,7 +142,7 @@ func ours(found []veeqo.Order, channelID int64, email string) (mine, foreign []v
 			mine = append(mine, f)
 		}
 	}
-	slices.SortFunc(mine, func(a, b veeqo.Order) int { return cmpInt64(a.ID, b.ID) })
+	slices.SortFunc(mine, func(a, b veeqo.Order) int { return cmp.Compare(a.ID, b.ID) })
 	return mine, foreign
 }
 
@@ -241,11 +190,15 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
 				return
 			}
-			var settled bool
-			ex, settled = r.reconcile(ctx, ex, &o)
-			if settled {
+			if r.looked[o.Ref] {
+				return // looked up this run and still in doubt (or failed to look)
+			}
+			ready := r.settleDoubts(ctx, []store.Export{ex}, map[string]*ERPOrder{o.Ref: &o})
+			nex, ok := ready[o.Ref]
+			if !ok {
 				return
 			}
+			ex = nex
 		}
 	}
 	if v := e.exportFilter.Explain(o); !v.Pass {
@@ -349,32 +302,17 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 		}
 		return
 	}
-	// The order may or may not exist in Veeqo.
+	// The order may or may not exist in Veeqo: settled with the pass's
+	// other doubts from Veeqo's order list (settleOwnDoubts), never by
+	// creating again now.
 	ex.State = store.ExportUnknown
 	ex.LastError = e.scrub(err.Error())
-	nex, uerr := e.cfg.Store.UpdateExport(bg, ex)
-	if uerr != nil {
+	if nex, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
 		e.log.Warn("vsync: update export", "ref", o.Ref, "err", uerr)
 	} else {
 		ex = nex
 	}
-	if ctx.Err() == nil {
-		// Look at once: a create that committed before the connection
-		// dropped is linked now instead of on the next run.
-		found, ferr := e.cfg.Veeqo.FindOrdersByNumber(ctx, in.Number)
-		if ferr == nil {
-			found, _ = ours(found, in.ChannelID, orderEmail(o))
-		}
-		if ferr == nil && len(found) > 0 {
-			r.rep.Reconciled++
-			r.complete(bg, ex, &found[0], append(warns, fmt.Sprintf("the create's outcome was unknown (%v); found in Veeqo by number, not created again", err)), o.Customer.Email)
-			return
-		}
-	}
-	r.rep.Failed++
-	msg := fmt.Sprintf("outcome of the create is unknown (%v); it will be looked up by number %s before any new create", err, in.Number)
-	r.record(bg, ProcessExport, o.Ref, store.RecordError, msg, 0)
-	r.logEntry(bg, store.LevelError, ProcessExport, o.Ref, msg)
+	r.doubts = append(r.doubts, ex)
 }
 
 // refused reports whether Veeqo certainly did not create anything: a 4xx
@@ -577,6 +515,9 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 // creates the customer inline and its id is cached after the create).
 func (r *run) customerID(ctx context.Context, email string) (int64, error) {
 	e := r.e
+	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
+		return id, nil // a dry run caches in memory what a run caches in the store
+	}
 	id, err := e.cfg.Store.CustomerID(ctx, e.cfg.Account, email)
 	if err == nil && id != 0 {
 		return id, nil
@@ -586,17 +527,32 @@ func (r *run) customerID(ctx context.Context, email string) (int64, error) {
 	}
 	c, err := e.cfg.Veeqo.FindCustomerByEmail(ctx, email)
 	if errors.Is(err, veeqo.ErrNotFound) || (err == nil && c == nil) {
+		r.cacheDryCustomer(email, 0)
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("looking up customer %s in Veeqo failed: %w", email, err)
 	}
+	r.cacheDryCustomer(email, c.ID)
 	if !r.opts.DryRun {
 		if err := e.cfg.Store.PutCustomerID(context.WithoutCancel(ctx), e.cfg.Account, email, c.ID); err != nil {
 			e.log.Warn("vsync: cache customer", "err", err)
 		}
 	}
 	return c.ID, nil
+}
+
+// cacheDryCustomer remembers a dry run's customer lookup (0: not in Veeqo,
+// which a real run's first create would settle), so the run looks each
+// email up once, as a real run does through the store's cache.
+func (r *run) cacheDryCustomer(email string, id int64) {
+	if !r.opts.DryRun {
+		return
+	}
+	if r.dryCustomers == nil {
+		r.dryCustomers = map[string]int64{}
+	}
+	r.dryCustomers[email] = id
 }
 
 func veeqoAddress(a Address, c Customer) veeqo.Address {
@@ -613,16 +569,6 @@ func veeqoAddress(a Address, c Customer) veeqo.Address {
 		out.Email = c.Email
 	}
 	return out
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // unwrapAll flattens joined errors.

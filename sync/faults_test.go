@@ -19,8 +19,10 @@ import (
 )
 
 // TestFaultRuns: under 429 storms, 5xx, commit-then-fail on create and
-// malformed bodies, every eligible order ends exported exactly once or as a
-// visible error record; a clean rerun exports the rest, still exactly once.
+// malformed bodies, with Veeqo's search current or trailing by 2 seconds or
+// 5 minutes, on memstore and on SQLite, every eligible order ends exported
+// exactly once or as a visible error record; a clean rerun after the settle
+// time exports the rest, still exactly once.
 func TestFaultRuns(t *testing.T) {
 	t.Parallel()
 	post := veeqotest.Match("POST", "/orders")
@@ -49,41 +51,54 @@ func TestFaultRuns(t *testing.T) {
 			s.FailNext(1, veeqotest.Fault{Match: post, Status: http.StatusUnprocessableEntity, Body: `{"error_messages":["Channel can't be blank"]}`})
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := exportWorld(t)
-			tc.inject(e.srv)
-			rep, _ := e.engine().Run(context.Background(), vsync.RunOptions{})
-			for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
-				n := len(e.srv.OrdersByNumber(ref))
-				require.LessOrEqual(t, n, 1, "%s created twice", ref)
-				ex, err := e.st.GetExport(context.Background(), testAccount, ref)
-				if err == nil && ex.State == store.ExportExported {
-					assert.Equal(t, 1, n)
-					continue
-				}
-				rec, err := e.st.GetRecord(context.Background(), testAccount, vsync.ProcessExport, ref)
-				if err != nil || rec.Status != store.RecordError {
-					// The run may have stopped (run-level failure) before the
-					// order; then the report says so.
-					assert.NotEqual(t, store.RunSucceeded, rep.Status, "%s neither exported nor an error record: %+v", ref, rep)
-				}
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		for _, lag := range searchLags {
+			for _, tc := range tests {
+				t.Run(fmt.Sprintf("%s/lag %v/%s", k, lag, tc.name), func(t *testing.T) {
+					t.Parallel()
+					faultRun(t, exportWorldOn(t, k), lag, tc.name, tc.inject)
+				})
 			}
-			e.srv.ClearFaults()
-			e.clk.Advance(time.Minute)
-			_, err := e.engine().Run(context.Background(), vsync.RunOptions{})
-			require.NoError(t, err)
-			checkExportInvariants(t, e, tc.name)
-		})
+		}
 	}
 }
 
+func faultRun(t *testing.T, e *env, lag time.Duration, name string, inject func(s *veeqotest.Server)) {
+	e.srv.SetSearchLag(lag)
+	inject(e.srv)
+	rep, _ := e.engine().Run(context.Background(), vsync.RunOptions{})
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
+		n := len(e.srv.OrdersByNumber(ref))
+		require.LessOrEqual(t, n, 1, "%s created twice", ref)
+		ex, err := e.st.GetExport(context.Background(), testAccount, ref)
+		if err == nil && ex.State == store.ExportExported {
+			assert.Equal(t, 1, n)
+			continue
+		}
+		rec, err := e.st.GetRecord(context.Background(), testAccount, vsync.ProcessExport, ref)
+		if err != nil || rec.Status != store.RecordError {
+			// The run may have stopped (run-level failure) before the
+			// order; then the report says so.
+			assert.NotEqual(t, store.RunSucceeded, rep.Status, "%s neither exported nor an error record: %+v", ref, rep)
+		}
+	}
+	e.srv.ClearFaults()
+	e.clk.Advance(time.Minute)
+	_, err := e.engine().Run(context.Background(), vsync.RunOptions{})
+	require.NoError(t, err)
+	checkNoTwins(t, e, name+", clean rerun")
+	e.clk.Advance(vsync.DefaultInDoubtSettle)
+	_, err = e.engine().Run(context.Background(), vsync.RunOptions{})
+	require.NoError(t, err)
+	checkExportInvariants(t, e, name)
+}
+
 // TestCommitThenFailIsLinkedNotDuplicated: the create committed but the
-// answer was lost: the order is looked up by number and linked at once.
+// answer was lost, and Veeqo's search does not show the order yet: it is
+// found in the order list by number and linked in the same run.
 func TestCommitThenFailIsLinkedNotDuplicated(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, veeqotest.WithSearchLag(5*time.Minute))
 	e.erp.Put(order("SO-1", "MUG-1:1"))
 	e.srv.CommitThenFail(1, veeqotest.Match("POST", "/orders"))
 	rep := e.run(e.engine())
@@ -92,12 +107,14 @@ func TestCommitThenFailIsLinkedNotDuplicated(t *testing.T) {
 	assert.Equal(t, 1, e.srv.Count("POST", "/orders"))
 	rec := e.record(vsync.ProcessExport, "SO-1")
 	assert.Equal(t, store.RecordWarning, rec.Status)
-	assert.Contains(t, rec.Message, "found in Veeqo by number, not created again")
+	assert.Contains(t, rec.Message, "found in Veeqo's order list by number after an unknown outcome (not created again)")
 	assert.Equal(t, e.veeqoOrder("SO-1").ID, rec.VeeqoOrderID)
 }
 
-// TestUnknownOutcomeReconciledNextRun: a 5xx on create and the lookup also
-// failing leave the claim unknown; the next run reconciles before creating.
+// TestUnknownOutcomeReconciledNextRun: a 5xx on create leaves the claim
+// unknown; while the settle time runs the order is looked for and not
+// created; after it, absent from the order list and the search, it is
+// created once.
 func TestUnknownOutcomeReconciledNextRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -111,6 +128,13 @@ func TestUnknownOutcomeReconciledNextRun(t *testing.T) {
 	assert.Contains(t, e.record(vsync.ProcessExport, "SO-1").Message, "outcome of the create is unknown")
 	assert.Empty(t, e.srv.OrdersByNumber("SO-1"))
 
+	e.clk.Advance(vsync.DefaultInDoubtSettle - time.Second)
+	rep = e.run(e.engine())
+	assert.Equal(t, 1, rep.InDoubt)
+	assert.Empty(t, e.srv.OrdersByNumber("SO-1"), "not created again inside the settle time")
+	assert.Contains(t, e.record(vsync.ProcessExport, "SO-1").Message, "created again after 2026-11-02T15:15:00Z if still absent")
+
+	e.clk.Advance(time.Second)
 	e.run(e.engine())
 	e.veeqoOrder("SO-1")
 	assert.Equal(t, 2, e.srv.Count("POST", "/orders"), "one failed attempt, one create after the lookup said absent")

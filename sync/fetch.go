@@ -53,15 +53,43 @@ func (r *run) fetchPass(ctx context.Context) {
 		}
 		return
 	}
-	seen := r.poll(ctx, StreamFulfillments, veeqo.OrderListOptions{ChannelIDs: ids}, []veeqo.OrderStatus{""}, r.fetchOrder)
+	// Cancelled orders are left out of Veeqo's default listing; a
+	// marketplace order cancelled after a partial shipment still has a
+	// shipment to bring in and a remainder to close.
+	seen := r.poll(ctx, StreamFulfillments, veeqo.OrderListOptions{ChannelIDs: ids}, []veeqo.OrderStatus{"", veeqo.StatusCancelled}, r.fetchOrder)
 	if seen != nil && !r.stopped(ctx) {
 		r.retryFailed(ctx, ProcessFetch, seen, r.fetchOrder)
 	}
 }
 
-// fetchDry lists what a fetch pass would look at, without applying.
+// fetchDry lists what a fetch pass would look at, without applying: the
+// orders of r.opts.Refs when given, else the poll's window.
 func (r *run) fetchDry(ctx context.Context) {
 	e := r.e
+	dry := func(o *veeqo.Order) {
+		if !r.wantFetch(ctx, o) || len(shippedAllocations(o)) == 0 {
+			return
+		}
+		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
+			Message: fmt.Sprintf("would apply %d shipment(s)", len(shippedAllocations(o))), VeeqoOrderID: o.ID})
+	}
+	if len(r.opts.Refs) > 0 {
+		for _, number := range r.opts.Refs {
+			found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, number)
+			switch {
+			case err != nil:
+				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), 0)
+				r.rep.Failed++
+			case len(found) == 0:
+				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("Veeqo order number %s was not found", number), 0)
+				r.rep.Failed++
+			}
+			for i := range found {
+				dry(&found[i])
+			}
+		}
+		return
+	}
 	ids, err := e.mappedChannelIDs(ctx)
 	if err != nil {
 		r.fail(err)
@@ -77,11 +105,7 @@ func (r *run) fetchDry(ctx context.Context) {
 			r.fail(err)
 			return
 		}
-		if !r.wantFetch(ctx, &o) || len(shippedAllocations(&o)) == 0 {
-			continue
-		}
-		r.outcome(Outcome{Process: ProcessFetch, Reference: o.Number, Status: store.RecordPending,
-			Message: fmt.Sprintf("would apply %d shipment(s)", len(shippedAllocations(&o))), VeeqoOrderID: o.ID})
+		dry(&o)
 	}
 }
 
@@ -133,12 +157,16 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	if !r.wantFetch(ctx, o) {
 		return
 	}
+	if r.mergedAway(ctx, ProcessFetch, o.Number, o) {
+		return
+	}
 	allocs := shippedAllocations(o)
-	if len(allocs) == 0 {
+	voided := r.hasVoids(ctx, o)
+	if len(allocs) == 0 && !voided {
 		return
 	}
 	// Skip the ERP lookup when every shipment is already settled.
-	pending := false
+	pending := voided
 	for _, a := range allocs {
 		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
 		if err != nil || row.State == store.ShipmentPending {

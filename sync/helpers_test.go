@@ -331,3 +331,11 @@ type (
 	veeqoOrderInput = veeqo.OrderInput
 	veeqoOrder      = veeqo.Order
 )
+
+// logCount returns how many log entries the account has about ref.
+func (e *env) logCount(ref string) int {
+	e.t.Helper()
+	page, err := e.st.QueryLogs(context.Background(), store.LogQuery{Account: testAccount, Reference: ref, Limit: 1000})
+	require.NoError(e.t, err)
+	return len(page.Entries)
+}

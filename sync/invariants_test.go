@@ -93,10 +93,42 @@ func checkExportInvariants(t *testing.T, e *env, label string) {
 	assert.Equal(t, 3, len(e.srv.Orders()), label)
 }
 
+// searchLags are the delays behind Veeqo's database that the crash and
+// fault tests give its order search: current, a little behind, minutes
+// behind. None may lead to a second Veeqo order.
+var searchLags = []time.Duration{0, 2 * time.Second, 5 * time.Minute}
+
+// checkNoTwins: at most one Veeqo order per ERP order at any moment.
+func checkNoTwins(t *testing.T, e *env, label string) {
+	t.Helper()
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3", "SO-9"} {
+		require.LessOrEqual(t, len(e.srv.OrdersByNumber(ref)), 1, "%s: Veeqo orders numbered %s", label, ref)
+	}
+}
+
+// checkLinkedIfCreated: once a run with Veeqo answering has passed, an ERP
+// order that Veeqo has is linked to it, whatever the search shows; only an
+// order Veeqo does not have may still be in doubt.
+func checkLinkedIfCreated(t *testing.T, e *env, label string) {
+	t.Helper()
+	for _, ref := range []string{"SO-1", "SO-2", "SO-3"} {
+		os := e.srv.OrdersByNumber(ref)
+		if len(os) == 0 {
+			continue
+		}
+		ex, err := e.st.GetExport(context.Background(), testAccount, ref)
+		require.NoError(t, err, label)
+		assert.Equal(t, store.ExportExported, ex.State, "%s: %s is in Veeqo as %d but not linked", label, ref, os[0].ID)
+	}
+}
+
 // TestCrashAtEveryExportStep crashes a run at each of its steps (before and
-// after each store write, each create in Veeqo), then runs again as a new
-// process: no duplicate, nothing lost, records true. It runs on memstore
-// and on the embedded default store (sqlitestore, a real file).
+// after each store write, each create in Veeqo), then runs again at once as
+// a new process, with Veeqo's search current or trailing its database by 2
+// seconds or 5 minutes: no duplicate at any point; a create the crash left
+// in doubt and that Veeqo does not have is made once the settle time has
+// passed; nothing lost, records true. It runs on memstore and on the
+// embedded default store (sqlitestore, a real file).
 func TestCrashAtEveryExportStep(t *testing.T) {
 	t.Parallel()
 	for _, k := range []storeKind{memStore, sqliteStore} {
@@ -110,23 +142,33 @@ func TestCrashAtEveryExportStep(t *testing.T) {
 			require.Greater(t, steps, 10, "steps: %v", c.steps)
 			checkExportInvariants(t, probe, "no crash")
 
-			for _, point := range crashPlan(k, steps) {
-				label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
-				t.Run(label, func(t *testing.T) {
-					t.Parallel()
-					e := exportWorldOn(t, k)
-					cr := &crasher{k: point.k, after: point.after}
-					_, err := e.crashRun(cr)
-					require.True(t, cr.dead(), "crashed")
-					require.Error(t, err)
-					// The crashed process never released its lease: a new one
-					// waits for it to expire.
-					e.clk.Advance(2 * time.Minute)
-					rep, err := e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-					require.NoError(t, err)
-					assert.Equal(t, 1, rep.Failed, "only SO-9 (unmapped store) fails: %+v", rep.Outcomes)
-					checkExportInvariants(t, e, label)
-				})
+			for _, lag := range searchLags {
+				for _, point := range crashPlan(k, steps) {
+					label := fmt.Sprintf("lag %v crash %s step %d (%s)", lag, map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+					t.Run(label, func(t *testing.T) {
+						t.Parallel()
+						e := exportWorldOn(t, k)
+						e.srv.SetSearchLag(lag)
+						cr := &crasher{k: point.k, after: point.after}
+						_, err := e.crashRun(cr)
+						require.True(t, cr.dead(), "crashed")
+						require.Error(t, err)
+						checkNoTwins(t, e, label+", crashed")
+						// The crashed process never released its lease: a new one
+						// waits for it to expire, and runs at once.
+						e.clk.Advance(2 * time.Minute)
+						rep, err := e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+						require.NoError(t, err)
+						checkNoTwins(t, e, label+", rerun")
+						checkLinkedIfCreated(t, e, label+", rerun")
+						// A claim the crash left before its create is in doubt
+						// until the settle time has passed; then it is created.
+						assert.Equal(t, 1, rep.Failed-rep.InDoubt, "only SO-9 (unmapped store) fails for good: %+v", rep.Outcomes)
+						e.clk.Advance(vsync.DefaultInDoubtSettle)
+						e.run(e.engine(withHolder("settled")))
+						checkExportInvariants(t, e, label)
+					})
+				}
 			}
 		})
 	}
@@ -375,4 +417,114 @@ func TestConcurrentRunsSameEngine(t *testing.T) {
 	close(gate.release)
 	require.NoError(t, <-done)
 	checkExportInvariants(t, e, "same engine")
+}
+
+// changeWorldOn exports SO-1..SO-5, has the warehouse ship SO-1 in part and
+// SO-2 in full (applied by a clean run), and then changes them in Veeqo
+// while nothing runs: SO-2's label is voided (the shipment deleted) and it
+// is reshipped; SO-1 is cancelled with its remainder unshipped; SO-5 is
+// merged into SO-4, which ships.
+func changeWorldOn(t testing.TB, disable bool, k storeKind) *env {
+	e := exportWorldOn(t, k)
+	e.settings.DisableMultishipment = disable
+	d, f := order("SO-4", "MUG-1:1"), order("SO-5", "TEE-1:1")
+	f.Customer = d.Customer
+	e.erp.Put(d, f)
+	e.run(e.engine())
+	e.clk.Advance(time.Minute)
+	ship := func(ref, tracking string, lines map[string]int) {
+		id := e.veeqoOrder(ref).ID
+		var err error
+		if lines == nil {
+			_, err = e.srv.ShipAll(id, veeqotest.ShipInfo{TrackingNumber: tracking, CarrierID: 5})
+		} else {
+			byID := map[int64]int{}
+			for sku, q := range lines {
+				byID[e.sku[sku]] = q
+			}
+			_, err = e.srv.ShipPartial(id, byID, veeqotest.ShipInfo{TrackingNumber: tracking, CarrierID: 5})
+		}
+		require.NoError(t, err)
+	}
+	ship("SO-1", "1Z-1A", map[string]int{"MUG-1": 1})
+	ship("SO-2", "1Z-2OLD", nil)
+	e.clk.Advance(time.Minute)
+	e.run(e.engine())
+
+	e.clk.Advance(time.Minute)
+	so2 := e.veeqoOrder("SO-2")
+	require.NoError(t, e.srv.DeleteShipment(so2.Allocations[0].Shipment.ID))
+	ship("SO-2", "1Z-2NEW", nil)
+	require.NoError(t, e.srv.CancelOrder(e.veeqoOrder("SO-1").ID, "rest out of stock"))
+	require.NoError(t, e.srv.MergeOrders(e.veeqoOrder("SO-5").ID, e.veeqoOrder("SO-4").ID, veeqotest.MergeCancelled))
+	ship("SO-4", "1Z-4", nil)
+	e.clk.Advance(time.Minute)
+	return e
+}
+
+// checkChangeInvariants: each change reached the ERP once: the void
+// withdrawn and its replacement applied, the cancelled order's remainder
+// closed, the merged-away order flagged; no update applied twice.
+func checkChangeInvariants(t *testing.T, e *env, label string) {
+	t.Helper()
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-2")), "%s: SO-2 shipped once, by the replacement", label)
+	assert.Equal(t, []string{"1Z-2NEW"}, e.erp.Tracking("SO-2"), "%s: SO-2 tracking", label)
+	so1 := e.erpOrder("SO-1")
+	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(so1), "%s: SO-1 shipped", label)
+	for _, l := range so1.Lines {
+		assert.True(t, l.Closed, "%s: SO-1 line %s closed after Veeqo's cancel", label, l.Ref)
+	}
+	assert.Equal(t, vsync.OrderClosed, so1.Status, label)
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-4")), "%s: SO-4", label)
+	assert.Equal(t, []string{"1Z-4"}, e.erp.Tracking("SO-4"), label)
+	assert.Equal(t, map[string]int{"1": 0}, shippedOf(e.erpOrder("SO-5")), label)
+	r5 := e.record(vsync.ProcessConfirmation, "SO-5")
+	assert.Contains(t, r5.Message, "merged into Veeqo order", label)
+	keys := map[string]int{}
+	for _, u := range e.erp.Applied() {
+		keys[u.Key()]++
+	}
+	for k, n := range keys {
+		assert.Equal(t, 1, n, "%s: update %s applied %d times", label, k, n)
+	}
+	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount, States: []store.ShipmentState{store.ShipmentVoided}})
+	require.NoError(t, err)
+	assert.Len(t, rows, 1, "%s: one shipment voided", label)
+}
+
+// TestCrashAtEveryChangeStep crashes the run that meets a void, a cancel in
+// Veeqo and a merge at each of its steps (before and after each store
+// write and each ERP apply), then reruns: every change reaches the ERP once.
+// It runs on memstore and sqlitestore, under both multishipment rules.
+func TestCrashAtEveryChangeStep(t *testing.T) {
+	t.Parallel()
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		for _, disable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
+				t.Parallel()
+				probe := changeWorldOn(t, disable, k)
+				c := &crasher{}
+				_, err := probe.crashRun(c)
+				require.NoError(t, err)
+				checkChangeInvariants(t, probe, "no crash")
+				steps := c.n
+				require.Greater(t, steps, 5, "steps: %v", c.steps)
+				for _, point := range crashPlan(k, steps) {
+					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+					t.Run(label, func(t *testing.T) {
+						t.Parallel()
+						e := changeWorldOn(t, disable, k)
+						cr := &crasher{k: point.k, after: point.after}
+						_, err := e.crashRun(cr)
+						require.True(t, cr.dead())
+						require.Error(t, err)
+						e.clk.Advance(2 * time.Minute)
+						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+						require.NoError(t, err)
+						checkChangeInvariants(t, e, label)
+					})
+				}
+			})
+		}
+	}
 }

@@ -13,17 +13,17 @@ import (
 // MemoryERP is an in-memory ERP for tests, examples and the command-line
 // tool (which loads and saves it as JSON). It is safe for concurrent use.
 // Candidates are the orders with a Wave, in Ref order; ApplyShipment is
-// idempotent by shipment id.
+// idempotent by the update's Key.
 type MemoryERP struct {
 	mu      stdsync.Mutex
 	orders  map[string]*ERPOrder
-	applied map[int64]ShipmentUpdate
+	applied map[string]ShipmentUpdate
 	log     []ShipmentUpdate
 }
 
 // NewMemoryERP returns an ERP holding copies of orders.
 func NewMemoryERP(orders ...ERPOrder) *MemoryERP {
-	m := &MemoryERP{orders: map[string]*ERPOrder{}, applied: map[int64]ShipmentUpdate{}}
+	m := &MemoryERP{orders: map[string]*ERPOrder{}, applied: map[string]ShipmentUpdate{}}
 	m.Put(orders...)
 	return m
 }
@@ -57,12 +57,7 @@ func (m *MemoryERP) Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[
 			}
 		} else {
 			for _, o := range m.orders {
-				if o.Wave == "" || (!q.Since.IsZero() && o.CreatedAt.Before(q.Since)) ||
-					(!q.From.IsZero() && o.CreatedAt.Before(q.From)) || (!q.To.IsZero() && !o.CreatedAt.Before(q.To)) {
-					continue
-				}
-				if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" &&
-					!strings.Contains(strings.ToLower(o.Ref+" "+o.Number+" "+o.Customer.Email+" "+o.Customer.Name), s) {
+				if notCandidate(o, q) != "" {
 					continue
 				}
 				list = append(list, cloneOrder(*o))
@@ -80,6 +75,50 @@ func (m *MemoryERP) Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[
 			}
 		}
 	}
+}
+
+// Reasons an order is not an export candidate, as NotCandidates counts them.
+const (
+	NotWaved         = "not in a wave"
+	BeforeStartDate  = "created before the start date"
+	OutsideFromTo    = "created outside the run's from/to window"
+	NotMatchedSearch = "not matching the search"
+)
+
+// notCandidate says why o is not a candidate for q (a q without Refs), or
+// "" when it is one.
+func notCandidate(o *ERPOrder, q CandidateQuery) string {
+	switch {
+	case o.Wave == "":
+		return NotWaved
+	case !q.Since.IsZero() && o.CreatedAt.Before(q.Since):
+		return BeforeStartDate
+	case (!q.From.IsZero() && o.CreatedAt.Before(q.From)) || (!q.To.IsZero() && !o.CreatedAt.Before(q.To)):
+		return OutsideFromTo
+	}
+	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" &&
+		!strings.Contains(strings.ToLower(o.Ref+" "+o.Number+" "+o.Customer.Email+" "+o.Customer.Name), s) {
+		return NotMatchedSearch
+	}
+	return ""
+}
+
+// NotCandidates counts, by reason (NotWaved, BeforeStartDate, ...), the
+// orders that Candidates(q) leaves out, so a host can say why an order is
+// not exported. With q.Refs (explicit references) it counts nothing.
+func (m *MemoryERP) NotCandidates(q CandidateQuery) map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	if len(q.Refs) > 0 {
+		return out
+	}
+	for _, o := range m.orders {
+		if why := notCandidate(o, q); why != "" {
+			out[why]++
+		}
+	}
+	return out
 }
 
 // Order implements ERP.
@@ -127,7 +166,7 @@ func (m *MemoryERP) ApplyShipment(ctx context.Context, u ShipmentUpdate) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, dup := m.applied[u.ShipmentID]; dup {
+	if _, dup := m.applied[u.Key()]; dup {
 		return nil
 	}
 	o, ok := m.orders[u.OrderRef]
@@ -145,14 +184,61 @@ func (m *MemoryERP) ApplyShipment(ctx context.Context, u ShipmentUpdate) error {
 			if lu.Close {
 				l.Closed = true
 			}
+			if lu.Reopen {
+				l.Closed = false
+			}
 		}
 	}
 	if u.Status != "" {
 		o.Status = u.Status
 	}
-	m.applied[u.ShipmentID] = u
+	m.applied[u.Key()] = u
 	m.log = append(m.log, u)
 	return nil
+}
+
+// Tracking returns the tracking numbers an order carries: those of its
+// applied shipments, less those a void withdrew, in the order applied.
+func (m *MemoryERP) Tracking(ref string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, u := range m.log {
+		if u.OrderRef != ref {
+			continue
+		}
+		switch u.Kind {
+		case KindShipment:
+			out = append(out, u.TrackingNumbers...)
+		case KindVoid:
+			for _, t := range u.TrackingNumbers {
+				if i := slices.Index(out, t); i >= 0 {
+					out = slices.Delete(out, i, i+1)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Cancel marks an order cancelled in the ERP (Status OrderCancelled), as a
+// user cancelling it after export would.
+func (m *MemoryERP) Cancel(ref string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[ref]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrERPOrderNotFound, ref)
+	}
+	o.Status = OrderCancelled
+	return nil
+}
+
+// Delete removes an order from the ERP, as a user deleting it would.
+func (m *MemoryERP) Delete(ref string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.orders, ref)
 }
 
 // Orders returns copies of every order, in Ref order.
@@ -203,14 +289,14 @@ func (m *MemoryERP) UnmarshalJSON(b []byte) error {
 	}
 	m.mu.Lock()
 	m.orders = map[string]*ERPOrder{}
-	m.applied = map[int64]ShipmentUpdate{}
+	m.applied = map[string]ShipmentUpdate{}
 	m.log = nil
 	m.mu.Unlock()
 	m.Put(d.Orders...)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, u := range d.Applied {
-		m.applied[u.ShipmentID] = u
+		m.applied[u.Key()] = u
 		m.log = append(m.log, u)
 	}
 	return nil

@@ -149,14 +149,21 @@ func TestStaleLeaseHolderDoesNotCreateAgain(t *testing.T) {
 	e.clk.Advance(2 * time.Minute)
 	rep, err := e.engine(withHolder("host-b")).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
 	require.NoError(t, err)
-	require.Equal(t, 1, rep.Exported, "the new holder exports the order whose claim was in doubt")
+	require.Equal(t, 1, rep.InDoubt, "the new holder finds the claim in doubt and waits out the settle time")
+	require.Zero(t, rep.Exported)
 
 	close(p.resume)
 	res := <-done
-	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1, "one Veeqo order per ERP order")
+	assert.Empty(t, e.srv.OrdersByNumber("SO-1"), "the stale run created nothing")
 	assert.Zero(t, res.rep.Exported)
 	require.Error(t, res.err, "the stale run says it lost its lease")
 	assert.ErrorIs(t, res.err, store.ErrLeaseLost)
+
+	e.clk.Advance(vsync.DefaultInDoubtSettle)
+	rep, err = e.engine(withHolder("host-b")).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Exported, "the new holder exports the order once the settle time has passed")
+	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1, "one Veeqo order per ERP order")
 	ex, err := e.st.GetExport(context.Background(), testAccount, "SO-1")
 	require.NoError(t, err)
 	assert.Equal(t, store.ExportExported, ex.State)
@@ -282,10 +289,19 @@ func (s *failCompleteOnce) CompleteExport(ctx context.Context, e store.Export, r
 }
 
 // searchDown fails every lookup by number (Veeqo's search is down).
-type searchDown struct{ vsync.VeeqoAPI }
+// lookupsDown fails every way of finding an order by number: the search
+// and the listing by creation time.
+type lookupsDown struct{ vsync.VeeqoAPI }
 
-func (searchDown) FindOrdersByNumber(context.Context, string) ([]veeqo.Order, error) {
+func (lookupsDown) FindOrdersByNumber(context.Context, string) ([]veeqo.Order, error) {
 	return nil, errTemporary
+}
+
+func (l lookupsDown) ListOrders(ctx context.Context, opts veeqo.OrderListOptions) iter.Seq2[veeqo.Order, error] {
+	if opts.CreatedAtMin.IsZero() {
+		return l.VeeqoAPI.ListOrders(ctx, opts)
+	}
+	return func(yield func(veeqo.Order, error) bool) { yield(veeqo.Order{}, errTemporary) }
 }
 
 // An order shipped in Veeqo while its export was still in doubt (created,
@@ -309,11 +325,11 @@ func TestShipmentOfAnOrderLinkedLateReachesTheERP(t *testing.T) {
 	e.clk.Advance(15 * time.Minute)
 	e.srv.AddOrder(veeqo.Order{Number: "AMZ-1", Channel: &e.amazon}) // a newer update moves the cursor on
 	e.clk.Advance(time.Minute)
-	_, err = e.engine(withAPI(searchDown{vsync.ClientAPI(e.client)})).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+	_, err = e.engine(withAPI(lookupsDown{vsync.ClientAPI(e.client)})).Run(context.Background(), vsync.RunOptions{Trigger: "test"})
 	require.NoError(t, err)
 	ex, err := e.st.GetExport(context.Background(), testAccount, "SO-1")
 	require.NoError(t, err)
-	require.NotEqual(t, store.ExportExported, ex.State, "still in doubt while the search is down")
+	require.NotEqual(t, store.ExportExported, ex.State, "still in doubt while the lookups are down")
 
 	eng := e.engine()
 	for range 2 {
@@ -444,7 +460,8 @@ func TestOverShipmentAfterHandShippingIsCapped(t *testing.T) {
 }
 
 // An order partly shipped and then cancelled in Veeqo before the next run:
-// the cancelled listing still brings its shipment to the ERP, once.
+// the cancelled listing still brings its shipment to the ERP, once, and the
+// remainder is closed (veeqo_cancel_remainder's default), once.
 func TestShippedThenCancelledStillApplies(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -460,6 +477,7 @@ func TestShippedThenCancelledStillApplies(t *testing.T) {
 	assert.Zero(t, e.run(eng).ConfirmationsApplied)
 	got := e.erpOrder("SO-1")
 	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(got))
-	assert.Equal(t, vsync.OrderPartiallyShipped, got.Status)
-	assert.Len(t, e.erp.Applied(), 1)
+	assert.Equal(t, vsync.OrderClosed, got.Status)
+	require.Len(t, e.erp.Applied(), 2)
+	assert.Equal(t, vsync.KindCancel, e.erp.Applied()[1].Kind)
 }

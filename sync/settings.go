@@ -212,6 +212,18 @@ type Settings struct {
 	// ExcludedChannelTypes are Veeqo channel type codes whose orders are never
 	// fetched. Nil (left out) means DefaultExcludedChannelTypes; [] means none.
 	ExcludedChannelTypes []string `json:"excluded_channel_types"`
+	// VeeqoCancelRemainder is what an order cancelled in Veeqo after a
+	// partial shipment does to the ERP order's unshipped remainder:
+	// CancelRemainderClose (the default) closes the open lines and
+	// unallocates the remainder; CancelRemainderOpen leaves them open and
+	// flags the order. The spec names no setting for it.
+	VeeqoCancelRemainder string `json:"veeqo_cancel_remainder,omitempty"`
+	// ERPCancelAction is what the engine does when an exported ERP order is
+	// cancelled (or deleted) in the ERP before Veeqo shipped it: always a
+	// flag (an error record, notified once); ERPCancelNote also adds an
+	// employee note to the Veeqo order, ERPCancelCancel cancels it in Veeqo
+	// (PUT /orders/{id}/cancel with a reason). Default ERPCancelFlag.
+	ERPCancelAction string `json:"erp_cancel_action,omitempty"`
 
 	// TimeZone is "Time Zone": an IANA name ("America/Los_Angeles") or a
 	// settings-page label ("(UTC-08:00) Pacific Time (US and Canada)").
@@ -243,6 +255,31 @@ type Settings struct {
 	// ExcludeLogs is "Exclude Logs": comma-separated keywords or wildcard
 	// patterns of log messages left out of error emails.
 	ExcludeLogs string `json:"exclude_logs"`
+}
+
+// Values of VeeqoCancelRemainder and ERPCancelAction.
+const (
+	CancelRemainderClose = "close"
+	CancelRemainderOpen  = "open"
+	ERPCancelFlag        = "flag"
+	ERPCancelNote        = "note"
+	ERPCancelCancel      = "cancel"
+)
+
+// CancelRemainder returns VeeqoCancelRemainder with its default applied.
+func (s Settings) CancelRemainder() string {
+	if s.VeeqoCancelRemainder == "" {
+		return CancelRemainderClose
+	}
+	return s.VeeqoCancelRemainder
+}
+
+// ERPCancel returns ERPCancelAction with its default applied.
+func (s Settings) ERPCancel() string {
+	if s.ERPCancelAction == "" {
+		return ERPCancelFlag
+	}
+	return s.ERPCancelAction
 }
 
 // Mode returns the direction the settings select: store.ModeExport,
@@ -397,6 +434,16 @@ func (s Settings) Validate() error {
 		e.add("repeat_interval", "must not be negative")
 	} else if s.RepeatInterval > 0 && time.Duration(s.RepeatInterval) < time.Minute {
 		e.add("repeat_interval", "%s is shorter than a minute", time.Duration(s.RepeatInterval))
+	}
+	switch s.VeeqoCancelRemainder {
+	case "", CancelRemainderClose, CancelRemainderOpen:
+	default:
+		e.add("veeqo_cancel_remainder", "%q is not close or open", s.VeeqoCancelRemainder)
+	}
+	switch s.ERPCancelAction {
+	case "", ERPCancelFlag, ERPCancelNote, ERPCancelCancel:
+	default:
+		e.add("erp_cancel_action", "%q is not flag, note or cancel", s.ERPCancelAction)
 	}
 	if s.ConfirmationOverlap < 0 {
 		e.add("confirmation_overlap", "must not be negative")

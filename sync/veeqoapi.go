@@ -20,6 +20,11 @@ type VeeqoAPI interface {
 	// CreateOrder creates an order (a POST never replayed on an unknown
 	// outcome: the error then matches veeqo.ErrOutcomeUnknown).
 	CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*veeqo.Order, error)
+	// CancelOrder cancels an order in Veeqo with a reason (an ERP order
+	// cancelled after export, setting erp_cancel_action "cancel").
+	CancelOrder(ctx context.Context, id int64, reason string) error
+	// AddNote adds an employee note to an order (erp_cancel_action "note").
+	AddNote(ctx context.Context, id int64, text string) error
 	// FindOrdersByNumber returns the orders whose number is exactly number,
 	// cancelled ones included.
 	FindOrdersByNumber(ctx context.Context, number string) ([]veeqo.Order, error)
@@ -61,6 +66,16 @@ func (a clientAPI) GetOrder(ctx context.Context, id int64) (*veeqo.Order, error)
 func (a clientAPI) CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*veeqo.Order, error) {
 	o, _, err := a.c.Orders.Create(ctx, in)
 	return o, err
+}
+
+func (a clientAPI) CancelOrder(ctx context.Context, id int64, reason string) error {
+	_, _, err := a.c.Orders.Cancel(ctx, id, &veeqo.CancelOrderInput{CancelReason: reason})
+	return err
+}
+
+func (a clientAPI) AddNote(ctx context.Context, id int64, text string) error {
+	_, _, err := a.c.Orders.AddNote(ctx, id, text)
+	return err
 }
 
 func (a clientAPI) FindOrdersByNumber(ctx context.Context, number string) ([]veeqo.Order, error) {

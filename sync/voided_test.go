@@ -32,10 +32,11 @@ func (a emptyReads) ListOrders(ctx context.Context, opts veeqo.OrderListOptions)
 	}
 }
 
-// TestVoidedShipmentWarnedOnce: a shipment applied to the ERP and then
-// voided in Veeqo leaves the ERP shipped; the engine says so once (record,
-// log, notification) and never on an empty-allocation read.
-func TestVoidedShipmentWarnedOnce(t *testing.T) {
+// TestVoidedShipmentWithdrawnOnce: a shipment applied to the ERP and then
+// voided in Veeqo is withdrawn from the ERP order (quantities and tracking),
+// once, with one warning (record, log, notification), and never on an
+// empty-allocation read.
+func TestVoidedShipmentWithdrawnOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t)
@@ -72,8 +73,11 @@ func TestVoidedShipmentWarnedOnce(t *testing.T) {
 	assert.Contains(t, voided()[0].Message, "voided in Veeqo after it was applied")
 	r := e.record(vsync.ProcessConfirmation, "SO-1")
 	assert.Equal(t, store.RecordWarning, r.Status)
-	assert.Contains(t, r.Message, "still shows it shipped")
-	assert.Equal(t, vsync.OrderShipped, e.erpOrder("SO-1").Status, "nothing is undone in the ERP by the engine")
+	assert.Contains(t, r.Message, "its quantities and tracking number are withdrawn from ERP order SO-1")
+	assert.Equal(t, vsync.OrderOpen, e.erpOrder("SO-1").Status, "the void is undone in the ERP")
+	assert.Equal(t, map[string]int{"1": 0, "2": 0}, shippedOf(e.erpOrder("SO-1")))
+	assert.False(t, e.erpOrder("SO-1").Lines[0].Closed, "the line closed by the voided shipment is open again")
+	assert.Empty(t, e.erp.Tracking("SO-1"), "the voided tracking number is withdrawn")
 
 	// Listed again: no second warning.
 	e.clk.Advance(time.Minute)
@@ -81,4 +85,5 @@ func TestVoidedShipmentWarnedOnce(t *testing.T) {
 	e.clk.Advance(time.Minute)
 	e.run(eng)
 	assert.Len(t, voided(), 1)
+	assert.Len(t, e.erp.Applied(), 2, "the shipment and its withdrawal, once each")
 }

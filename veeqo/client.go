@@ -550,7 +550,14 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		payload = b
 	}
 	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		return resp, c.newAPIError(req.method, u, hresp, payload, attempts)
+		apiErr := c.newAPIError(req.method, u, hresp, payload, attempts)
+		if cerr := ctx.Err(); cerr != nil {
+			// Cancelled while the answer came in: the retry loop stopped on
+			// the context, so say so (errors.Is context.Canceled), with the
+			// answer that would have been retried.
+			return resp, fmt.Errorf("veeqo: %s %s: %w (last answer: %w)", req.method, endpoint, cerr, apiErr)
+		}
+		return resp, apiErr
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
 		// encoding/json would read bytes that are not UTF-8 as U+FFFD and

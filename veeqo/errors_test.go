@@ -167,3 +167,24 @@ func TestLooselyTypedFields(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"seller_id":"A1B2","marketplace_id":1,"channel_id":5,"fba_channel_id":6}`), &a))
 	require.Equal(t, AmazonChannelSpecific{ID: 1, SellerID: "A1B2", MarketplaceID: "1", ChannelID: 5, FBAChannelID: 6}, a)
 }
+
+// The fields of orders that change after export: merge, cancel, and a voided
+// label's cancelled tracking number.
+func TestDecodeMergedCancelledOrder(t *testing.T) {
+	t.Parallel()
+	var o Order
+	require.NoError(t, decodeOrder(readTestdata(t, "order_merged_cancelled.json"), &o))
+	require.Equal(t, StatusCancelled, o.Status)
+	require.Equal(t, "Merged into SO-1001", o.CancelReason)
+	require.NotNil(t, o.CancelledAt)
+	require.Equal(t, int64(447345401), o.MergedToID)
+	require.True(t, o.MergedOrder)
+	require.Equal(t, "US62701", o.MergeableID)
+	void, live, none := o.Allocations[0].Shipment, o.Allocations[1].Shipment, o.Allocations[2].Shipment
+	require.True(t, void.Voided())
+	require.True(t, void.TrackingNumber.Cancelled)
+	require.NotNil(t, void.TrackingNumber.CancelledAt)
+	require.False(t, live.Voided())
+	require.False(t, none.Voided(), "no tracking number is not a void")
+	require.False(t, (*Shipment)(nil).Voided())
+}

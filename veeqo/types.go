@@ -71,6 +71,12 @@ type Order struct {
 	DueDate           *time.Time  `json:"due_date"`
 	DispatchDate      *time.Time  `json:"dispatch_date"`
 	CancelReason      string      `json:"cancel_reason,omitempty"`
+	// MergedToID is the order this one was merged into in Veeqo (0 when
+	// not merged); MergedOrder marks an order that took part in a merge;
+	// MergeableID groups orders Veeqo would merge (country and ZIP).
+	MergedToID  int64  `json:"merged_to_id,omitempty"`
+	MergedOrder bool   `json:"merged_order,omitempty"`
+	MergeableID string `json:"mergeable_id,omitempty"`
 
 	CurrencyCode   string          `json:"currency_code,omitempty"`
 	DeliveryCost   decimal.Decimal `json:"delivery_cost"`
@@ -179,6 +185,13 @@ func (s *Shipment) Tracking() string {
 	return s.TrackingNumber.TrackingNumber
 }
 
+// Voided reports whether the shipment's label was voided: its tracking
+// number is marked cancelled. (A shipment deleted in Veeqo is gone from its
+// allocation instead.)
+func (s *Shipment) Voided() bool {
+	return s != nil && s.TrackingNumber != nil && (s.TrackingNumber.Cancelled || s.TrackingNumber.CancelledAt != nil)
+}
+
 // TrackingNumber is a shipment's tracking number. Veeqo sends an object; some
 // integrations have seen a bare string, which decodes into TrackingNumber.
 type TrackingNumber struct {
@@ -186,6 +199,10 @@ type TrackingNumber struct {
 	TrackingNumber string     `json:"tracking_number"`
 	Status         string     `json:"status,omitempty"`
 	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
+	// Cancelled and CancelledAt mark a tracking number whose label was
+	// voided (the shipment may still be on its allocation).
+	Cancelled   bool       `json:"cancelled,omitempty"`
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 }
 
 // Carrier is the carrier of a shipment. Veeqo sends an object; a bare string

@@ -42,7 +42,7 @@ func TestRejectedKeyInFileNamesAPIKey(t *testing.T) {
 	w.writeOrders()
 	r := w.run("check")
 	require.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
-	require.Contains(t, r.stdout, "accounts[0].api_key: Veeqo rejected the API key (401)")
+	require.Contains(t, r.stdout, "accounts[1].api_key: Veeqo rejected the API key (401)")
 	require.NotContains(t, r.stdout+r.stderr, "wrong-"+w.srv.APIKey())
 	r = w.run("sync")
 	require.Equal(t, exitFailure, r.code, r.stdout+r.stderr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/xoroerp/veeqoconnect/mapping"
@@ -54,11 +55,7 @@ func (a *app) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) int
 		for _, p := range rep.Problems {
 			fmt.Fprintf(a.stdout, "problem: %s\n", p)
 		}
-		if len(rep.Problems) == 0 {
-			fmt.Fprintf(a.stdout, "OK: no problems found\n")
-		} else {
-			fmt.Fprintf(a.stdout, "%d problem(s) found\n", len(rep.Problems))
-		}
+		fmt.Fprintln(a.stdout, checkVerdict(len(rep.Problems), len(rep.Warnings)))
 	}
 	if len(rep.Problems) > 0 {
 		return exitFailure
@@ -81,7 +78,10 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			rep.problem(f+".orders_file", "%v", err)
 		}
 	} else {
-		rep.Orders = len(erp.mem.Orders())
+		rep.Orders = len(erp.file.orders) + len(erp.file.invalid)
+		for _, p := range erp.file.problems() {
+			rep.problem(acct.Raw.OrdersFile+p.Field, "%s", p.Problem)
+		}
 	}
 	// The key.
 	key, err := acct.apiKey(a.getenv)
@@ -182,33 +182,129 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 	} else if s.Mode() == store.ModeExport {
 		rep.warn(sf+".default_sku", "is empty: a line whose item is not in Veeqo fails its order")
 	}
-	// Stores used by the orders file (export mode): each must reach a channel.
+	// Every store and ship service the orders file uses must map, as the
+	// engine maps them (export mode).
 	if s.Mode() == store.ModeExport && erp.mem != nil {
-		seen := map[string]bool{}
-		for _, o := range erp.mem.Orders() {
-			if seen[o.Store] {
-				continue
-			}
-			seen[o.Store] = true
-			want := o.Store
-			for _, r := range stores {
-				if mapping.Normalize(r.ERPStore) == mapping.Normalize(o.Store) {
-					want = r.VeeqoChannel
-				}
-			}
-			ok := false
-			for _, ch := range chans {
-				if mapping.Normalize(ch.Name) == mapping.Normalize(want) && want != "" {
-					ok = true
-				}
-			}
-			if !ok && want == o.Store {
-				rep.warn(acct.Raw.OrdersFile, "store %q (order %s) is not in store_mapping and no Veeqo channel has that name: its orders will fail", o.Store, o.Ref)
-			}
-		}
+		a.checkOrderMappings(ctx, acct, erp, chans, methods, rep)
 	}
 	if strings.TrimSpace(s.TimeZone) == "" && s.AutoSync {
 		rep.warn(sf+".time_zone", "is empty: the schedule runs in UTC")
+	}
+}
+
+// checkVerdict is check's last line: the problems and the warnings, counted.
+func checkVerdict(problems, warnings int) string {
+	w := ""
+	if warnings > 0 {
+		w = ", " + plural(warnings, "warning", "warnings")
+	}
+	if problems == 0 {
+		return "OK: no problems found" + w
+	}
+	return plural(problems, "problem", "problems") + " found" + w
+}
+
+// plural is "1 order" or "2 orders".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// listedChannels serves already listed channels to mapping.NewStoreMap.
+type listedChannels []veeqo.Channel
+
+func (l listedChannels) Channels(context.Context) iter.Seq2[veeqo.Channel, error] {
+	return func(yield func(veeqo.Channel, error) bool) {
+		for _, ch := range l {
+			if !yield(ch, nil) {
+				return
+			}
+		}
+	}
+}
+
+// checkOrderMappings checks that the store and the ship service of every
+// order in the orders file map to a Veeqo channel and delivery method, the
+// way the engine maps them, and reports each unmapped pair once with the
+// first order that uses it.
+func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileERP, chans []veeqo.Channel, methods []veeqo.DeliveryMethod, rep *checkReport) {
+	s := acct.Settings
+	file := acct.Raw.OrdersFile
+	stores, err := mapping.NewStoreMap(s.StoreMapping, listedChannels(chans))
+	if err != nil {
+		return // the settings' own problems are reported by the config check
+	}
+	services, err := mapping.NewShipServiceTable(s.ShipServiceMapping)
+	if err != nil {
+		return
+	}
+	type use struct {
+		first string
+		n     int
+	}
+	storeUse := map[string]*use{}
+	serviceUse := map[[2]string]*use{}
+	var storeOrder []string
+	var serviceOrder [][2]string
+	for _, o := range erp.file.orders {
+		if u := storeUse[o.Store]; u != nil {
+			u.n++
+		} else {
+			storeUse[o.Store] = &use{first: o.Ref, n: 1}
+			storeOrder = append(storeOrder, o.Store)
+		}
+		if strings.TrimSpace(o.ShipService) == "" {
+			continue
+		}
+		k := [2]string{o.Store, o.ShipService}
+		if u := serviceUse[k]; u != nil {
+			u.n++
+		} else {
+			serviceUse[k] = &use{first: o.Ref, n: 1}
+			serviceOrder = append(serviceOrder, k)
+		}
+	}
+	where := func(u *use, field string) string {
+		return fmt.Sprintf("%s[%d].%s", file, erp.file.index[u.first], field)
+	}
+	orders := func(u *use) string {
+		if u.n == 1 {
+			return "order " + u.first
+		}
+		return fmt.Sprintf("order %s and %d more", u.first, u.n-1)
+	}
+	for _, st := range storeOrder {
+		u := storeUse[st]
+		if _, err := stores.ChannelFor(ctx, st); err != nil {
+			msg := strings.TrimPrefix(err.Error(), "mapping: ")
+			if errors.Is(err, mapping.ErrUnmapped) {
+				msg = "not mapped to a Veeqo channel"
+			}
+			rep.problem(where(u, "store"), "store %q, used by %s: %s (store_mapping); those orders would fail", st, orders(u), msg)
+		}
+	}
+	for _, k := range serviceOrder {
+		u := serviceUse[k]
+		name, mapped := k[1], false
+		if res, err := services.ToVeeqo(k[0], k[1]); err == nil {
+			name, mapped = res.Name, !res.PassedThrough
+		}
+		found := false
+		for _, d := range methods {
+			if mapping.Normalize(d.Name) == mapping.Normalize(name) {
+				found = true
+				break
+			}
+		}
+		switch {
+		case found:
+		case mapped:
+			rep.problem(where(u, "ship_service"), "ship service %q, used by %s: maps to %q, which is not a Veeqo delivery method (ship_service_mapping); those orders would fail", k[1], orders(u), name)
+		default:
+			rep.problem(where(u, "ship_service"), "ship service %q, used by %s: not mapped (ship_service_mapping) and no Veeqo delivery method has that name; those orders would fail", k[1], orders(u))
+		}
 	}
 }
 

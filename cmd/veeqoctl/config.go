@@ -51,6 +51,10 @@ type accountConfig struct {
 	// after a crash on another machine, the next run waits at most this long
 	// (default 30s; on the same machine it takes the lease over at once).
 	LeaseTTL vsync.Duration `json:"lease_ttl,omitempty"`
+	// InDoubtSettle is how long after a create whose outcome is unknown
+	// the order is looked for in Veeqo's order list before it is created
+	// again (default 15m; see vsync.Config.InDoubtSettle).
+	InDoubtSettle vsync.Duration `json:"in_doubt_settle,omitempty"`
 	// Settings are the engine's settings (sync.Settings JSON).
 	Settings json.RawMessage `json:"settings"`
 	// State is the SQLite file (default veeqoctl.db beside the config).
@@ -110,7 +114,7 @@ type inlineSecret struct {
 
 // account is one checked account.
 type account struct {
-	Field    string // "accounts[0]" for messages
+	Field    string // "accounts[1]" for messages (rows numbered from 1)
 	Raw      accountConfig
 	Settings vsync.Settings
 	// StatePath is the absolute SQLite path ("" with PostgresDSN).
@@ -201,7 +205,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 	}
 	var fc fileConfig
 	d := &strictDecoder{}
-	d.decode("", data, &fc, 0)
+	d.decode("", data, &fc)
 	if len(d.problems) == 0 {
 		// Belt and braces: encoding/json's own check, in case a custom
 		// decoder hid an unknown field from the walk above.
@@ -217,7 +221,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 	}
 	names := map[string]int{}
 	for i, ac := range fc.Accounts {
-		f := fmt.Sprintf("accounts[%d]", i)
+		f := fmt.Sprintf("accounts[%d]", i+1)
 		a := &account{Field: f, Raw: ac}
 		name := strings.TrimSpace(ac.Name)
 		switch {
@@ -229,7 +233,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 			if j, dup := names[name]; dup {
 				d.add(f+".name", "%q is already the name of accounts[%d]", name, j)
 			}
-			names[name] = i
+			names[name] = i + 1
 		}
 		if ac.BaseURL != "" {
 			if _, err := veeqo.New("check", veeqo.WithBaseURL(ac.BaseURL)); err != nil {
@@ -249,6 +253,9 @@ func parseConfig(path string, data []byte) (*config, error) {
 		}
 		if ac.LeaseTTL != 0 && (ac.LeaseTTL < vsync.Duration(time.Second) || ac.LeaseTTL > vsync.Duration(time.Hour)) {
 			d.add(f+".lease_ttl", "%s is not between 1s and 1h", time.Duration(ac.LeaseTTL))
+		}
+		if ac.InDoubtSettle != 0 && (ac.InDoubtSettle < 0 || ac.InDoubtSettle > vsync.Duration(24*time.Hour)) {
+			d.add(f+".in_doubt_settle", "%s is not between 0 and 24h", time.Duration(ac.InDoubtSettle))
 		}
 		if ac.RateLimit < 0 {
 			d.add(f+".rate_limit", "must not be negative")
@@ -301,7 +308,7 @@ func checkSettings(d *strictDecoder, a *account, name string) {
 	}
 	sd := &strictDecoder{}
 	var s vsync.Settings
-	sd.decode(f, raw, &s, 1)
+	sd.decode(f, raw, &s)
 	d.problems = append(d.problems, sd.problems...)
 	// Validate even when some fields did not decode, so every problem is
 	// reported at once; a field already reported is not reported again.

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -56,9 +57,12 @@ type fileLine struct {
 	TaxRate      decimal.Decimal   `json:"tax_rate"`
 }
 
-// fileShipment is one line of the shipments file: a shipment update the ERP
-// applied, keyed by the Veeqo shipment id.
+// fileShipment is one line of the shipments file: an update the ERP
+// applied, keyed by its kind and key: the Veeqo shipment id for a shipment
+// (kind "") and for the withdrawal of a voided one ("void"), the Veeqo order
+// id for the closing of an order Veeqo cancelled ("cancel").
 type fileShipment struct {
+	Kind             string             `json:"kind,omitempty"`
 	Key              int64              `json:"key"`
 	OrderRef         string             `json:"order_ref"`
 	Status           string             `json:"status"`
@@ -83,6 +87,7 @@ type fileShipmentLine struct {
 	Shipped      int    `json:"shipped"`
 	ShippedTotal int    `json:"shipped_total"`
 	Closed       bool   `json:"closed"`
+	Reopened     bool   `json:"reopened,omitempty"`
 	Unallocated  int    `json:"unallocated"`
 }
 
@@ -111,66 +116,122 @@ func (o fileOrder) erp() vsync.ERPOrder {
 }
 
 func shipmentLineOf(u vsync.ShipmentUpdate, at time.Time) fileShipment {
-	s := fileShipment{Key: u.ShipmentID, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
+	key := u.ShipmentID
+	if u.Kind == vsync.KindCancel {
+		key = u.VeeqoOrderID
+	}
+	s := fileShipment{Kind: u.Kind, Key: key, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
 		Carrier: u.Carrier, Service: u.ShipService, VeeqoCarrier: u.VeeqoCarrier, VeeqoService: u.VeeqoService,
 		Final: u.Final, AllocationID: u.AllocationID, VeeqoOrderID: u.VeeqoOrderID, VeeqoOrderNumber: u.VeeqoOrderNumber,
 		ShippedAt: u.ShippedAt.UTC(), AppliedAt: at.UTC(), Warnings: u.Warnings, Lines: []fileShipmentLine{}}
 	for _, l := range u.Lines {
 		s.Lines = append(s.Lines, fileShipmentLine{LineRef: l.LineRef, Shipped: l.ShipQuantity, ShippedTotal: l.ShippedTotal,
-			Closed: l.Close, Unallocated: l.Unallocate})
+			Closed: l.Close, Reopened: l.Reopen, Unallocated: l.Unallocate})
 	}
 	return s
 }
 
 func (s fileShipment) update() vsync.ShipmentUpdate {
-	u := vsync.ShipmentUpdate{ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
+	u := vsync.ShipmentUpdate{Kind: s.Kind, ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
 		Carrier: s.Carrier, ShipService: s.Service, VeeqoCarrier: s.VeeqoCarrier, VeeqoService: s.VeeqoService,
 		Final: s.Final, AllocationID: s.AllocationID, VeeqoOrderID: s.VeeqoOrderID, VeeqoOrderNumber: s.VeeqoOrderNumber,
 		ShippedAt: s.ShippedAt, Warnings: s.Warnings}
 	for _, l := range s.Lines {
 		u.Lines = append(u.Lines, vsync.LineUpdate{LineRef: l.LineRef, ShipQuantity: l.Shipped, ShippedTotal: l.ShippedTotal,
-			Close: l.Closed, Unallocate: l.Unallocated})
+			Close: l.Closed, Reopen: l.Reopened, Unallocate: l.Unallocated})
+	}
+	if s.Kind == vsync.KindCancel {
+		u.ShipmentID = 0
+		if u.VeeqoOrderID == 0 {
+			u.VeeqoOrderID = s.Key
+		}
 	}
 	return u
 }
 
-// parseOrders decodes and checks an orders file, reporting every problem.
-func parseOrders(path string, data []byte) ([]vsync.ERPOrder, error) {
+// invalidOrder is an order of the orders file that cannot be used. It is
+// reported as its own error record (the engine's *vsync.OrderError) while
+// the valid orders go on.
+type invalidOrder struct {
+	// Ref is the order's reference, or where it is ("orders.json[3]") when
+	// it has none.
+	Ref string
+	// Problems name their fields from the file's top ("[3].lines[1].quantity").
+	Problems []problem
+}
+
+func (o invalidOrder) err(path string) *vsync.OrderError {
+	parts := make([]string, 0, len(o.Problems))
+	for _, p := range o.Problems {
+		parts = append(parts, p.String())
+	}
+	return &vsync.OrderError{Ref: o.Ref, Err: fmt.Errorf("orders file %s: %s", filepath.Base(path), strings.Join(parts, "; "))}
+}
+
+// ordersFile is a parsed orders file: its valid orders (in file order),
+// each valid order's 1-based position, and the invalid ones.
+type ordersFile struct {
+	orders  []vsync.ERPOrder
+	index   map[string]int
+	invalid []invalidOrder
+}
+
+// problems lists every problem of the file's orders.
+func (f ordersFile) problems() []problem {
+	var out []problem
+	for _, o := range f.invalid {
+		out = append(out, o.Problems...)
+	}
+	return out
+}
+
+// parseOrders decodes and checks an orders file. Each order is checked on
+// its own, so one invalid order (reported with its index and field) does
+// not block the others; only a file that is not a JSON array stops
+// everything (the error).
+func parseOrders(path string, data []byte) (ordersFile, error) {
 	what := "orders file " + path
+	out := ordersFile{index: map[string]int{}}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	if p, bad := utf8Problem(data); bad {
-		return nil, &problemsError{What: what, Problems: []problem{p}}
+		return out, &problemsError{What: what, Problems: []problem{p}}
 	}
 	if !json.Valid(data) {
 		var v any
-		return nil, &problemsError{What: what, Problems: []problem{syntaxProblem(data, json.Unmarshal(data, &v))}}
+		return out, &problemsError{What: what, Problems: []problem{syntaxProblem(data, json.Unmarshal(data, &v))}}
 	}
-	var list []fileOrder
-	d := &strictDecoder{}
-	d.decode("", data, &list, 0)
-	// Check what decoded too, so every problem is reported at once; a field
-	// already reported is not reported again.
-	reported := map[string]bool{}
-	for _, p := range d.problems {
-		reported[p.Field] = true
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		return out, &problemsError{What: what, Problems: []problem{{Problem: "want a JSON array of orders, got " + kindOf(data)}}}
 	}
-	add := func(field, format string, args ...any) {
-		if !reported[field] {
-			d.add(field, format, args...)
+	type parsed struct {
+		o        fileOrder
+		problems []problem
+	}
+	list := make([]parsed, len(items))
+	byRef := map[string][]int{}
+	for i, raw := range items {
+		f := fmt.Sprintf("[%d]", i+1)
+		d := &strictDecoder{}
+		var o fileOrder
+		d.decode(f, raw, &o)
+		// Check what decoded too, so every problem is reported at once; a
+		// field already reported is not reported again.
+		reported := map[string]bool{}
+		for _, p := range d.problems {
+			reported[p.Field] = true
 		}
-	}
-	refs := map[string]int{}
-	out := make([]vsync.ERPOrder, 0, len(list))
-	for i, o := range list {
-		f := fmt.Sprintf("[%d]", i)
+		add := func(field, format string, args ...any) {
+			if !reported[field] {
+				d.add(field, format, args...)
+			}
+		}
 		if strings.TrimSpace(o.Reference) == "" {
 			add(f+".reference", "is required")
-		} else if j, dup := refs[o.Reference]; dup {
-			add(f+".reference", "%q is already the reference of [%d]", o.Reference, j)
 		} else {
-			refs[o.Reference] = i
+			byRef[o.Reference] = append(byRef[o.Reference], i)
 		}
 		if o.CreatedAt.IsZero() {
 			add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
@@ -180,7 +241,7 @@ func parseOrders(path string, data []byte) ([]vsync.ERPOrder, error) {
 		}
 		lrefs := map[string]bool{}
 		for j, l := range o.Lines {
-			lf := fmt.Sprintf("%s.lines[%d]", f, j)
+			lf := fmt.Sprintf("%s.lines[%d]", f, j+1)
 			if strings.TrimSpace(l.Reference) == "" {
 				add(lf+".reference", "is required")
 			} else if lrefs[l.Reference] {
@@ -194,10 +255,39 @@ func parseOrders(path string, data []byte) ([]vsync.ERPOrder, error) {
 				add(lf+".price", "must not be negative")
 			}
 		}
-		out = append(out, o.erp())
+		list[i] = parsed{o: o, problems: d.problems}
 	}
-	if len(d.problems) > 0 {
-		return nil, &problemsError{What: what, Problems: d.problems}
+	// A reference used twice: neither order can be told apart from the
+	// other, so both are invalid.
+	for i := range list {
+		if at := byRef[list[i].o.Reference]; len(at) > 1 {
+			var others []string
+			for _, j := range at {
+				if j != i {
+					others = append(others, fmt.Sprintf("[%d]", j+1))
+				}
+			}
+			list[i].problems = append(list[i].problems, problem{Field: fmt.Sprintf("[%d].reference", i+1),
+				Problem: fmt.Sprintf("%q is also the reference of %s", list[i].o.Reference, strings.Join(others, ", "))})
+		}
+	}
+	invalid := map[string]int{} // ref -> index into out.invalid
+	for i, p := range list {
+		if len(p.problems) == 0 {
+			out.index[p.o.Reference] = i + 1
+			out.orders = append(out.orders, p.o.erp())
+			continue
+		}
+		ref := p.o.Reference
+		if strings.TrimSpace(ref) == "" {
+			ref = fmt.Sprintf("%s[%d]", filepath.Base(path), i+1)
+		}
+		if k, ok := invalid[ref]; ok {
+			out.invalid[k].Problems = append(out.invalid[k].Problems, p.problems...)
+			continue
+		}
+		invalid[ref] = len(out.invalid)
+		out.invalid = append(out.invalid, invalidOrder{Ref: ref, Problems: p.problems})
 	}
 	return out, nil
 }
@@ -218,11 +308,12 @@ type fileERP struct {
 	ordersAt fileStamp
 	loaded   bool
 	mem      *vsync.MemoryERP
+	file     ordersFile // the orders file as last parsed
 	journal  []vsync.ShipmentUpdate
-	keys     map[int64]bool
-	offset   int64 // bytes of complete journal lines read
-	lineNo   int   // complete journal lines read
-	tornTail bool  // bytes after offset without a newline (a crash mid-write)
+	keys     map[string]bool // ShipmentUpdate.Key of every line
+	offset   int64           // bytes of complete journal lines read
+	lineNo   int             // complete journal lines read
+	tornTail bool            // bytes after offset without a newline (a crash mid-write)
 }
 
 type fileStamp struct {
@@ -231,7 +322,7 @@ type fileStamp struct {
 }
 
 func newFileERP(ordersPath, shipmentsPath string) *fileERP {
-	return &fileERP{ordersPath: ordersPath, shipmentsPath: shipmentsPath, now: time.Now, keys: map[int64]bool{}}
+	return &fileERP{ordersPath: ordersPath, shipmentsPath: shipmentsPath, now: time.Now, keys: map[string]bool{}}
 }
 
 // refresh re-reads the orders file if it changed and any journal lines
@@ -247,17 +338,17 @@ func (f *fileERP) refresh() error {
 		if err != nil {
 			return fmt.Errorf("orders file: %w", err)
 		}
-		orders, err := parseOrders(f.ordersPath, data)
+		parsed, err := parseOrders(f.ordersPath, data)
 		if err != nil {
 			return err
 		}
-		mem := vsync.NewMemoryERP(orders...)
+		mem := vsync.NewMemoryERP(parsed.orders...)
 		for _, u := range f.journal {
 			// An update for an order no longer in the file has nothing to
 			// change; it stays in the journal.
 			_ = mem.ApplyShipment(context.Background(), u)
 		}
-		f.mem, f.ordersAt, f.loaded = mem, stamp, true
+		f.mem, f.file, f.ordersAt, f.loaded = mem, parsed, stamp, true
 	}
 	return f.readJournal()
 }
@@ -312,13 +403,18 @@ func (f *fileERP) readJournal() error {
 		if s.Key == 0 {
 			f.offset -= int64(i + 1)
 			f.lineNo--
-			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id) is missing", f.shipmentsPath, f.lineNo+1)
+			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id, or order id for kind cancel) is missing", f.shipmentsPath, f.lineNo+1)
 		}
-		if f.keys[s.Key] {
-			continue
+		if s.Kind != vsync.KindShipment && s.Kind != vsync.KindVoid && s.Kind != vsync.KindCancel {
+			f.offset -= int64(i + 1)
+			f.lineNo--
+			return fmt.Errorf("shipments file %s line %d: kind %q is not \"\", void or cancel", f.shipmentsPath, f.lineNo+1, s.Kind)
 		}
 		u := s.update()
-		f.keys[s.Key] = true
+		if f.keys[u.Key()] {
+			continue
+		}
+		f.keys[u.Key()] = true
 		f.journal = append(f.journal, u)
 		_ = f.mem.ApplyShipment(context.Background(), u)
 	}
@@ -331,11 +427,18 @@ func (f *fileERP) Candidates(ctx context.Context, q vsync.CandidateQuery) iter.S
 	return func(yield func(vsync.ERPOrder, error) bool) {
 		f.mu.Lock()
 		err := f.refresh()
-		mem := f.mem
+		mem, file := f.mem, f.file
 		f.mu.Unlock()
 		if err != nil {
 			yield(vsync.ERPOrder{}, err)
 			return
+		}
+		// Each invalid order is its own error (the engine records it and
+		// goes on), when the run would have looked at it.
+		for _, bad := range file.invalid {
+			if invalidInQuery(bad.Ref, q) && !yield(vsync.ERPOrder{}, bad.err(f.ordersPath)) {
+				return
+			}
 		}
 		for o, err := range mem.Candidates(ctx, q) {
 			if !yield(o, err) || err != nil {
@@ -345,14 +448,30 @@ func (f *fileERP) Candidates(ctx context.Context, q vsync.CandidateQuery) iter.S
 	}
 }
 
+// invalidInQuery reports whether a run with q would look at an invalid
+// order with this reference: every run over the waves does, a manual run
+// only when it names or searches for it.
+func invalidInQuery(ref string, q vsync.CandidateQuery) bool {
+	if len(q.Refs) > 0 {
+		return slices.Contains(q.Refs, ref)
+	}
+	s := strings.ToLower(strings.TrimSpace(q.Search))
+	return s == "" || strings.Contains(strings.ToLower(ref), s)
+}
+
 // Order implements vsync.ERP.
 func (f *fileERP) Order(ctx context.Context, ref string) (vsync.ERPOrder, error) {
 	f.mu.Lock()
 	err := f.refresh()
-	mem := f.mem
+	mem, file := f.mem, f.file
 	f.mu.Unlock()
 	if err != nil {
 		return vsync.ERPOrder{}, err
+	}
+	for _, bad := range file.invalid {
+		if bad.Ref == ref {
+			return vsync.ERPOrder{}, bad.err(f.ordersPath)
+		}
 	}
 	return mem.Order(ctx, ref)
 }
@@ -376,7 +495,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if u.ShipmentID == 0 {
+	if u.ShipmentID == 0 && !(u.Kind == vsync.KindCancel && u.VeeqoOrderID != 0) {
 		return errors.New("shipment update without a shipment id")
 	}
 	f.mu.Lock()
@@ -384,7 +503,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	if err := f.refresh(); err != nil {
 		return err
 	}
-	if f.keys[u.ShipmentID] {
+	if f.keys[u.Key()] {
 		return nil
 	}
 	if _, err := f.mem.Order(ctx, u.OrderRef); err != nil {
@@ -426,7 +545,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	}
 	f.offset += int64(len(line))
 	f.lineNo++
-	f.keys[u.ShipmentID] = true
+	f.keys[u.Key()] = true
 	f.journal = append(f.journal, u)
 	if err := f.mem.ApplyShipment(ctx, u); err != nil {
 		return err
@@ -442,12 +561,33 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 func (f *fileERP) countCandidates(ctx context.Context, q vsync.CandidateQuery) int {
 	n := 0
 	for _, err := range f.Candidates(ctx, q) {
+		var oe *vsync.OrderError
+		if errors.As(err, &oe) {
+			continue
+		}
 		if err != nil {
 			break
 		}
 		n++
 	}
 	return n
+}
+
+// notCandidates says why the orders file's other orders are not export
+// candidates for q (reason -> count), invalid orders included.
+func (f *fileERP) notCandidates(q vsync.CandidateQuery) map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.mem == nil {
+		return nil
+	}
+	out := f.mem.NotCandidates(q)
+	for _, bad := range f.file.invalid {
+		if invalidInQuery(bad.Ref, q) {
+			out["invalid (see the errors)"]++
+		}
+	}
+	return out
 }
 
 // load reads both files once, reporting the first problem (check uses it).

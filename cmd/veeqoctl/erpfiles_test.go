@@ -153,54 +153,55 @@ func TestFileERPBadJournalLine(t *testing.T) {
 func TestParseOrdersProblems(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		doc  string
-		want []problem
+		name    string
+		doc     string
+		fatal   []problem // the file as a whole is unusable
+		invalid []invalidOrder
+		valid   []string
 	}{
-		{"empty file", ``, nil},
-		{"empty array", `[]`, nil},
-		{"not JSON", "[\n{\"reference\": }\n]", []problem{{Problem: "invalid JSON at line 2, column 16: invalid character '}' looking for beginning of value"}}},
-		{"every problem at once", `[
+		{name: "empty file", doc: ``},
+		{name: "empty array", doc: `[]`},
+		{name: "not JSON", doc: "[\n{\"reference\": }\n]", fatal: []problem{{Problem: "invalid JSON at line 2, column 16: invalid character '}' looking for beginning of value"}}},
+		{name: "not an array", doc: `{"reference": "A"}`, fatal: []problem{{Problem: "want a JSON array of orders, got an object"}}},
+		{name: "every problem at once, each order on its own", doc: `[
 		  {"reference": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 0, "price": "-1"}], "colour": "red"},
 		  {"reference": "A", "created_at": "yesterday", "lines": [{"reference": "1", "quantity": "two"}]},
 		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": []},
-		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]}
-		]`, []problem{
-			{Field: "[0].colour", Problem: "unknown field (known fields: bill_to, carrier, created_at, currency, custom_fields, customer, delivery_cost, lines, marketplace_ref, notes, number, reference, ship_service, ship_to, source, status, store, tags, total, wave)"},
-			{Field: "[1].created_at", Problem: `parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},
-			{Field: "[1].lines[0].quantity", Problem: "want an integer, got a string"},
-			{Field: "[0].reference", Problem: "is required"},
-			{Field: "[0].lines[0].quantity", Problem: "must be positive, got 0"},
-			{Field: "[0].lines[0].price", Problem: "must not be negative"},
-			{Field: "[2].lines", Problem: "an order needs at least one line"},
-			{Field: "[3].reference", Problem: `"B" is already the reference of [2]`},
-			{Field: "[3].lines[1].reference", Problem: `"1" is used by another line of the order`},
-		}},
-		{"semantic problems", `[
-		  {"reference": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 0, "price": "-1"}]},
-		  {"reference": "B", "lines": []},
-		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]}
-		]`, []problem{
-			{Field: "[0].reference", Problem: "is required"},
-			{Field: "[0].lines[0].quantity", Problem: "must be positive, got 0"},
-			{Field: "[0].lines[0].price", Problem: "must not be negative"},
-			{Field: "[1].created_at", Problem: "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)"},
-			{Field: "[1].lines", Problem: "an order needs at least one line"},
-			{Field: "[2].reference", Problem: `"B" is already the reference of [1]`},
-			{Field: "[2].lines[1].reference", Problem: `"1" is used by another line of the order`},
-		}},
+		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]},
+		  {"reference": "OK", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}]}
+		]`, invalid: []invalidOrder{
+			{Ref: "orders.json[1]", Problems: []problem{
+				{Field: "[1].colour", Problem: "unknown field (known fields: bill_to, carrier, created_at, currency, custom_fields, customer, delivery_cost, lines, marketplace_ref, notes, number, reference, ship_service, ship_to, source, status, store, tags, total, wave)"},
+				{Field: "[1].reference", Problem: "is required"},
+				{Field: "[1].lines[1].quantity", Problem: "must be positive, got 0"},
+				{Field: "[1].lines[1].price", Problem: "must not be negative"}}},
+			{Ref: "A", Problems: []problem{
+				{Field: "[2].created_at", Problem: `parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},
+				{Field: "[2].lines[1].quantity", Problem: "want an integer, got a string"}}},
+			{Ref: "B", Problems: []problem{
+				{Field: "[3].lines", Problem: "an order needs at least one line"},
+				{Field: "[3].reference", Problem: `"B" is also the reference of [4]`},
+				{Field: "[4].lines[2].reference", Problem: `"1" is used by another line of the order`},
+				{Field: "[4].reference", Problem: `"B" is also the reference of [3]`}}},
+		}, valid: []string{"OK"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseOrders("orders.json", []byte(tt.doc))
-			if tt.want == nil {
-				require.NoError(t, err)
+			got, err := parseOrders("dir/orders.json", []byte(tt.doc))
+			if tt.fatal != nil {
+				var pe *problemsError
+				require.True(t, errors.As(err, &pe), "error %v", err)
+				require.Empty(t, cmp.Diff(tt.fatal, pe.Problems))
 				return
 			}
-			var pe *problemsError
-			require.True(t, errors.As(err, &pe), "error %v", err)
-			require.Empty(t, cmp.Diff(tt.want, pe.Problems))
+			require.NoError(t, err)
+			require.Empty(t, cmp.Diff(tt.invalid, got.invalid))
+			var refs []string
+			for _, o := range got.orders {
+				refs = append(refs, o.Ref)
+			}
+			require.Equal(t, tt.valid, refs)
 		})
 	}
 }
@@ -216,18 +217,18 @@ func TestParseConfigProblems(t *testing.T) {
 	}{
 		{"valid", `{"_comment": "x", "accounts": [` + ok + `]}`, nil, 0},
 		{"no accounts", `{"accounts": []}`, []string{"accounts"}, 0},
-		{"duplicate names", `{"accounts": [` + ok + `,` + ok + `]}`, []string{"accounts[1].name"}, 0},
+		{"duplicate names", `{"accounts": [` + ok + `,` + ok + `]}`, []string{"accounts[2].name"}, 0},
 		{"key in the file", `{"accounts": [{"name": "a", "api_key": "k", "orders_file": "o", "shipments_file": "s", "settings": {"fetch_fulfillments": true}}]}`, nil, 1},
 		{"both stores", `{"accounts": [{"name": "a", "api_key_env": "K", "state": "x.db", "postgres_dsn": "postgres://x", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true}}]}`,
-			[]string{"accounts[0].postgres_dsn"}, 0},
+			[]string{"accounts[1].postgres_dsn"}, 0},
 		{"no direction, no settings", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {}}, {"name": "b", "api_key_env": "K", "orders_file": "o", "shipments_file": "s"}]}`,
-			[]string{"accounts[0].settings.export_orders", "accounts[1].settings"}, 0},
+			[]string{"accounts[1].settings.export_orders", "accounts[2].settings"}, 0},
 		{"mail without smtp", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true, "instant_error_emails": {"enabled": true, "recipients": "ops@example.com"}}}]}`,
-			[]string{"accounts[0].smtp"}, 0},
+			[]string{"accounts[1].smtp"}, 0},
 		{"bad smtp", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "settings": {"export_orders": true}, "smtp": {"host": "", "tls": "ssl", "from": "nobody", "username": "u", "daily_at": "25:00"}}]}`,
-			[]string{"accounts[0].smtp.host", "accounts[0].smtp.tls", "accounts[0].smtp.from", "accounts[0].smtp.password_env", "accounts[0].smtp.daily_at"}, 0},
+			[]string{"accounts[1].smtp.host", "accounts[1].smtp.tls", "accounts[1].smtp.from", "accounts[1].smtp.password_env", "accounts[1].smtp.daily_at"}, 0},
 		{"bad lease", `{"accounts": [{"name": "a", "api_key_env": "K", "orders_file": "o", "shipments_file": "s", "lease_ttl": "10ms", "settings": {"export_orders": true}}]}`,
-			[]string{"accounts[0].lease_ttl"}, 0},
+			[]string{"accounts[1].lease_ttl"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,28 +252,103 @@ func TestParseConfigProblems(t *testing.T) {
 
 func TestProgressOnTerminal(t *testing.T) {
 	t.Parallel()
+	clk := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clk }
 	var buf bytes.Buffer
-	p := &progress{w: &buf, tty: true}
-	p.start("export", 4)
+	p := &progress{w: &buf, tty: true, now: now}
+	p.start("export", 4, "")
+	clk = clk.Add(2 * time.Second)
 	p.step("SO-1")
+	clk = clk.Add(2 * time.Second)
 	p.step("SO-22")
 	p.note("stopping")
 	p.end()
-	want := "\rexport [#######.......................] 1/4 SO-1" +
-		"\rexport [###############...............] 2/4 SO-22" +
+	want := "export: 4 candidate orders\n" +
+		"\rexport [#######.......................] 1/4 (elapsed 2s, 0.5/s, about 6s left) SO-1" +
+		"\rexport [###############...............] 2/4 (elapsed 4s, 0.5/s, about 4s left) SO-22" +
 		"\nstopping\n"
 	require.Equal(t, want, buf.String())
 
+	// A silent phase says what it is doing, then how far.
+	buf.Reset()
+	p = &progress{w: &buf, tty: true, now: now}
+	p.doing("loading the catalogue (products)", 0, 250)
+	p.doing("loading the catalogue (products)", 100, 250)
+	p.end()
+	require.Equal(t, "\rloading the catalogue (products): 0/250\rloading the catalogue (products): 100/250\n", buf.String())
+
+	// Fetch mode has a total of orders to read.
+	buf.Reset()
+	p = &progress{w: &buf, tty: true, now: now}
+	p.counted("fetch", "orders read", 10)
+	clk = clk.Add(time.Second)
+	p.tick("111-1")
+	p.shipment("111-1", 5)
+	p.end()
+	require.Equal(t, "fetch: 10 Veeqo orders to read\n"+
+		"\rfetch [###...........................] 1/10 orders read (elapsed 1s, 1.0/s, about 9s left) 111-1"+
+		"\rfetch [###...........................] 1/10 orders read (elapsed 1s, 1.0/s, about 9s left), 1 shipment applied 111-1\n", buf.String())
+
 	var plain bytes.Buffer
 	p = &progress{w: &plain}
-	p.start("export", 2)
+	p.start("export", 2, "of 4 in the orders file: 1 created before the start date, 1 not in a wave")
 	p.step("SO-1")
+	p.doing("listing Veeqo orders", 1, 0)
+	p.doing("listing Veeqo orders", 2, 0)
 	p.shipment("SO-1", 7)
 	p.end()
-	require.Equal(t, "export: 2 candidate order(s)\nexport 1/2 SO-1\nshipment 7 applied to SO-1 (1 so far)\n", plain.String())
+	require.Equal(t, "export: 2 candidate orders (of 4 in the orders file: 1 created before the start date, 1 not in a wave)\n"+
+		"export 1/2 SO-1\nlisting Veeqo orders...\nshipment 7 applied to SO-1 (1 so far)\n", plain.String())
 
 	var nilp *progress // a nil progress shows nothing and does not panic
-	nilp.start("export", 1)
+	nilp.start("export", 1, "")
 	nilp.step("x")
+	nilp.doing("x", 1, 1)
 	nilp.end()
+}
+
+func TestExplainCandidates(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "", explainCandidates(3, nil))
+	require.Equal(t, "of 6 in the orders file: 1 invalid (see the errors), 2 not in a wave",
+		explainCandidates(3, map[string]int{"not in a wave": 2, "invalid (see the errors)": 1}))
+}
+
+// A voided shipment's withdrawal and the closing of an order Veeqo
+// cancelled are journal lines of their own kind: applied once each, even
+// though a void carries its shipment's id, and read back by a new process.
+func TestFileERPVoidAndCancelKinds(t *testing.T) {
+	t.Parallel()
+	e, sp := newTestERP(t, twoOrders)
+	ctx := context.Background()
+	ship := update(101, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 2, ShippedTotal: 2, Close: true})
+	require.NoError(t, e.ApplyShipment(ctx, ship))
+	void := vsync.ShipmentUpdate{Kind: vsync.KindVoid, ShipmentID: 101, OrderRef: "SO-1", Status: vsync.OrderOpen, TrackingNumbers: []string{"T101"},
+		Lines: []vsync.LineUpdate{{LineRef: "1", ShipQuantity: -2, ShippedTotal: 0, Reopen: true}}}
+	require.NoError(t, e.ApplyShipment(ctx, void), "same shipment id, another kind")
+	require.NoError(t, e.ApplyShipment(ctx, void), "a void again changes nothing")
+	o, err := e.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, 0, o.Lines[0].Shipped)
+	require.False(t, o.Lines[0].Closed)
+	require.Equal(t, vsync.OrderOpen, o.Status)
+
+	cancel := vsync.ShipmentUpdate{Kind: vsync.KindCancel, VeeqoOrderID: 7001, OrderRef: "SO-1", Status: vsync.OrderClosed, Final: true,
+		Lines: []vsync.LineUpdate{{LineRef: "1", ShippedTotal: 0, Close: true, Unallocate: 2}}}
+	require.NoError(t, e.ApplyShipment(ctx, cancel))
+	require.NoError(t, e.ApplyShipment(ctx, cancel))
+
+	e2 := newFileERP(e.ordersPath, sp)
+	o, err = e2.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.True(t, o.Lines[0].Closed)
+	require.Equal(t, vsync.OrderClosed, o.Status)
+	require.NoError(t, e2.ApplyShipment(ctx, void))
+	require.NoError(t, e2.ApplyShipment(ctx, cancel))
+	data, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 3, "one line per key")
+	require.Contains(t, lines[1], `"kind":"void","key":101`)
+	require.Contains(t, lines[2], `"kind":"cancel","key":7001`)
 }

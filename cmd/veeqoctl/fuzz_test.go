@@ -26,8 +26,9 @@ func requireProblems(t *testing.T, what string, err error) {
 }
 
 // FuzzParseOrders: any orders file is either orders, each with a reference,
-// a creation time and lines, all valid UTF-8, or problems that each say
-// what is wrong; never a panic.
+// a creation time and lines, all valid UTF-8, and invalid orders each with
+// problems that say what is wrong, or an error with such problems; never a
+// panic.
 func FuzzParseOrders(f *testing.F) {
 	for _, s := range []string{
 		`[{"reference":"SO-1","number":"SO-1","store":"Web","created_at":"2026-11-01T10:00:00Z","lines":[{"reference":"1","sku":"MUG-1","quantity":2,"price":"10.00"}]}]`,
@@ -37,7 +38,7 @@ func FuzzParseOrders(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		orders, err := parseOrders("orders.json", data)
+		f, err := parseOrders("orders.json", data)
 		if err != nil {
 			requireProblems(t, "parseOrders", err)
 			return
@@ -45,7 +46,10 @@ func FuzzParseOrders(f *testing.F) {
 		if !utf8.Valid(data) {
 			t.Fatalf("parseOrders accepted bytes that are not UTF-8: %q", data)
 		}
-		for _, o := range orders {
+		for _, inv := range f.invalid {
+			requireProblems(t, "parseOrders: invalid order "+inv.Ref, &problemsError{What: "x", Problems: inv.Problems})
+		}
+		for _, o := range f.orders {
 			if strings.TrimSpace(o.Ref) == "" || o.CreatedAt.IsZero() || len(o.Lines) == 0 {
 				t.Fatalf("parseOrders accepted an order without reference, time or lines: %+v", o)
 			}

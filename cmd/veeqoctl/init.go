@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
 
 // starterConfig is written by init. JSON has no comments, so the file
@@ -148,8 +151,16 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 	baseURL := fs.String("base-url", "https://api.veeqo.com", "Veeqo API base URL")
 	keyEnv := fs.String("api-key-env", "VEEQO_API_KEY", "name of the environment variable holding the API key")
 	force := fs.Bool("force", false, "overwrite existing files")
-	if _, code, ok := a.parse(fs, args, "", "Write a starter config (veeqoctl.json), veeqoctl.config.md explaining it (JSON has no\ncomments), a sample orders.json and shipments.example.jsonl (the shipments file's format)."); !ok {
+	demo := fs.Bool("demo", false, "point the config at `veeqoctl fake` (waits for it) and add an \"amazon\" account in fetch mode with its own orders file")
+	if _, code, ok := a.parse(fs, args, "", "Write a starter config (veeqoctl.json), veeqoctl.config.md explaining it (JSON has no\ncomments), a sample orders.json and shipments.example.jsonl (the shipments file's format).\nWith --demo the config points at `veeqoctl fake` (start it first) and has a second account,\n\"amazon\", in fetch mode."); !ok {
 		return code
+	}
+	if *demo {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["base-url"] {
+			*baseURL = "http://" + fakeAddr
+		}
 	}
 	// Owner-only, as every file written here: the config is where a key
 	// would go, and the orders and shipments files hold customer data.
@@ -157,12 +168,27 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 		return a.fail(exitFailure, "%v", err)
 	}
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	today := a.now().UTC()
+	now := a.now().UTC()
+	start := now
+	if *demo {
+		// Yesterday: today's UTC date can still be tomorrow in the account's
+		// zone, which would put the demo's new orders before the start date.
+		start = now.AddDate(0, 0, -1)
+	}
+	cfgBody := fmt.Sprintf(starterConfig, q(*baseURL), q(*keyEnv), q(start.Format("2006-01-02")))
 	files := []struct{ name, body string }{
-		{"veeqoctl.json", fmt.Sprintf(starterConfig, q(*baseURL), q(*keyEnv), q(today.Format("2006-01-02")))},
+		{"veeqoctl.json", cfgBody},
 		{"veeqoctl.config.md", starterDoc},
-		{"orders.json", strings.ReplaceAll(fmt.Sprintf(starterOrders, q(today.Format("2006-01-02T15:04:05Z"))), `    "_comment_wave": "no wave: not a candidate until it is waved",`+"\n", "")},
+		{"orders.json", strings.ReplaceAll(fmt.Sprintf(starterOrders, q(now.Format("2006-01-02T15:04:05Z"))), `    "_comment_wave": "no wave: not a candidate until it is waved",`+"\n", "")},
 		{"shipments.example.jsonl", starterShipmentsExample},
+	}
+	if *demo {
+		body, err := demoConfig(cfgBody, *baseURL, *keyEnv)
+		if err != nil {
+			return a.fail(exitFailure, "%v", err)
+		}
+		files[0].body = body
+		files = append(files, struct{ name, body string }{"amazon-orders.json", fmt.Sprintf(demoAmazonOrders, q(now.Format("2006-01-02T15:04:05Z")))})
 	}
 	for _, f := range files {
 		p := filepath.Join(*dir, f.name)
@@ -190,7 +216,67 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 		}
 		fmt.Fprintf(a.stdout, "wrote %s\n", p)
 	}
+	if *demo {
+		if name, err := waitForFake(*baseURL, 10*time.Second); err != nil {
+			fmt.Fprintf(a.stdout, "note: the fake Veeqo does not answer at %s yet (%v); start it with `veeqoctl fake`\n", *baseURL, err)
+		} else {
+			fmt.Fprintf(a.stdout, "the fake Veeqo answers at %s (company %q)\n", *baseURL, name)
+		}
+		fmt.Fprintf(a.stdout, "next: export %s=%s, then `veeqoctl --config %s --account main check`\n",
+			*keyEnv, veeqotest.DefaultAPIKey, filepath.Join(*dir, "veeqoctl.json"))
+		return exitOK
+	}
 	fmt.Fprintf(a.stdout, "next: export %s=<your Veeqo API key>, edit veeqoctl.json (see veeqoctl.config.md), then run `veeqoctl --config %s check`\n",
 		*keyEnv, filepath.Join(*dir, "veeqoctl.json"))
 	return exitOK
+}
+
+// demoAmazonOrders is the demo's fetch-mode orders file: the ERP's copy of a
+// marketplace order, matched to Veeqo's by its marketplace reference (create
+// the Veeqo side with `veeqoctl fake order`).
+const demoAmazonOrders = `[
+  {
+    "reference": "AMZ-1",
+    "marketplace_ref": "113-0000001-0000001",
+    "store": "Amazon",
+    "created_at": %s,
+    "customer": {"email": "buyer@marketplace.example", "name": "Mia Buyer"},
+    "ship_to": {"first_name": "Mia", "last_name": "Buyer", "address1": "1 Market St", "city": "Seattle", "state": "WA", "zip": "98101", "country": "US"},
+    "lines": [
+      {"reference": "1", "sku": "TEE-1", "quantity": 1, "price": "20.00"}
+    ]
+  }
+]
+`
+
+// demoConfig adds the demo's fetch-mode account to the starter config.
+func demoConfig(starter, baseURL, keyEnv string) (string, error) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(starter), &doc); err != nil {
+		return "", fmt.Errorf("demo config: %w", err)
+	}
+	accts, _ := doc["accounts"].([]any)
+	doc["_comment"] = "veeqoctl demo config, pointing at `veeqoctl fake`. Fields are explained in veeqoctl.config.md."
+	accts = append(accts, map[string]any{
+		"_comment":       "Fetch mode: fulfillments of marketplace orders (created with `veeqoctl fake order`) into the ERP.",
+		"name":           "amazon",
+		"base_url":       baseURL,
+		"api_key_env":    keyEnv,
+		"state":          "veeqoctl.db",
+		"orders_file":    "amazon-orders.json",
+		"shipments_file": "amazon-shipments.jsonl",
+		"settings": map[string]any{
+			"fetch_fulfillments":   true,
+			"store_mapping":        []any{map[string]any{"erp_store": "Amazon", "veeqo_channel": "Amazon US"}},
+			"carrier_mapping":      []any{map[string]any{"erp_name": "UPS Ground", "veeqo_name": "UPS"}},
+			"ship_service_mapping": []any{map[string]any{"erp_name": "Ground", "veeqo_name": "Standard"}},
+			"time_zone":            "America/New_York",
+		},
+	})
+	doc["accounts"] = accts
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("demo config: %w", err)
+	}
+	return string(b) + "\n", nil
 }

@@ -55,7 +55,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{name: "init", summary: "write a starter config (and sample orders) to get going", run: (*app).cmdInit},
+		{name: "fake", args: "[ship|order]", summary: "serve a fake Veeqo on loopback to try veeqoctl without an account; ship or create orders in it", run: (*app).cmdFake},
+		{name: "init", summary: "write a starter config (and sample orders) to get going; --demo for the fake", run: (*app).cmdInit},
 		{name: "check", summary: "check the API key, every mapping against Veeqo, the settings and the ERP files", run: (*app).cmdCheck},
 		{name: "channels", summary: "list Veeqo channels (stores), to map ERP stores to", run: (*app).cmdChannels},
 		{name: "warehouses", summary: "list Veeqo warehouses", run: (*app).cmdWarehouses},
@@ -83,7 +84,7 @@ func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "veeqoctl: XoroERP <-> Veeqo integration from the command line\n\n")
 	fmt.Fprintf(w, "Usage: veeqoctl [--config PATH] [--account NAME] COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-17s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-18s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintf(w, "  %-17s %s\n", "help [COMMAND]", "show help")
 	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n")
@@ -281,6 +282,7 @@ type wired struct {
 	store  store.Store
 	erp    *fileERP
 	watch  *watchedERP
+	api    vsync.VeeqoAPI // the client, watched by the progress display
 	engine *vsync.Engine
 	policy *notify.EmailPolicy
 }
@@ -296,6 +298,9 @@ func (w *wired) Close() error {
 type wireOptions struct {
 	veeqo bool // a working client (the key is needed)
 	mail  bool // the email policy, when the settings ask for it
+	// watchedSince is when a scheduler started watching the account: the
+	// health alert gives its first run a chance (zero: no grace).
+	watchedSince time.Time
 }
 
 // wire builds an account's engine. Commands that only read the state pass
@@ -326,10 +331,23 @@ func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, i
 		w.erp.applyDelay = d
 	}
 	w.watch = &watchedERP{inner: w.erp}
-	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(acct.Raw.LeaseTTL), Logger: a.logger(),
-		Settings: acct.Settings, Store: st, Veeqo: vsync.ClientAPI(w.client)}
+	api := watchedAPI{VeeqoAPI: vsync.ClientAPI(w.client), w: w.watch}
+	if acct.Settings.Mode() == store.ModeFetch {
+		client := w.client
+		api.count = func(ctx context.Context, opts veeqo.OrderListOptions) int {
+			opts.Page, opts.PageSize = 1, 1
+			_, resp, err := client.Orders.List(ctx, &opts)
+			if err != nil || resp == nil {
+				return -1
+			}
+			return resp.TotalCount
+		}
+	}
+	w.api = api
+	cfg := vsync.Config{Account: acct.Raw.Name, ERP: w.watch, LeaseTTL: time.Duration(acct.Raw.LeaseTTL), InDoubtSettle: time.Duration(acct.Raw.InDoubtSettle), Logger: a.logger(),
+		Settings: acct.Settings, Store: st, Veeqo: w.api}
 	if o.mail {
-		p, code := a.emailPolicy(acct, st)
+		p, code := a.emailPolicy(acct, st, o.watchedSince)
 		if code != exitOK {
 			st.Close()
 			return nil, code
@@ -350,7 +368,7 @@ func (a *app) wire(ctx context.Context, acct *account, o wireOptions) (*wired, i
 
 // emailPolicy builds the error-email policy the settings ask for (nil when
 // they ask for none).
-func (a *app) emailPolicy(acct *account, st store.Store) (*notify.EmailPolicy, int) {
+func (a *app) emailPolicy(acct *account, st store.Store, watchedSince time.Time) (*notify.EmailPolicy, int) {
 	s := acct.Settings
 	m := acct.Raw.SMTP
 	if m == nil || (!s.InstantErrorEmails.Enabled && !s.DailyErrorEmails.Enabled) {
@@ -376,7 +394,7 @@ func (a *app) emailPolicy(acct *account, st store.Store) (*notify.EmailPolicy, i
 		InstantTo: s.InstantErrorEmails.Recipients, Location: loc, NoSuccessAfter: time.Duration(m.NoSuccessAfter),
 		StaleExportAfterDays: m.StaleExportAfterDays}
 	p, err := notify.NewEmailPolicy(ec, mailer, vsync.NotifyState(st), vsync.NotifySource(st),
-		notify.WithHealth(vsync.NotifyHealth(st)), notify.WithLogger(a.logger()))
+		notify.WithHealth(vsync.NotifyHealth(st)), notify.WithWatchedSince(watchedSince), notify.WithLogger(a.logger()))
 	if err != nil {
 		return nil, a.fail(exitUsage, "%s.smtp: %v", acct.Field, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xoroerp/veeqoconnect/veeqo"
@@ -63,16 +62,8 @@ type world struct {
 func newWorld(t *testing.T, opts ...veeqotest.Option) *world {
 	t.Helper()
 	srv := veeqotest.NewServer(t, append([]veeqotest.Option{veeqotest.WithoutRateLimit()}, opts...)...)
-	w := &world{t: t, srv: srv, dir: t.TempDir(), key: srv.APIKey(), sku: map[string]int64{}, chs: map[string]veeqo.Channel{}}
-	wh := srv.AddWarehouse(veeqo.Warehouse{Name: "Main"})
-	w.chs["Web Store"] = srv.AddChannel(veeqo.Channel{Name: "Web Store", TypeCode: veeqo.ChannelDirect, DefaultWarehouse: &wh})
-	w.chs["Amazon US"] = srv.AddChannel(veeqo.Channel{Name: "Amazon US", TypeCode: veeqo.ChannelAmazon, DefaultWarehouse: &wh})
-	srv.AddDeliveryMethod(veeqo.DeliveryMethod{Name: "Standard"})
-	for _, sku := range []string{"MUG-1", "TEE-1", "CAP-1", "MISC-ITEM"} {
-		p := srv.AddProduct(veeqo.Product{Title: "Product " + sku, Sellables: []veeqo.Sellable{{SKUCode: sku, Price: decimal.NewFromInt(10)}}})
-		w.sku[sku] = p.Sellables[0].ID
-	}
-	return w
+	seeded := srv.Seed(veeqotest.DemoCatalog()) // the catalogue the starter config maps to
+	return &world{t: t, srv: srv, dir: t.TempDir(), key: srv.APIKey(), sku: seeded.SKUs, chs: seeded.Channels}
 }
 
 // settings returns export-mode settings matching the fake's catalogue.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +57,9 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 	errorsOnly := fs.Bool("errors-only", false, "only error and warning records")
 	hideResolved := fs.Bool("hide-resolved", false, "leave out records marked resolved")
 	search := fs.String("search", "", "reference or message contains this (case-insensitive)")
-	process := fs.String("process", "", "only this process (export_order, import_confirmation, fetch_fulfillment)")
+	process := fs.String("process", "", "only this process ("+strings.Join(allProcesses, ", ")+")")
+	from := fs.String("from", "", "only records last run at or after this date/time (YYYY-MM-DD in the account's zone, or RFC 3339)")
+	to := fs.String("to", "", "only records last run before this date/time")
 	limit := fs.Int("limit", 50, "at most this many records (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, code, ok := a.parse(fs, args, "", "Show the operations records, most recently run first: one per reference and process."); !ok {
@@ -65,17 +68,19 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 	if *limit < 0 {
 		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
 	}
-	switch *process {
-	case "", vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch, vsync.ProcessRun, vsync.ProcessMode:
-	default:
-		return a.fail(exitUsage, "--process %q is not one of %s, %s, %s", *process, vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch)
+	if code, ok := a.checkProcess(*process); !ok {
+		return code
 	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
 		return code
 	}
 	defer w.Close()
-	q := store.RecordQuery{ErrorsOnly: *errorsOnly, HideResolved: *hideResolved, Search: *search, Process: *process}
+	fromT, toT, code, ok := a.timeRange(w.acct, *from, *to)
+	if !ok {
+		return code
+	}
+	q := store.RecordQuery{ErrorsOnly: *errorsOnly, HideResolved: *hideResolved, Search: *search, Process: *process, From: fromT, To: toT}
 	out := []recordJSON{}
 	for {
 		q.Limit = 1000
@@ -118,6 +123,9 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	var levels multiFlag
 	fs.Var(&levels, "level", "only these levels: info, warning, error (repeatable)")
 	hideResolved := fs.Bool("hide-resolved", false, "leave out entries of resolved records")
+	process := fs.String("process", "", "only this process ("+strings.Join(allProcesses, ", ")+")")
+	from := fs.String("from", "", "only entries at or after this date/time (YYYY-MM-DD in the account's zone, or RFC 3339)")
+	to := fs.String("to", "", "only entries before this date/time")
 	limit := fs.Int("limit", 100, "at most this many entries, newest first (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, code, ok := a.parse(fs, args, "", "Show the log, newest first."); !ok {
@@ -126,12 +134,27 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	if *limit < 0 {
 		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
 	}
+	for _, l := range levels {
+		switch l {
+		case store.LevelInfo, store.LevelWarning, store.LevelError:
+		default:
+			return a.fail(exitUsage, "--level %q is not one of %s, %s, %s", l, store.LevelInfo, store.LevelWarning, store.LevelError)
+		}
+	}
+	if code, ok := a.checkProcess(*process); !ok {
+		return code
+	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
 		return code
 	}
 	defer w.Close()
-	q := store.LogQuery{RunID: *run, Reference: *ref, Search: *search, Levels: levels, HideResolved: *hideResolved}
+	fromT, toT, code, ok := a.timeRange(w.acct, *from, *to)
+	if !ok {
+		return code
+	}
+	q := store.LogQuery{RunID: *run, Reference: *ref, Search: *search, Levels: levels, HideResolved: *hideResolved,
+		Process: *process, From: fromT, To: toT}
 	out := []logJSON{}
 	for {
 		q.Limit = 1000
@@ -164,6 +187,34 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 }
 
 var processes = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch}
+
+// allProcesses are the processes records and log entries may carry.
+var allProcesses = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch, vsync.ProcessRun, vsync.ProcessMode}
+
+// checkProcess refuses a --process that names no process (a usage error).
+func (a *app) checkProcess(p string) (int, bool) {
+	if p == "" || slices.Contains(allProcesses, p) {
+		return exitOK, true
+	}
+	return a.fail(exitUsage, "--process %q is not one of %s", p, strings.Join(allProcesses, ", ")), false
+}
+
+// timeRange parses --from and --to (dates in the account's zone, or RFC
+// 3339); a bad value or an empty range is a usage error.
+func (a *app) timeRange(acct *account, from, to string) (time.Time, time.Time, int, bool) {
+	f, err := parseTimeArg(from, acct.Settings.TimeZone)
+	if err != nil {
+		return time.Time{}, time.Time{}, a.fail(exitUsage, "--from: %v", err), false
+	}
+	t, err := parseTimeArg(to, acct.Settings.TimeZone)
+	if err != nil {
+		return time.Time{}, time.Time{}, a.fail(exitUsage, "--to: %v", err), false
+	}
+	if !f.IsZero() && !t.IsZero() && !t.After(f) {
+		return time.Time{}, time.Time{}, a.fail(exitUsage, "--to must be after --from"), false
+	}
+	return f, t, exitOK, true
+}
 
 func whoami(getenv func(string) string) string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
@@ -323,7 +374,8 @@ func (a *app) cmdSwitchMode(ctx context.Context, fs *flag.FlagSet, args []string
 		fmt.Fprintf(a.stdout, "account %s already runs in %s mode\n", w.acct.Raw.Name, rep.To)
 		return exitOK
 	}
-	fmt.Fprintf(a.stdout, "account %s switched from %q to %s mode: %d exported orders awaiting confirmation, %d creates in doubt, %d shipments not yet applied\n",
-		w.acct.Raw.Name, rep.From, rep.To, rep.AwaitingConfirmation, rep.InDoubt, rep.PendingShipments)
+	fmt.Fprintf(a.stdout, "account %s switched from %q to %s mode: %s awaiting confirmation, %s in doubt, %s not yet applied\n",
+		w.acct.Raw.Name, rep.From, rep.To, plural(rep.AwaitingConfirmation, "exported order", "exported orders"),
+		plural(rep.InDoubt, "create", "creates"), plural(rep.PendingShipments, "shipment", "shipments"))
 	return exitOK
 }

@@ -66,12 +66,13 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		accts = []*account{acct}
 	}
 	var runners []*runner
+	started := a.now()
 	for _, acct := range accts {
 		if !acct.Settings.AutoSync {
 			log.Warn("auto_sync is off: not scheduling this account", "account", acct.Raw.Name)
 			continue
 		}
-		w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true})
+		w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true, watchedSince: started})
 		if w == nil {
 			for _, r := range runners {
 				r.w.Close()
@@ -83,7 +84,7 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 			w.Close()
 			return a.fail(exitUsage, "%s.settings: %v", acct.Field, err)
 		}
-		runners = append(runners, &runner{a: a, w: w, sched: sched, log: log.With("account", acct.Raw.Name), tick: *tick})
+		runners = append(runners, &runner{a: a, w: w, sched: sched, log: log.With("account", acct.Raw.Name), events: log, tick: *tick})
 	}
 	if len(runners) == 0 {
 		return a.fail(exitUsage, "no account has auto_sync on: nothing to serve")
@@ -154,18 +155,20 @@ type runner struct {
 	a     *app
 	w     *wired
 	sched *vsync.Schedule
-	log   *slog.Logger
-	tick  time.Duration
+	log   *slog.Logger // the runner's own lines, with the account
+	// events logs the engine's events, which carry their account already.
+	events *slog.Logger
+	tick   time.Duration
 	// attempted is the start of the last attempt that did not record a run
 	// (refused at the start), so a refused slot is not retried every tick.
 	attempted time.Time
 }
 
 func (r *runner) rewire(a *app) error {
-	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.log)}
-	eng, err := vsync.New(vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL),
+	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.events)}
+	eng, err := vsync.New(vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL), InDoubtSettle: time.Duration(r.w.acct.Raw.InDoubtSettle),
 		Logger: a.logger(), Notifier: n,
-		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: vsync.ClientAPI(r.w.client)})
+		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: r.w.api})
 	if err != nil {
 		return err
 	}

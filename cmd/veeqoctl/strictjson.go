@@ -46,9 +46,9 @@ func (e *problemsError) Error() string {
 // strictDecoder decodes JSON into Go values field by field so that every
 // unknown field and every wrongly typed value is reported, not just the
 // first one (encoding/json stops at the first unknown field and reports
-// only the first type error). Arrays are numbered from base (0 for the
-// config, 1 inside the engine's settings, whose own validation numbers rows
-// from 1 like the settings page).
+// only the first type error). Array elements are numbered from 1, as the
+// settings page and the engine's own validation number rows, so one
+// convention runs through every message veeqoctl prints.
 type strictDecoder struct {
 	problems []problem
 }
@@ -65,18 +65,18 @@ var (
 
 // decode decodes raw into ptr (a non-nil pointer), recording problems under
 // path.
-func (d *strictDecoder) decode(path string, raw []byte, ptr any, base int) {
+func (d *strictDecoder) decode(path string, raw []byte, ptr any) {
 	v := reflect.ValueOf(ptr)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		d.add(path, "internal error: decode target is not a pointer")
 		return
 	}
-	d.value(path, raw, v.Elem(), base)
+	d.value(path, raw, v.Elem())
 }
 
 func isNull(raw []byte) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
-func (d *strictDecoder) value(path string, raw []byte, v reflect.Value, base int) {
+func (d *strictDecoder) value(path string, raw []byte, v reflect.Value) {
 	t := v.Type()
 	// Types with their own decoding (decimal, time, filter groups, dates,
 	// durations, raw messages) decode as a whole.
@@ -91,10 +91,10 @@ func (d *strictDecoder) value(path string, raw []byte, v reflect.Value, base int
 			return
 		}
 		nv := reflect.New(t.Elem())
-		d.value(path, raw, nv.Elem(), base)
+		d.value(path, raw, nv.Elem())
 		v.Set(nv)
 	case reflect.Struct:
-		d.object(path, raw, v, base)
+		d.object(path, raw, v)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 { // []byte: base64 string
 			d.leaf(path, raw, v)
@@ -111,7 +111,7 @@ func (d *strictDecoder) value(path string, raw []byte, v reflect.Value, base int
 		}
 		s := reflect.MakeSlice(t, len(items), len(items))
 		for i, it := range items {
-			d.value(fmt.Sprintf("%s[%d]", path, i+base), it, s.Index(i), base)
+			d.value(fmt.Sprintf("%s[%d]", path, i+1), it, s.Index(i))
 		}
 		v.Set(s)
 	default:
@@ -128,7 +128,7 @@ func (d *strictDecoder) leaf(path string, raw []byte, v reflect.Value) {
 	v.Set(p.Elem())
 }
 
-func (d *strictDecoder) object(path string, raw []byte, v reflect.Value, base int) {
+func (d *strictDecoder) object(path string, raw []byte, v reflect.Value) {
 	if isNull(raw) {
 		return
 	}
@@ -175,7 +175,7 @@ func (d *strictDecoder) object(path string, raw []byte, v reflect.Value, base in
 			d.add(sub, "unknown field (known fields: %s)", strings.Join(known, ", "))
 			continue
 		}
-		d.value(sub, fields[k], v.Field(i), base)
+		d.value(sub, fields[k], v.Field(i))
 	}
 }
 

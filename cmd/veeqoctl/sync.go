@@ -144,9 +144,9 @@ type syncFlags struct {
 
 func (o *syncFlags) register(fs *flag.FlagSet, all bool) {
 	if all {
-		fs.StringVar(&o.from, "from", "", "export: orders created at or after this date/time; fetch: orders updated since (YYYY-MM-DD in the account's zone, or RFC 3339)")
-		fs.StringVar(&o.to, "to", "", "upper bound (exclusive) for --from")
-		fs.StringVar(&o.search, "search", "", "export: only ERP orders matching this term (reference, number, customer)")
+		fs.StringVar(&o.from, "from", "", "export mode: only orders created at or after this date/time (YYYY-MM-DD in the account's zone, or RFC 3339)")
+		fs.StringVar(&o.to, "to", "", "export mode: only orders created before this date/time")
+		fs.StringVar(&o.search, "search", "", "export mode: only ERP orders matching this term (reference, number, customer)")
 		fs.Var(&o.refs, "ref", "run only this reference (repeatable, or comma-separated)")
 	}
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate filters and mappings and report what would happen; write nothing to Veeqo, the ERP or the records")
@@ -160,16 +160,18 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	if acct == nil {
 		return code
 	}
-	from, err := parseTimeArg(o.from, acct.Settings.TimeZone)
-	if err != nil {
-		return a.fail(exitUsage, "--from: %v", err)
+	if acct.Settings.Mode() == store.ModeFetch {
+		// Fetch mode reads every order of the mapped channels updated since
+		// its cursor; these options only narrow an export.
+		for _, f := range []struct{ name, v string }{{"--search", o.search}, {"--from", o.from}, {"--to", o.to}} {
+			if f.v != "" {
+				return a.fail(exitUsage, "%s is for export mode; account %s runs in fetch mode (use --ref NUMBER to run one Veeqo order)", f.name, acct.Raw.Name)
+			}
+		}
 	}
-	to, err := parseTimeArg(o.to, acct.Settings.TimeZone)
-	if err != nil {
-		return a.fail(exitUsage, "--to: %v", err)
-	}
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
-		return a.fail(exitUsage, "--to must be after --from")
+	from, to, code, ok := a.timeRange(acct, o.from, o.to)
+	if !ok {
+		return code
 	}
 	w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: !o.dryRun})
 	if w == nil {
@@ -212,18 +214,25 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	} else {
 		a.printSummary(rep, err)
 	}
+	var locked *vsync.ModeLockedError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, &locked):
+		fmt.Fprintf(a.stderr, "veeqoctl: account %s is locked to %s mode but its settings now select %s mode; "+
+			"run `veeqoctl switch-mode --reason \"...\"` to switch it on purpose (it prints what is left in flight)\n",
+			acct.Raw.Name, locked.Locked, locked.Wanted)
+		return exitFailure
 	case errors.Is(err, vsync.ErrModeLocked):
-		fmt.Fprintf(a.stderr, "veeqoctl: %v\n", err)
+		fmt.Fprintf(a.stderr, "veeqoctl: %v (see `veeqoctl switch-mode`)\n", err)
 		return exitFailure
 	case errors.Is(err, vsync.ErrRunInProgress):
 		fmt.Fprintf(a.stderr, "veeqoctl: %v (if that run crashed on another machine, its lease expires after lease_ttl, default 30s)\n", err)
 		return exitFailure
 	case err != nil:
 		if !o.asJSON {
-			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %v\n", err)
+			// The summary does not repeat it (it goes to stdout).
+			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %s\n", oneLine(err.Error()))
 		}
 		return exitFailure
 	case rep.Status == store.RunPartial || rep.Failed > 0:
@@ -268,9 +277,7 @@ func (a *app) printSummary(r vsync.Report, err error) {
 	if r.DryRun {
 		what = "dry run (nothing written)"
 	}
-	fmt.Fprintf(w, "%s %s %s in %s: %d exported (%d reconciled), %d skipped, %d failed, %d confirmations applied, %d ignored, %d warnings, %d Veeqo calls\n",
-		what, r.RunID, r.Status, r.Duration.Round(time.Millisecond), r.Exported, r.Reconciled, r.Skipped, r.Failed,
-		r.ConfirmationsApplied, r.ShipmentsIgnored, r.Warnings, r.VeeqoCalls)
+	fmt.Fprintf(w, "%s %s %s in %s: %s\n", what, r.RunID, r.Status, r.Duration.Round(time.Millisecond), r.Summary())
 	var rows [][]string
 	for _, o := range r.Outcomes {
 		if !r.DryRun && o.Status == store.RecordSuccess {
@@ -281,7 +288,5 @@ func (a *app) printSummary(r vsync.Report, err error) {
 	if len(rows) > 0 {
 		table(w, []string{"PROCESS", "REFERENCE", "STATUS", "MESSAGE"}, rows)
 	}
-	if r.Error != "" {
-		fmt.Fprintf(w, "run error: %s\n", oneLine(r.Error))
-	}
+	// A run-level error is printed once, on stderr, by runSync.
 }

@@ -153,15 +153,15 @@ func newAccount(name string, disable bool, clk *clock, st store.Store) (*account
 	if err != nil {
 		return nil, err
 	}
-	a := &account{name: name, srv: srv, sku: map[string]int64{}, orderID: map[string]int64{}}
-	wh := srv.AddWarehouse(veeqo.Warehouse{Name: "Reno DC"})
-	srv.AddChannel(veeqo.Channel{Name: "XoroERP Web", TypeCode: veeqo.ChannelDirect, DefaultWarehouse: &wh})
-	srv.AddDeliveryMethod(veeqo.DeliveryMethod{Name: "Standard", Cost: decimal.NewFromInt(5)})
-	srv.AddDeliveryMethod(veeqo.DeliveryMethod{Name: "Express", Cost: decimal.NewFromInt(15)})
-	for _, p := range []struct{ sku, title string }{{"MUG-11OZ", "Mug 11oz"}, {"TEE-BLK-M", "T-shirt black M"}, {"CAP-RED", "Cap red"}, {"MISC-ITEM", "Miscellaneous item"}} {
-		got := srv.AddProduct(veeqo.Product{Title: p.title, Sellables: []veeqo.Sellable{{SKUCode: p.sku, Title: p.title, Price: decimal.NewFromInt(12)}}})
-		a.sku[p.sku] = got.Sellables[0].ID
-	}
+	price := decimal.NewFromInt(12)
+	seeded := srv.Seed(veeqotest.Catalog{
+		Warehouse:       "Reno DC",
+		Channels:        []veeqo.Channel{{Name: "XoroERP Web", TypeCode: veeqo.ChannelDirect}},
+		DeliveryMethods: []veeqo.DeliveryMethod{{Name: "Standard", Cost: decimal.NewFromInt(5)}, {Name: "Express", Cost: decimal.NewFromInt(15)}},
+		Products: []veeqotest.CatalogProduct{{SKU: "MUG-11OZ", Title: "Mug 11oz", Price: price}, {SKU: "TEE-BLK-M", Title: "T-shirt black M", Price: price},
+			{SKU: "CAP-RED", Title: "Cap red", Price: price}, {SKU: "MISC-ITEM", Title: "Miscellaneous item", Price: price}},
+	})
+	a := &account{name: name, srv: srv, sku: seeded.SKUs, orderID: map[string]int64{}}
 
 	a.erp = vsync.NewMemoryERP(erpOrders()...)
 	settings := vsync.Settings{

@@ -179,6 +179,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 			len(q.States) > 0 && !slices.Contains(q.States, e.State),
 			q.Completed != nil && e.Completed != *q.Completed,
 			!q.ExportedBefore.IsZero() && (e.ExportedAt.IsZero() || !e.ExportedAt.Before(q.ExportedBefore)),
+			q.Number != "" && e.Number != q.Number,
 			q.AfterRef != "" && e.ERPRef <= q.AfterRef:
 			continue
 		}
@@ -280,6 +281,7 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	for k, sh := range s.shipments {
 		if k.account != q.Account ||
 			(q.ERPRef != "" && sh.ERPRef != q.ERPRef) ||
+			(q.VeeqoOrderID != 0 && sh.VeeqoOrderID != q.VeeqoOrderID) ||
 			(len(q.States) > 0 && !slices.Contains(q.States, sh.State)) {
 			continue
 		}

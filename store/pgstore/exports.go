@@ -272,6 +272,9 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if !q.ExportedBefore.IsZero() {
 		w.add("exported_at < ?", tsArg(q.ExportedBefore))
 	}
+	if q.Number != "" {
+		w.add("number = ?", q.Number)
+	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

@@ -155,7 +155,15 @@ CREATE TABLE {s}.notify_state (
 );
 `,
 }, {
+	// The engine looks a Veeqo order that is not linked by id up by its
+	// number to find twins (two Veeqo orders for one ERP order), and reads a
+	// Veeqo order's applied shipments to find voided ones.
 	version: 2,
+	name:    "exports by number, shipments by Veeqo order",
+	sql: `CREATE INDEX exports_by_number ON {s}.exports (account, number);
+CREATE INDEX shipments_by_veeqo_order ON {s}.shipments (account, veeqo_order_id);`,
+}, {
+	version: 3,
 	name:    "lease holder identity",
 	// Who holds a lease (host, process id and start, run), so that a run on
 	// the same host can take over the lease of a process that is gone.

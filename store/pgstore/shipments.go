@@ -30,7 +30,7 @@ func scanShipment(row scanner) (store.AppliedShipment, error) {
 
 func validShipmentState(st store.ShipmentState) bool {
 	switch st {
-	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored:
+	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored, store.ShipmentVoided:
 		return true
 	}
 	return false
@@ -149,6 +149,9 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	w.add("account = ?", q.Account)
 	if q.ERPRef != "" {
 		w.add("erp_ref = ?", q.ERPRef)
+	}
+	if q.VeeqoOrderID != 0 {
+		w.add("veeqo_order_id = ?", q.VeeqoOrderID)
 	}
 	if len(q.States) > 0 {
 		w.add("state = ANY(?)", stringsOf(q.States))

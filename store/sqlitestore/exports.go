@@ -304,6 +304,9 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if !q.ExportedBefore.IsZero() {
 		w.add("exported_at < ?", q.ExportedBefore.UnixNano())
 	}
+	if q.Number != "" {
+		w.add("number = ?", q.Number)
+	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

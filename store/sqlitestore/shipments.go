@@ -27,7 +27,7 @@ RETURNING ` + shipmentCols
 
 func validShipmentState(st store.ShipmentState) bool {
 	switch st {
-	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored:
+	case store.ShipmentPending, store.ShipmentApplied, store.ShipmentIgnored, store.ShipmentVoided:
 		return true
 	}
 	return false
@@ -43,7 +43,7 @@ func shipmentArgs(sh *store.AppliedShipment, now time.Time) ([]any, error) {
 	case sh.ShipmentID <= 0:
 		return nil, invalid("shipment of account %q: ShipmentID %d is not positive", sh.Account, sh.ShipmentID)
 	case !validShipmentState(sh.State):
-		return nil, invalid("shipment %d: State %q is not pending, applied or ignored", sh.ShipmentID, sh.State)
+		return nil, invalid("shipment %d: State %q is not pending, applied, ignored or voided", sh.ShipmentID, sh.State)
 	}
 	if err := checkTime(fmt.Sprintf("shipment %d: AppliedAt", sh.ShipmentID), sh.AppliedAt); err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	}
 	for _, st := range q.States {
 		if !validShipmentState(st) {
-			return nil, wrap(op, invalid("query: state %q is not pending, applied or ignored", st))
+			return nil, wrap(op, invalid("query: state %q is not pending, applied, ignored or voided", st))
 		}
 	}
 	if q.Limit < 0 {
@@ -175,6 +175,9 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	w.add("account = ?", q.Account)
 	if q.ERPRef != "" {
 		w.add("erp_ref = ?", q.ERPRef)
+	}
+	if q.VeeqoOrderID != 0 {
+		w.add("veeqo_order_id = ?", q.VeeqoOrderID)
 	}
 	in(&w, "state", q.States)
 	query := `SELECT ` + shipmentCols + ` FROM shipments` + w.String() + ` ORDER BY created_at, shipment_id`

@@ -18,6 +18,7 @@ func exportCases() []testCase {
 		{"LinesRoundTrip", testExportLines},
 		{"ByVeeqoID", testExportByVeeqoID},
 		{"ListFilters", testExportListFilters},
+		{"ListByNumber", testExportListByNumber},
 		{"ListPaging", testExportListPaging},
 		{"CompleteExport", testCompleteExport},
 		{"CompleteExportConflictWritesNothing", testCompleteExportConflict},
@@ -585,5 +586,49 @@ func testCompleteExportVisibility(t *testing.T, s store.Store) {
 		if err := <-readerErrs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// ListExports with Number selects by the Veeqo order number, exactly and
+// case-sensitively, within the account, whatever the ERP reference.
+func testExportListByNumber(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	put := func(account, ref, number string) {
+		t.Helper()
+		_, inserted, err := s.ClaimExport(ctx, store.Export{Account: account, ERPRef: ref, Number: number, State: store.ExportClaimed, Attempts: 1})
+		must(t, "ClaimExport "+ref, err)
+		if !inserted {
+			t.Fatalf("ClaimExport %s: not inserted on an empty key", ref)
+		}
+	}
+	put("acme", "R-1", "N-7")
+	put("acme", "R-2", "N-7")
+	put("acme", "R-3", "n-7")
+	put("acme", "N-8", "N-70")
+	put("other", "R-1", "N-7")
+	for _, tt := range []struct {
+		number string
+		want   []string
+	}{
+		{"N-7", []string{"R-1", "R-2"}},
+		{"n-7", []string{"R-3"}},
+		{"N-70", []string{"N-8"}},
+		{"N-", nil},
+		{"R-1", nil},
+	} {
+		got, err := s.ListExports(ctx, store.ExportQuery{Account: "acme", Number: tt.number})
+		if err != nil {
+			t.Fatalf("ListExports Number %q: %v", tt.number, err)
+		}
+		var refs []string
+		for _, e := range got {
+			refs = append(refs, e.ERPRef)
+			if e.Number != tt.number || e.Account != "acme" {
+				t.Errorf("ListExports Number %q returned %s/%s numbered %q", tt.number, e.Account, e.ERPRef, e.Number)
+			}
+		}
+		diff(t, fmt.Sprintf("refs numbered %q", tt.number), tt.want, refs)
 	}
 }

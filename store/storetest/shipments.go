@@ -142,20 +142,22 @@ func testShipmentList(t *testing.T, s store.Store) {
 	addAccount(t, s, "acme")
 	addAccount(t, s, "other")
 	type spec struct {
-		id    int64
-		ref   string
-		state store.ShipmentState
+		id      int64
+		ref     string
+		state   store.ShipmentState
+		veeqoID int64
 	}
 	specs := []spec{
-		{30, "SO-1", store.ShipmentApplied},
-		{10, "SO-2", store.ShipmentPending},
-		{20, "SO-1", store.ShipmentPending},
-		{50, "SO-3", store.ShipmentIgnored},
-		{40, "SO-1", store.ShipmentApplied},
+		{30, "SO-1", store.ShipmentApplied, 901},
+		{10, "SO-2", store.ShipmentPending, 902},
+		{20, "SO-1", store.ShipmentPending, 901},
+		{50, "SO-3", store.ShipmentIgnored, 903},
+		{40, "SO-1", store.ShipmentApplied, 904},
+		{60, "SO-3", store.ShipmentVoided, 903},
 	}
 	byID := map[int64]store.AppliedShipment{}
 	for _, sp := range specs {
-		sh, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: sp.id, ERPRef: sp.ref, State: sp.state, Update: json.RawMessage(`{}`)})
+		sh, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: sp.id, ERPRef: sp.ref, State: sp.state, VeeqoOrderID: sp.veeqoID, Update: json.RawMessage(`{}`)})
 		must(t, "RecordShipment", err)
 		byID[sp.id] = sh
 		time.Sleep(3 * time.Millisecond) // distinct CreatedAt stamps
@@ -169,7 +171,11 @@ func testShipmentList(t *testing.T, s store.Store) {
 		want []int64 // as a set; order is checked against the rows' own CreatedAt
 		max  int
 	}{
-		{"all", store.ShipmentQuery{}, []int64{10, 20, 30, 40, 50}, 0},
+		{"all", store.ShipmentQuery{}, []int64{10, 20, 30, 40, 50, 60}, 0},
+		{"voided", store.ShipmentQuery{States: []store.ShipmentState{store.ShipmentVoided}}, []int64{60}, 0},
+		{"by Veeqo order", store.ShipmentQuery{VeeqoOrderID: 901}, []int64{20, 30}, 0},
+		{"by Veeqo order and state", store.ShipmentQuery{VeeqoOrderID: 903, States: []store.ShipmentState{store.ShipmentVoided}}, []int64{60}, 0},
+		{"unknown Veeqo order", store.ShipmentQuery{VeeqoOrderID: 999}, nil, 0},
 		{"by ref", store.ShipmentQuery{ERPRef: "SO-1"}, []int64{20, 30, 40}, 0},
 		{"pending", store.ShipmentQuery{States: []store.ShipmentState{store.ShipmentPending}}, []int64{10, 20}, 0},
 		{"applied or ignored", store.ShipmentQuery{States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentIgnored}}, []int64{30, 40, 50}, 0},
@@ -202,7 +208,7 @@ func testShipmentList(t *testing.T, s store.Store) {
 	for _, sh := range all {
 		order = append(order, sh.ShipmentID)
 	}
-	diff(t, "ListShipments order (inserted 3ms apart: insertion order)", []int64{30, 10, 20, 50, 40}, order)
+	diff(t, "ListShipments order (inserted 3ms apart: insertion order)", []int64{30, 10, 20, 50, 40, 60}, order)
 	limited, err := s.ListShipments(ctx, store.ShipmentQuery{Account: "acme", Limit: 2})
 	must(t, "ListShipments Limit 2", err)
 	if len(all) >= 2 {

@@ -62,7 +62,9 @@ func knownStatus(s string) bool {
 }
 
 // filterOrders returns the ids matching GET /orders' filters, newest first.
-func (st *state) filterOrders(q map[string][]string) []int64 {
+// A query (the search) does not see orders created after searchHorizon:
+// the search index trails the database (Server.SetSearchLag).
+func (st *state) filterOrders(q map[string][]string, searchHorizon time.Time) []int64 {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return strings.TrimSpace(v[0])
@@ -108,7 +110,7 @@ func (st *state) filterOrders(q map[string][]string) []int64 {
 		if len(tags) > 0 && !rec.hasAnyTag(tags) {
 			continue
 		}
-		if query != "" && !st.orderMatches(rec, query) {
+		if query != "" && (rec.o.CreatedAt.After(searchHorizon) || !st.orderMatches(rec, query)) {
 			continue
 		}
 		out = append(out, id)
@@ -168,7 +170,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	var page []veeqo.Order
 	total := 0
 	s.withState(func(st *state) {
-		ids := st.filterOrders(q)
+		ids := st.filterOrders(q, s.now().Add(-s.searchLag))
 		total = len(ids)
 		if pg.bad {
 			return

@@ -2,6 +2,7 @@ package veeqotest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,9 @@ type config struct {
 	prefix       string
 	autoAllocate bool
 	company      string
+	listenAddr   string
+	staffAPI     bool
+	searchLag    time.Duration
 }
 
 func defaultConfig() config {
@@ -159,6 +163,51 @@ func WithAutoAllocate(on bool) Option {
 	}
 }
 
+// WithListenAddr listens on a loopback address such as "127.0.0.1:8765"
+// instead of a free loopback port (veeqoctl fake uses it so a config can
+// name the fake). Any other host is refused: the fake never leaves the
+// machine.
+func WithListenAddr(addr string) Option {
+	return func(c *config) error {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("veeqotest: WithListenAddr: %q is not host:port: %w", addr, err)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("veeqotest: WithListenAddr: %q is not a loopback address", addr)
+		}
+		c.listenAddr = addr
+		return nil
+	}
+}
+
+// WithStaffAPI serves the warehouse-staff helpers over HTTP, so another
+// process can drive the fake (veeqoctl fake ship / fake order): POST
+// /_staff/ship and POST /_staff/orders, under the path prefix and the API
+// key like every route. See StaffShipRequest and StaffOrderRequest.
+func WithStaffAPI() Option {
+	return func(c *config) error {
+		c.staffAPI = true
+		return nil
+	}
+}
+
+// WithSearchLag makes Veeqo's order search trail its database by d: a GET
+// /orders with a query does not see orders created less than d ago (by the
+// server's clock), while GET /orders/{id} and listings without a query do.
+// Veeqo documents nothing about how current its search is; engines must not
+// settle an in-doubt create on the search alone. Server.SetSearchLag changes
+// it while the server runs.
+func WithSearchLag(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("veeqotest: WithSearchLag: lag %v must not be negative", d)
+		}
+		c.searchLag = d
+		return nil
+	}
+}
+
 // WithCompanyName sets the name GET /current_company returns.
 func WithCompanyName(name string) Option {
 	return func(c *config) error {
@@ -177,8 +226,9 @@ type Server struct {
 	mux     *http.ServeMux
 	buckets *buckets
 
-	mu sync.Mutex // guards st
-	st *state
+	mu        sync.Mutex // guards st and searchLag
+	st        *state
+	searchLag time.Duration
 
 	ctlMu   sync.Mutex // guards log, faults, latency
 	log     []Request
@@ -230,16 +280,18 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := cmp.Or(cfg.listenAddr, "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("veeqotest: listen on loopback: %w", err)
+		return nil, fmt.Errorf("veeqotest: listen on %s: %w", addr, err)
 	}
 	s := &Server{
-		cfg:     cfg,
-		ln:      ln,
-		baseURL: "http://" + ln.Addr().String() + cfg.prefix,
-		st:      newState(),
-		buckets: newBuckets(cfg.rateCap, cfg.rateDrain),
+		cfg:       cfg,
+		ln:        ln,
+		baseURL:   "http://" + ln.Addr().String() + cfg.prefix,
+		st:        newState(),
+		buckets:   newBuckets(cfg.rateCap, cfg.rateDrain),
+		searchLag: cfg.searchLag,
 	}
 	s.mux = s.routes()
 	s.hs = &http.Server{
@@ -261,6 +313,14 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// SetSearchLag sets how far the order search trails the database (see
+// WithSearchLag); 0 makes it current.
+func (s *Server) SetSearchLag(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.searchLag = max(d, 0)
 }
 
 // URL returns the base URL, including the path prefix and no trailing slash.

@@ -572,6 +572,7 @@ func copyShipment(s *veeqo.Shipment) *veeqo.Shipment {
 	if c.TrackingNumber != nil {
 		x := *c.TrackingNumber
 		x.DeliveredAt = copyTime(x.DeliveredAt)
+		x.CancelledAt = copyTime(x.CancelledAt)
 		c.TrackingNumber = &x
 	}
 	if c.UpdateRemoteOrder != nil {
