@@ -401,7 +401,8 @@ type RecordQuery struct {
 	Search string
 	// From and To bound LastRunAt: From <= LastRunAt < To.
 	From, To time.Time
-	// After is the opaque cursor from a previous page's Next.
+	// After is the opaque cursor from a previous page's Next; one the store
+	// did not issue is an error matching ErrBadCursor.
 	After string
 	Limit int // 0 means 50; at most 1000
 }
@@ -478,7 +479,8 @@ type LogQuery struct {
 	// catching up); otherwise entries come newest first.
 	AfterSeq int64
 	// Before is the opaque cursor from a previous page's Next (newest-first
-	// paging).
+	// paging); one the store did not issue is an error matching
+	// ErrBadCursor.
 	Before string
 	Limit  int // 0 means 100; at most 1000
 }

@@ -164,6 +164,10 @@ func New(cfg Config) (*Engine, error) {
 	var problems []string
 	if strings.TrimSpace(cfg.Account) == "" {
 		problems = append(problems, "Account is required")
+	} else if cfg.Settings.Account != "" && cfg.Settings.Account != cfg.Account {
+		// Records and logs would go under one name and notifications under
+		// the other.
+		problems = append(problems, fmt.Sprintf("Account %q differs from Settings.Account %q", cfg.Account, cfg.Settings.Account))
 	}
 	if cfg.Store == nil {
 		problems = append(problems, "Store is required")
@@ -199,7 +203,12 @@ func New(cfg Config) (*Engine, error) {
 	if s.Account == "" {
 		s.Account = cfg.Account
 	}
-	if err := s.Validate(); err != nil {
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	c, err := s.compile(now)
+	if err != nil {
 		return nil, err
 	}
 	mode := s.Mode()
@@ -211,10 +220,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.now = cfg.Clock
-	if e.now == nil {
-		e.now = time.Now
-	}
+	e.now = now
 	if e.cfg.LeaseTTL == 0 {
 		e.cfg.LeaseTTL = DefaultLeaseTTL
 	}
@@ -231,29 +237,8 @@ func New(cfg Config) (*Engine, error) {
 	if e.cfg.Holder == "" {
 		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", e.self.Host, e.self.PID, randHex(4))
 	}
-	loc, err := LoadLocation(s.TimeZone)
-	if err != nil {
-		return nil, err // Validate already checked it
-	}
-	e.loc = loc
-	if mode == store.ModeExport {
-		e.exportFilter, err = s.CompileExportFilter(e.now)
-	} else {
-		e.fetchFilter, err = s.CompileFetchFilter(e.now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Validate loaded these already: errors here cannot happen.
-	if e.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
-		return nil, err
-	}
-	if e.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		return nil, err
-	}
-	if e.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
-		return nil, err
-	}
+	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
+	e.carriers, e.services, e.ident = c.carriers, c.services, c.ident
 	return e, nil
 }
 
@@ -633,7 +618,7 @@ func (e *Engine) checkMode(ctx context.Context, writeSettings bool) error {
 // compare-and-set on the account's version, tried again once on a
 // conflict; a failure is logged and does not stop the run.
 func (e *Engine) storeSettings(ctx context.Context, acct store.Account) {
-	want, err := jsonMarshal(e.settings)
+	want, err := json.Marshal(e.settings)
 	if err != nil {
 		e.log.Warn("vsync: encode settings", "err", err)
 		return
@@ -677,7 +662,7 @@ func sameSettings(stored, want []byte) bool {
 func (e *Engine) account(ctx context.Context) (store.Account, error) {
 	acct, err := e.cfg.Store.GetAccount(ctx, e.cfg.Account)
 	if errors.Is(err, store.ErrNotFound) {
-		doc, _ := jsonMarshal(e.settings)
+		doc, _ := json.Marshal(e.settings)
 		acct, err = e.cfg.Store.AddAccount(ctx, store.Account{Name: e.cfg.Account, Settings: doc})
 		if errors.Is(err, store.ErrExists) {
 			acct, err = e.cfg.Store.GetAccount(ctx, e.cfg.Account)
