@@ -32,71 +32,16 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 		return nil
 	}
 	backfill := !r.opts.From.IsZero() || !r.opts.To.IsZero()
-	var since time.Time
-	switch {
-	case backfill:
-		since = r.opts.From
-	case !cur.Position.IsZero():
-		since = cur.Position.Add(-e.settings.Overlap())
-	case !e.settings.StartDate.IsZero():
-		since = e.settings.StartDate.In(e.loc).UTC()
-	}
-	passStart := e.clock()
-	maxSeen := cur.Position
-	seen := map[int64]bool{}
-	// inDefault holds the orders the default listing (status "") handed
-	// out; left says one of them was then listed as cancelled.
-	inDefault := map[int64]bool{}
-	left := false
-	missed := false
-	// list walks one listing; it returns how many orders it yielded, how
-	// many of them were new to the pass though last updated before it
-	// started, and false if the listing failed or the run must stop.
-	list := func(opts veeqo.OrderListOptions) (n, late int, ok bool) {
-		for o, err := range e.cfg.Veeqo.ListOrders(ctx, opts) {
-			if ctx.Err() != nil {
-				return n, late, false
-			}
-			if err != nil {
-				msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", since.Format(time.RFC3339), err)
-				r.logEntry(ctx, store.LevelError, processOf(stream), "", msg)
-				r.fail(fmt.Errorf("vsync: %s", msg))
-				return n, late, false
-			}
-			n++
-			if opts.Status == "" {
-				inDefault[o.ID] = true
-			} else if opts.Status == veeqo.StatusCancelled && inDefault[o.ID] {
-				left = true
-			}
-			if seen[o.ID] {
-				continue
-			}
-			seen[o.ID] = true
-			if o.UpdatedAt.Before(passStart) {
-				late++
-			}
-			if !r.opts.To.IsZero() && !o.UpdatedAt.Before(r.opts.To) {
-				continue
-			}
-			if o.UpdatedAt.After(maxSeen) {
-				maxSeen = o.UpdatedAt
-			}
-			handle(ctx, &o)
-			if r.stopped(ctx) {
-				return n, late, false
-			}
-		}
-		return n, late, true
-	}
+	p := &pollPass{r: r, stream: stream, handle: handle, since: r.pollSince(cur, backfill), passStart: e.clock(),
+		maxSeen: cur.Position, seen: map[int64]bool{}, inDefault: map[int64]bool{}}
 	var paged *veeqo.OrderListOptions // the default listing, when it had several pages
 	for _, st := range statuses {
 		opts := base
-		opts.UpdatedAtMin = since
+		opts.UpdatedAtMin = p.since
 		opts.Status = st
 		opts.Page = 1
 		opts.PageSize = 100
-		n, _, ok := list(opts)
+		n, _, ok := p.list(ctx, opts)
 		if !ok {
 			return nil
 		}
@@ -104,59 +49,144 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 			paged = &opts
 		}
 	}
+	missed := false
 	if paged != nil {
-		// Veeqo pages newest id first. An order that left the default
-		// listing while it was paged (it was cancelled after being handed
-		// out) moved every later order up by one, and the first order of
-		// each later page landed on a page already read: never handed out,
-		// and older than the cursor's next window, so never listed again.
-		// Cancelled orders this listing handed out tell (export mode lists
-		// them anyway; fetch mode asks only when the listing had several
-		// pages). Then the listing is read again until a reading finds no
-		// order that was due in the first one (orders updated since the
-		// pass started do not count); after three that still do, the
-		// cursor stays put and the next pass lists the window again.
-		if !slices.Contains(statuses, veeqo.StatusCancelled) {
-			c := *paged
-			c.Status = veeqo.StatusCancelled
-			for o, err := range e.cfg.Veeqo.ListOrders(ctx, c) {
-				if ctx.Err() != nil {
-					return nil
-				}
-				if err != nil || inDefault[o.ID] {
-					left = true // unknown counts as left: list again
-					break
-				}
-			}
-		}
-		for check := 0; left; check++ {
-			if check == 3 {
-				missed = true
-				break
-			}
-			_, late, ok := list(*paged)
-			if !ok {
-				return nil
-			}
-			if late == 0 {
-				break
-			}
+		var ok bool
+		if missed, ok = p.relistIfShifted(ctx, *paged, statuses); !ok {
+			return nil
 		}
 	}
-	if backfill || r.holdCursor || missed {
-		return seen
+	if !backfill && !r.holdCursor && !missed {
+		r.advanceCursor(ctx, cur, p.maxSeen, p.passStart)
 	}
+	return p.seen
+}
+
+// pollSince is where a poll's listing starts: a manual backfill's From, the
+// cursor less the overlap, or the integration start date.
+func (r *run) pollSince(cur store.Cursor, backfill bool) time.Time {
+	e := r.e
+	switch {
+	case backfill:
+		return r.opts.From
+	case !cur.Position.IsZero():
+		return cur.Position.Add(-e.settings.Overlap())
+	case !e.settings.StartDate.IsZero():
+		return e.settings.StartDate.In(e.loc).UTC()
+	}
+	return time.Time{}
+}
+
+// advanceCursor moves the stream's cursor to the newest update the pass
+// saw, never past the pass's start.
+func (r *run) advanceCursor(ctx context.Context, cur store.Cursor, maxSeen, passStart time.Time) {
 	pos := maxSeen
 	if pos.After(passStart) {
 		pos = passStart
 	}
-	if pos.After(cur.Position) {
-		cur.Position = pos.UTC()
-		if _, err := e.cfg.Store.SetCursor(context.WithoutCancel(ctx), cur); err != nil {
-			e.log.Warn("vsync: advance cursor", "stream", stream, "err", err)
+	if !pos.After(cur.Position) {
+		return
+	}
+	cur.Position = pos.UTC()
+	if _, err := r.e.cfg.Store.SetCursor(context.WithoutCancel(ctx), cur); err != nil {
+		r.e.log.Warn("vsync: advance cursor", "stream", cur.Stream, "err", err)
+	}
+}
+
+// pollPass is the state of one poll's listings.
+type pollPass struct {
+	r                         *run
+	stream                    string
+	handle                    func(context.Context, *veeqo.Order)
+	since, passStart, maxSeen time.Time
+	seen                      map[int64]bool
+	// inDefault holds the orders the default listing (status "") handed
+	// out; left says one of them was then listed as cancelled.
+	inDefault map[int64]bool
+	left      bool
+}
+
+// list walks one listing; it returns how many orders it yielded, how many
+// of them were new to the pass though last updated before it started, and
+// false if the listing failed or the run must stop.
+func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, late int, ok bool) {
+	r := p.r
+	for o, err := range r.e.cfg.Veeqo.ListOrders(ctx, opts) {
+		if ctx.Err() != nil {
+			return n, late, false
+		}
+		if err != nil {
+			msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", p.since.Format(time.RFC3339), err)
+			r.logEntry(ctx, store.LevelError, processOf(p.stream), "", msg)
+			r.fail(fmt.Errorf("vsync: %s", msg))
+			return n, late, false
+		}
+		n++
+		if opts.Status == "" {
+			p.inDefault[o.ID] = true
+		} else if opts.Status == veeqo.StatusCancelled && p.inDefault[o.ID] {
+			p.left = true
+		}
+		if p.seen[o.ID] {
+			continue
+		}
+		p.seen[o.ID] = true
+		if o.UpdatedAt.Before(p.passStart) {
+			late++
+		}
+		if !r.opts.To.IsZero() && !o.UpdatedAt.Before(r.opts.To) {
+			continue
+		}
+		if o.UpdatedAt.After(p.maxSeen) {
+			p.maxSeen = o.UpdatedAt
+		}
+		p.handle(ctx, &o)
+		if r.stopped(ctx) {
+			return n, late, false
 		}
 	}
-	return seen
+	return n, late, true
+}
+
+// relistIfShifted reads a paged default listing again when an order left it
+// while it was paged. Veeqo pages newest id first. An order that left the
+// default listing while it was paged (it was cancelled after being handed
+// out) moved every later order up by one, and the first order of each later
+// page landed on a page already read: never handed out, and older than the
+// cursor's next window, so never listed again. Cancelled orders this
+// listing handed out tell (export and fetch mode list them anyway; without
+// that pass they are asked for here). Then the listing is read again until
+// a reading finds no order that was due in the first one (orders updated
+// since the pass started do not count); after three that still do, missed
+// is true: the cursor stays put and the next pass lists the window again.
+// ok is false when a listing failed or the run must stop.
+func (p *pollPass) relistIfShifted(ctx context.Context, paged veeqo.OrderListOptions, statuses []veeqo.OrderStatus) (missed, ok bool) {
+	if !slices.Contains(statuses, veeqo.StatusCancelled) {
+		c := paged
+		c.Status = veeqo.StatusCancelled
+		for o, err := range p.r.e.cfg.Veeqo.ListOrders(ctx, c) {
+			if ctx.Err() != nil {
+				return false, false
+			}
+			if err != nil || p.inDefault[o.ID] {
+				p.left = true // unknown counts as left: list again
+				break
+			}
+		}
+	}
+	for check := 0; p.left; check++ {
+		if check == 3 {
+			return true, true
+		}
+		_, late, ok := p.list(ctx, paged)
+		if !ok {
+			return false, false
+		}
+		if late == 0 {
+			break
+		}
+	}
+	return false, true
 }
 
 func processOf(stream string) string {
