@@ -426,8 +426,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // error that names what cannot be mapped.
 func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
-	var warns []string
-	var problems []string
+	var warns, problems []string
 	ch, err := e.channelFor(ctx, o.Store)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -445,9 +444,35 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if in.Number == "" {
 		in.Number = o.Ref
 	}
-	// The open lines, resolved to sellables by the item identifier with the
-	// default SKU as the fallback (mapping.Resolver: one exact lookup per
-	// distinct identifier, or one catalogue read when that is cheaper).
+	lines, links, lineWarns, lineProblems, err := r.orderLines(ctx, o)
+	if err != nil {
+		return nil, nil, warns, err
+	}
+	in.LineItems = lines
+	warns, problems = append(warns, lineWarns...), append(problems, lineProblems...)
+	if len(in.LineItems) == 0 && len(problems) == 0 {
+		problems = append(problems, "the order has no open line to export")
+	}
+	email := orderEmail(o)
+	if email == "" {
+		problems = append(problems, "the customer has no email address")
+	}
+	if len(problems) > 0 {
+		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
+	}
+	if err := r.addParties(ctx, in, o, email); err != nil {
+		return nil, nil, warns, err
+	}
+	return in, links, warns, nil
+}
+
+// orderLines resolves the ERP order's open lines to Veeqo sellables by the
+// item identifier, with the default SKU as the fallback (mapping.Resolver:
+// one exact lookup per distinct identifier, or one catalogue read when that
+// is cheaper). It returns the line items and their links, a warning per
+// default-SKU substitution, a problem per line that cannot be mapped, and an
+// error when the resolver cannot be built.
+func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput, []store.LineLink, []string, []string, error) {
 	var open []ERPLine
 	var lines []mapping.Line
 	for i, l := range o.Lines {
@@ -460,10 +485,11 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 		open = append(open, l)
 		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
 	}
-	items, err := e.itemResolver()
+	items, err := r.e.itemResolver()
 	if err != nil {
-		return nil, nil, warns, err
+		return nil, nil, nil, nil, err
 	}
+	var warns, problems []string
 	resolved, err := items.Resolve(ctx, lines)
 	if err != nil {
 		var lineErrs []*mapping.LineError
@@ -484,6 +510,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	for _, rl := range resolved {
 		byRef[rl.Ref] = rl
 	}
+	var out []veeqo.LineItemInput
 	var links []store.LineLink
 	for _, l := range open {
 		rl, ok := byRef[l.Ref]
@@ -502,22 +529,18 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 				li.AdditionalOptions = l.Description
 			}
 		}
-		in.LineItems = append(in.LineItems, li)
+		out = append(out, li)
 		links = append(links, store.LineLink{ERPLine: l.Ref, SellableID: rl.Sellable.ID, SKU: rl.Sellable.SKUCode, Quantity: qty, Substituted: rl.Substitution != nil})
 	}
-	if len(in.LineItems) == 0 && len(problems) == 0 {
-		problems = append(problems, "the order has no open line to export")
-	}
-	email := orderEmail(o)
-	if email == "" {
-		problems = append(problems, "the customer has no email address")
-	}
-	if len(problems) > 0 {
-		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
-	}
+	return out, links, warns, problems, nil
+}
+
+// addParties fills the order's customer (by id when Veeqo knows the email,
+// else inline), addresses, delivery cost, payment and note.
+func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string) error {
 	cid, err := r.customerID(ctx, email)
 	if err != nil {
-		return nil, nil, warns, err
+		return err
 	}
 	ship := veeqoAddress(o.ShipTo, o.Customer)
 	if cid != 0 {
@@ -538,7 +561,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if o.Notes != "" {
 		in.CustomerNote = &veeqo.NoteInput{Text: o.Notes}
 	}
-	return in, links, warns, nil
+	return nil
 }
 
 // customerID returns the Veeqo customer id for an email: from the store's
