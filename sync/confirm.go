@@ -32,8 +32,7 @@ func (r *run) confirmPass(ctx context.Context) {
 			o, err := r.e.cfg.Veeqo.GetOrder(ctx, ex.VeeqoOrderID)
 			if err != nil {
 				if ctx.Err() == nil {
-					r.rep.Failed++
-					r.recordErr(ctx, ProcessConfirmation, ref, fmt.Sprintf("reading Veeqo order %d failed: %v", ex.VeeqoOrderID, err), ex.VeeqoOrderID)
+					r.failRef(ctx, ProcessConfirmation, ref, fmt.Sprintf("reading Veeqo order %d failed: %v", ex.VeeqoOrderID, err), ex.VeeqoOrderID)
 				}
 				continue
 			}
@@ -104,8 +103,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		}
 		warns, errMsg := r.voidShipments(ctx, ProcessConfirmation, ex.ERPRef, o)
 		if errMsg != "" {
-			r.rep.Failed++
-			r.recordErr(ctx, ProcessConfirmation, ex.ERPRef, errMsg, o.ID)
+			r.failRef(ctx, ProcessConfirmation, ex.ERPRef, errMsg, o.ID)
 			return
 		}
 		msg := fmt.Sprintf("Veeqo order %d was cancelled in Veeqo", o.ID)

@@ -40,8 +40,7 @@ func (r *run) exportPass(ctx context.Context) {
 			// One order the ERP cannot read: its own error; the others go on.
 			if !seen[oe.Ref] {
 				seen[oe.Ref] = true
-				r.rep.Failed++
-				r.recordErr(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
+				r.failRef(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
 			}
 			continue
 		}
@@ -68,8 +67,7 @@ func (r *run) exportPass(ctx context.Context) {
 			if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref); err == nil && ex.State == store.ExportExported {
 				continue // confirmations of exported refs are looked at by confirmPass
 			}
-			r.recordErr(ctx, ProcessExport, ref, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
-			r.rep.Failed++
+			r.failRef(ctx, ProcessExport, ref, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
 		}
 	}
 }
@@ -119,10 +117,7 @@ func (r *run) settleOwnDoubts(ctx context.Context) {
 	}
 	bg := context.WithoutCancel(ctx)
 	for _, ex := range batch {
-		r.rep.Failed++
-		msg := fmt.Sprintf("outcome of the create is unknown (%s); it will be looked up by number %s in Veeqo's order list before any new create", ex.LastError, ex.Number)
-		r.record(bg, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
-		r.logEntry(bg, store.LevelError, ProcessExport, ex.ERPRef, msg)
+		r.failRef(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("outcome of the create is unknown (%s); it will be looked up by number %s in Veeqo's order list before any new create", ex.LastError, ex.Number), 0)
 	}
 }
 
@@ -223,8 +218,7 @@ func (r *run) priorExport(ctx context.Context, o ERPOrder) (ex store.Export, hav
 	case errors.Is(err, store.ErrNotFound):
 		return store.Export{}, false, true
 	case err != nil:
-		r.recordErr(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
-		r.rep.Failed++
+		r.failRef(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
 		return ex, true, false
 	}
 	switch ex.State {
@@ -283,8 +277,7 @@ func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool,
 		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: number,
 			State: store.ExportClaimed, Attempts: 1, Lines: links})
 		if err != nil {
-			r.rep.Failed++
-			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
+			r.failRef(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
 			return ex, false
 		}
 		if !inserted {
@@ -299,8 +292,7 @@ func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool,
 	ex.Attempts++
 	ex, err := e.cfg.Store.UpdateExport(ctx, ex)
 	if err != nil {
-		r.rep.Failed++
-		r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
+		r.failRef(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
 		return ex, false
 	}
 	return ex, true
@@ -327,10 +319,7 @@ func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo
 		if _, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
 			e.log.Warn("vsync: update export", "ref", o.Ref, "err", uerr)
 		}
-		r.rep.Failed++
-		msg := "Veeqo refused the order: " + err.Error()
-		r.record(bg, ProcessExport, o.Ref, store.RecordError, msg, 0)
-		r.logEntry(bg, store.LevelError, ProcessExport, o.Ref, msg)
+		r.failRef(bg, ProcessExport, o.Ref, "Veeqo refused the order: "+err.Error(), 0)
 		if errors.Is(err, veeqo.ErrUnauthorized) || errors.Is(err, veeqo.ErrForbidden) {
 			r.fail(fmt.Errorf("vsync: Veeqo refused the credentials: %w", err))
 		}
@@ -386,8 +375,7 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 	if err != nil {
 		// The order exists in Veeqo but the link did not land: the claim
 		// stays in doubt and the next run links it by number.
-		r.rep.Failed++
-		r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, fmt.Sprintf("created Veeqo order %d but could not record it (%v); the next run links it by number", o.ID, err))
+		r.failRef(ctx, ProcessExport, ex.ERPRef, fmt.Sprintf("created Veeqo order %d but could not record it (%v); the next run links it by number", o.ID, err), o.ID)
 		return ex, false
 	}
 	r.rep.Exported++

@@ -241,8 +241,7 @@ func (r *run) retryFailed(ctx context.Context, process string, seen map[int64]bo
 		o, err := e.cfg.Veeqo.GetOrder(ctx, rec.VeeqoOrderID)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.rep.Failed++
-				r.recordErr(ctx, process, rec.Reference, fmt.Sprintf("retry: reading Veeqo order %d failed: %v", rec.VeeqoOrderID, err), rec.VeeqoOrderID)
+				r.failRef(ctx, process, rec.Reference, fmt.Sprintf("retry: reading Veeqo order %d failed: %v", rec.VeeqoOrderID, err), rec.VeeqoOrderID)
 			}
 			continue
 		}

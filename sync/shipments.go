@@ -58,9 +58,8 @@ func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentU
 	e := r.e
 	var u ShipmentUpdate
 	if err := json.Unmarshal(row.Update, &u); err != nil {
-		r.rep.Failed++
 		process, ref := r.processRef(row, u)
-		r.logEntry(ctx, store.LevelError, process, ref, fmt.Sprintf("stored update of shipment %d is unreadable: %v", row.ShipmentID, err))
+		r.failRef(ctx, process, ref, fmt.Sprintf("stored update of shipment %d is unreadable: %v", row.ShipmentID, err), row.VeeqoOrderID)
 		return u, false
 	}
 	process, ref := r.processRef(row, u)
@@ -69,8 +68,7 @@ func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentU
 	}
 	if err := e.cfg.ERP.ApplyShipment(ctx, u); err != nil {
 		if ctx.Err() == nil {
-			r.rep.Failed++
-			r.logEntry(ctx, store.LevelError, process, ref, fmt.Sprintf("applying shipment %d again failed: %v; it stays pending", row.ShipmentID, err))
+			r.failRef(ctx, process, ref, fmt.Sprintf("applying shipment %d again failed: %v; it stays pending", row.ShipmentID, err), row.VeeqoOrderID)
 		}
 		return u, false
 	}
@@ -360,13 +358,10 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 	bg := context.WithoutCancel(ctx)
 	switch {
 	case t.errMsg != "":
-		r.rep.Failed++
 		parts := append(slices.Clone(t.done), t.flags...)
-		r.record(bg, process, recordRef, store.RecordError, strings.Join(append(parts, t.errMsg), "; "), o.ID)
-		r.logEntry(bg, store.LevelError, process, recordRef, t.errMsg)
+		r.failRefAs(bg, process, recordRef, strings.Join(append(parts, t.errMsg), "; "), t.errMsg, o.ID)
 	case len(t.flags) > 0:
-		r.rep.Failed++
-		r.record(bg, process, recordRef, store.RecordError, strings.Join(append(t.done, t.flags...), "; "), o.ID)
+		r.failRefAs(bg, process, recordRef, strings.Join(append(t.done, t.flags...), "; "), "", o.ID) // each flag was logged as it was found
 	case len(t.done) > 0:
 		msg := strings.Join(t.done, "; ")
 		if len(t.warns) > 0 {
