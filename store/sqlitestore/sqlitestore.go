@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -145,6 +147,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, wrap("open", invalid("path %q: give a file path (not a URI or :memory:)", path))
+	}
+
+	// The file holds customer data and API keys: a new one is created
+	// owner-only, and SQLite gives its -wal and -shm files the database
+	// file's mode. An existing file keeps the mode the host gave it.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 
 	s := &Store{
