@@ -96,7 +96,7 @@ func run(ctx context.Context, w io.Writer) error {
 	erp := vsync.NewMemoryERP(
 		order("SO-2001", "Web", "MUG-1"),
 		order("SO-2002", "Web", "TEE-1"),
-		order("SO-2003", "Outlet", "CAP-1"),      // no store mapping for Outlet
+		order("SO-2003", "Outlet", "CAP-1"),     // no store mapping for Outlet
 		order("SO-2004", "Web", "GIFT-CARD-50"), // not in Veeqo, and no default SKU
 	)
 	eng, err := vsync.New(vsync.Config{
