@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -312,22 +311,15 @@ func modulePackages(t *testing.T, root string) map[string]string {
 	return out
 }
 
-// goTool is the go command of the toolchain running the test.
+// goTool is the go command; go test puts its toolchain's bin directory
+// first on PATH.
 func goTool(t *testing.T) string {
 	t.Helper()
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatalf("no go command to build the blocks with: %v", err)
 	}
 	return p
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 func write(t *testing.T, path, content string) {
