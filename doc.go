@@ -22,6 +22,9 @@
 //     interface, with in-memory, SQLite and PostgreSQL implementations and a
 //     conformance suite any host store can run.
 //   - [github.com/xoroerp/veeqoconnect/notify]: instant and daily error emails.
+//   - [github.com/xoroerp/veeqoconnect/ops]: the Operations page (records,
+//     runs, logs, settings, "Sync now") as an http.Handler for the host's
+//     admin.
 //   - github.com/xoroerp/veeqoconnect/sync (imported as vsync): the engine.
 //
 // The host supplies its ERP through a small interface and may supply its own
