@@ -52,19 +52,27 @@ import (
 func main() {
 	dir := flag.String("dir", "", "directory for the state file (default: a temporary directory, removed at the end)")
 	flag.Parse()
-	if *dir == "" {
-		tmp, err := os.MkdirTemp("", "veeqoconnect-export-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "export:", err)
-			os.Exit(1)
-		}
-		defer os.RemoveAll(tmp)
-		*dir = tmp
-	}
-	if err := run(context.Background(), os.Stdout, *dir); err != nil {
+	if err := withDir(*dir, func(d string) error { return run(context.Background(), os.Stdout, d) }); err != nil {
 		fmt.Fprintln(os.Stderr, "export:", err)
 		os.Exit(1)
 	}
+}
+
+// withDir calls f with dir, or with a temporary directory removed after f
+// when dir is empty.
+func withDir(dir string, f func(string) error) error {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		return f(dir)
+	}
+	tmp, err := os.MkdirTemp("", "veeqoconnect-export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	return f(tmp)
 }
 
 // StateFile is the state's file name inside the directory run is given.

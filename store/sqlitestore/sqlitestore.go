@@ -154,10 +154,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// file's mode. An existing file keeps the mode the host gave it.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+			return nil, fmt.Errorf("sqlitestore: %w", err) // names the path
 		}
 	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlitestore: %w", err) // names the path
 	}
 
 	s := &Store{
