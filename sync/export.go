@@ -167,64 +167,20 @@ func orderEmail(o ERPOrder) string {
 	return strings.TrimSpace(o.ShipTo.Email)
 }
 
-// exportOne exports one ERP order.
+// exportOne exports one ERP order, as the export flow goes: look at its
+// earlier export (settling one in doubt), filter, build, claim, create.
 func (r *run) exportOne(ctx context.Context, o ERPOrder) {
-	e := r.e
-	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
-	have := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		r.recordErr(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
-		r.rep.Failed++
-		return
-	}
-	if have {
-		switch ex.State {
-		case store.ExportExported:
-			if len(r.opts.Refs) > 0 {
-				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSuccess,
-					Message: fmt.Sprintf("already exported as Veeqo order %d", ex.VeeqoOrderID), VeeqoOrderID: ex.VeeqoOrderID})
-			}
-			return
-		case store.ExportClaimed, store.ExportUnknown:
-			if r.opts.DryRun {
-				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
-				return
-			}
-			if r.looked[o.Ref] {
-				return // looked up this run and still in doubt (or failed to look)
-			}
-			ready := r.settleDoubts(ctx, []store.Export{ex}, map[string]*ERPOrder{o.Ref: &o})
-			nex, ok := ready[o.Ref]
-			if !ok {
-				return
-			}
-			ex = nex
-		}
-	}
-	if v := e.exportFilter.Explain(o); !v.Pass {
-		r.rep.Skipped++
-		msg := "filtered out: " + v.Reason
-		if r.unchanged(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg) {
-			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSkipped, Message: msg})
-			return
-		}
-		r.record(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg, 0)
-		r.logEntry(ctx, store.LevelInfo, ProcessExport, o.Ref, msg)
+	ex, have, ok := r.priorExport(ctx, o)
+	if !ok || !r.passesFilter(ctx, o) {
 		return
 	}
 	in, links, warns, err := r.buildOrder(ctx, o)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		r.rep.Failed++
-		msg := "not exported: " + err.Error()
-		same := r.unchanged(ctx, ProcessExport, o.Ref, store.RecordError, msg)
-		r.record(ctx, ProcessExport, o.Ref, store.RecordError, msg, 0)
-		if !same {
+		if ctx.Err() == nil {
+			r.rep.Failed++
 			// The same mapping error on every run is one log line and one
 			// notification, not one per run; the record counts the attempts.
-			r.logEntry(ctx, store.LevelError, ProcessExport, o.Ref, msg)
+			r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordError, store.LevelError, "not exported: "+err.Error())
 		}
 		return
 	}
@@ -239,45 +195,123 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 	if ctx.Err() != nil {
 		return
 	}
-	// Write-ahead claim: nothing is sent to Veeqo unless this row exists.
+	if ex, ok = r.claim(ctx, o, ex, have, in.Number, links); !ok {
+		return
+	}
+	if ctx.Err() != nil {
+		// Claimed but not sent: the next run finds it and settles it
+		// (nothing in Veeqo, so it is created then).
+		return
+	}
+	if !r.holdsLease(ctx) {
+		// Another process may hold the account and have settled this claim
+		// already: send nothing; the claim is settled from Veeqo's list.
+		return
+	}
+	r.create(ctx, o, ex, in, warns)
+}
+
+// priorExport reads the ERP order's export, if any, and reports whether to
+// go on: not when it is exported already (noted in a run of references),
+// or when it is in doubt and stays so (a dry run only notes it). An export
+// in doubt that Veeqo's order list settles as absent is returned ready to
+// be created again.
+func (r *run) priorExport(ctx context.Context, o ERPOrder) (ex store.Export, have, ok bool) {
+	e := r.e
+	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Export{}, false, true
+	case err != nil:
+		r.recordErr(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
+		r.rep.Failed++
+		return ex, true, false
+	}
+	switch ex.State {
+	case store.ExportExported:
+		if len(r.opts.Refs) > 0 {
+			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSuccess,
+				Message: fmt.Sprintf("already exported as Veeqo order %d", ex.VeeqoOrderID), VeeqoOrderID: ex.VeeqoOrderID})
+		}
+		return ex, true, false
+	case store.ExportClaimed, store.ExportUnknown:
+		if r.opts.DryRun {
+			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
+			return ex, true, false
+		}
+		if r.looked[o.Ref] {
+			return ex, true, false // looked up this run and still in doubt (or failed to look)
+		}
+		nex, ready := r.settleDoubts(ctx, []store.Export{ex}, map[string]*ERPOrder{o.Ref: &o})[o.Ref]
+		return nex, true, ready
+	}
+	return ex, true, true
+}
+
+// passesFilter applies the filter rows; a skipped order is recorded with
+// the row that rejected it, logged once.
+func (r *run) passesFilter(ctx context.Context, o ERPOrder) bool {
+	v := r.e.exportFilter.Explain(o)
+	if v.Pass {
+		return true
+	}
+	r.rep.Skipped++
+	r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordSkipped, store.LevelInfo, "filtered out: "+v.Reason)
+	return false
+}
+
+// recordOnce records an outcome; the log line (and notification) is
+// written only when the record did not already say exactly this.
+func (r *run) recordOnce(ctx context.Context, process, ref string, status store.RecordStatus, level, msg string) {
+	if status == store.RecordSkipped && r.unchanged(ctx, process, ref, status, msg) {
+		r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: r.e.scrub(msg)})
+		return
+	}
+	same := r.unchanged(ctx, process, ref, status, msg)
+	r.record(ctx, process, ref, status, msg, 0)
+	if !same {
+		r.logEntry(ctx, level, process, ref, msg)
+	}
+}
+
+// claim writes the write-ahead claim: nothing is sent to Veeqo unless this
+// row exists. It reports false when the order must not be created now (the
+// claim failed, or another run claimed it meanwhile).
+func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool, number string, links []store.LineLink) (store.Export, bool) {
+	e := r.e
 	if !have {
-		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: in.Number,
+		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: number,
 			State: store.ExportClaimed, Attempts: 1, Lines: links})
 		if err != nil {
 			r.rep.Failed++
 			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
-			return
+			return ex, false
 		}
 		if !inserted {
 			// Claimed meanwhile by someone else: leave it to its owner or
 			// to the next run's reconcile.
 			r.logEntry(ctx, store.LevelWarning, ProcessExport, o.Ref, fmt.Sprintf("export already claimed (state %s); left for reconcile", claimed.State))
-			return
+			return ex, false
 		}
-		ex = claimed
-	} else {
-		ex.State = store.ExportClaimed
-		ex.Number = in.Number
-		ex.Lines = links
-		ex.Attempts++
-		ex.LastError = ""
-		ex, err = e.cfg.Store.UpdateExport(ctx, ex)
-		if err != nil {
-			r.rep.Failed++
-			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
-			return
-		}
+		return claimed, true
 	}
-	if ctx.Err() != nil {
-		// Claimed but not sent: the next run finds it and reconciles
-		// (nothing in Veeqo, so it is created then).
-		return
+	ex.State, ex.Number, ex.Lines, ex.LastError = store.ExportClaimed, number, links, ""
+	ex.Attempts++
+	ex, err := e.cfg.Store.UpdateExport(ctx, ex)
+	if err != nil {
+		r.rep.Failed++
+		r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
+		return ex, false
 	}
-	if !r.holdsLease(ctx) {
-		// Another process may hold the account and have reconciled this
-		// claim already: send nothing; the claim is reconciled by number.
-		return
-	}
+	return ex, true
+}
+
+// create sends the claimed order to Veeqo and settles the claim: linked on
+// success, failed when Veeqo refused it (nothing was created), in doubt
+// otherwise (settled with the pass's other doubts from Veeqo's order list,
+// settleOwnDoubts, never by creating again now).
+func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string) {
+	e := r.e
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
 	if err == nil && created != nil {
@@ -302,9 +336,6 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 		}
 		return
 	}
-	// The order may or may not exist in Veeqo: settled with the pass's
-	// other doubts from Veeqo's order list (settleOwnDoubts), never by
-	// creating again now.
 	ex.State = store.ExportUnknown
 	ex.LastError = e.scrub(err.Error())
 	if nex, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
