@@ -29,25 +29,14 @@ type Settings struct {
 // Validate checks every table without calling Veeqo and returns all the
 // problems at once (each *LoadError names its table and rows), or nil.
 func (s Settings) Validate() error {
-	var errs []error
-	if _, err := s.ItemIdentifier.MarshalText(); err != nil {
-		errs = append(errs, fmt.Errorf("item_identifier: %w", err))
-	}
-	if _, err := NewCarrierTable(s.CarrierMapping); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := NewStoreMap(s.StoreMapping, nil); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	_, err := Compile(s)
+	return err
 }
 
-// Mapper bundles the tables and resolvers of one account's settings. Build
-// one per run with New: its caches (channels, delivery methods, catalogue)
-// then reflect Veeqo as of that run.
+// Mapper bundles the tables and resolvers of one account's settings. The
+// tables are built once (Compile); Bind wires the resolvers to Veeqo with
+// empty caches, so a Mapper bound again sees Veeqo as it is then (the
+// engine binds again when its catalogue is refreshed).
 type Mapper struct {
 	Carriers        *NameTable
 	ShipServices    *NameTable
@@ -57,30 +46,59 @@ type Mapper struct {
 	settings        Settings
 }
 
-// New loads the settings (every problem at once, as Validate) and wires the
-// resolvers to v, typically FromClient(client) or a test double.
-func New(s Settings, v Veeqo, opts ...Option) (*Mapper, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
+// Compile loads the settings' tables without calling Veeqo, reporting every
+// problem at once (joined errors, each a *LoadError naming its table and
+// rows, or the item identifier's). Its Stores, DeliveryMethods and Items
+// have no source until Bind.
+func Compile(s Settings) (*Mapper, error) {
+	m := &Mapper{settings: s}
+	var errs []error
+	if _, err := s.ItemIdentifier.MarshalText(); err != nil {
+		errs = append(errs, fmt.Errorf("item_identifier: %w", err))
 	}
-	if v == nil {
-		return nil, errors.New("mapping: New: Veeqo source is nil")
-	}
-	m := &Mapper{settings: s, DeliveryMethods: NewDeliveryMethods(v)}
 	var err error
 	if m.Carriers, err = NewCarrierTable(s.CarrierMapping); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if m.ShipServices, err = NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	if m.Stores, err = NewStoreMap(s.StoreMapping, v); err != nil {
-		return nil, err
+	if m.Stores, err = NewStoreMap(s.StoreMapping, nil); err != nil {
+		errs = append(errs, err)
 	}
-	if m.Items, err = NewResolver(v, s.ItemIdentifier, s.DefaultSKU, opts...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// Bind returns a Mapper that shares m's tables and whose store map,
+// delivery methods and item resolver read from v, each with an empty cache.
+func (m *Mapper) Bind(v Veeqo, opts ...Option) (*Mapper, error) {
+	if v == nil {
+		return nil, errors.New("mapping: Bind: Veeqo source is nil")
+	}
+	b := *m
+	b.Stores = m.Stores.withSource(v)
+	b.DeliveryMethods = NewDeliveryMethods(v)
+	var err error
+	if b.Items, err = NewResolver(v, m.settings.ItemIdentifier, m.settings.DefaultSKU, opts...); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// New compiles the settings (every problem at once, as Validate) and binds
+// the resolvers to v, typically FromClient(client) or a test double.
+func New(s Settings, v Veeqo, opts ...Option) (*Mapper, error) {
+	if v == nil {
+		return nil, errors.New("mapping: New: Veeqo source is nil")
+	}
+	m, err := Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	return m.Bind(v, opts...)
 }
 
 // Settings returns the settings the Mapper was built from.

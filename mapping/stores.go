@@ -183,6 +183,28 @@ func NewStoreMap(cfg StoreConfig, src ChannelSource) (*StoreMap, error) {
 // Config returns the rows as loaded, for saving.
 func (m *StoreMap) Config() StoreConfig { return m.cfg }
 
+// withSource returns a map with the same rows that resolves channels
+// through src, with an empty cache.
+func (m *StoreMap) withSource(src ChannelSource) *StoreMap {
+	return &StoreMap{cfg: m.cfg, rows: m.rows, byStore: m.byStore, src: src}
+}
+
+// Channels returns every mapped channel that resolved, in row order, as
+// Veeqo lists it (name, type): the channels fetch mode polls.
+func (m *StoreMap) Channels(ctx context.Context) ([]veeqo.Channel, error) {
+	ix, err := m.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []veeqo.Channel
+	for i := range m.rows {
+		if ch, ok := ix.channel[i]; ok {
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
 // Refresh forgets the cached channel list; the next lookup reads it again.
 func (m *StoreMap) Refresh() { m.resolved.reset() }
 
@@ -322,15 +344,13 @@ func (m *StoreMap) StoreFor(ctx context.Context, channelID int64) (string, error
 // ChannelIDs returns the ids of every mapped channel that resolved, in row
 // order: the channels fetch mode polls.
 func (m *StoreMap) ChannelIDs(ctx context.Context) ([]int64, error) {
-	ix, err := m.index(ctx)
+	chs, err := m.Channels(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
-	for i := range m.rows {
-		if ch, ok := ix.channel[i]; ok {
-			ids = append(ids, ch.ID)
-		}
+	ids := make([]int64, len(chs))
+	for i, ch := range chs {
+		ids[i] = ch.ID
 	}
 	return ids, nil
 }

@@ -316,3 +316,45 @@ func TestSettingsJSONAndMapper(t *testing.T) {
 	_, err = mapping.New(s, nil)
 	require.Error(t, err)
 }
+
+// Compile builds the tables once without Veeqo; Bind wires fresh resolvers
+// to a source while sharing the tables, so binding again reads Veeqo again.
+func TestCompileThenBind(t *testing.T) {
+	t.Parallel()
+	s := mapping.Settings{
+		ShipServiceMapping: mapping.TableConfig{Rows: []mapping.NameRow{{ERPName: "Ground", VeeqoName: "Standard"}}},
+		StoreMapping:       mapping.StoreConfig{Rows: []mapping.StoreRow{{ERPStore: "Web", VeeqoChannel: "Web Shop"}}},
+	}
+	tables, err := mapping.Compile(s)
+	require.NoError(t, err)
+	_, err = tables.Bind(nil)
+	require.Error(t, err)
+
+	stub := channelStub()
+	stub.methods = []veeqo.DeliveryMethod{{ID: 7, Name: "Standard"}}
+	ctx := context.Background()
+	m1, err := tables.Bind(stub)
+	require.NoError(t, err)
+	require.Same(t, tables.ShipServices, m1.ShipServices, "the tables are shared")
+	dm, _, err := m1.DeliveryMethod(ctx, "Web", "Ground")
+	require.NoError(t, err)
+	require.Equal(t, int64(7), dm.ID)
+
+	stub.methods = []veeqo.DeliveryMethod{{ID: 8, Name: "Standard"}}
+	dm, _, _ = m1.DeliveryMethod(ctx, "Web", "Ground")
+	require.Equal(t, int64(7), dm.ID, "a bound mapper keeps what it read")
+	m2, err := tables.Bind(stub)
+	require.NoError(t, err)
+	dm, _, err = m2.DeliveryMethod(ctx, "Web", "Ground")
+	require.NoError(t, err)
+	require.Equal(t, int64(8), dm.ID, "binding again reads Veeqo again")
+
+	bad := s
+	bad.CarrierMapping = mapping.TableConfig{Rows: []mapping.NameRow{{ERPName: "", VeeqoName: "UPS"}}}
+	bad.StoreMapping = mapping.StoreConfig{Rows: []mapping.StoreRow{{ERPStore: "", VeeqoChannel: "X"}}}
+	_, err = mapping.Compile(bad)
+	var le *mapping.LoadError
+	require.ErrorAs(t, err, &le)
+	require.ErrorContains(t, err, "carrier")
+	require.ErrorContains(t, err, "erp_store is empty")
+}

@@ -133,23 +133,18 @@ type Engine struct {
 	exportFilter *filter.Filter[ERPOrder]
 	fetchFilter  *filter.Filter[veeqo.Order]
 
-	carriers *mapping.NameTable
-	services *mapping.NameTable
-	ident    mapping.Identifier
+	// tables are the settings' mapping tables (built once); mapper is them
+	// bound to Veeqo, bound again after CatalogTTL so that channels,
+	// delivery methods and catalogue changes are seen.
+	tables *mapping.Mapper
 
 	running atomic.Bool
 	// self is this process, as recorded in the leases it takes.
 	self process.Identity
 
 	mu       stdsync.Mutex
-	channels []veeqo.Channel
-	chAt     time.Time
-	methods  *mapping.DeliveryMethods
-	dmAt     time.Time
-	stores   *mapping.StoreMap
-	storesAt time.Time
-	items    *mapping.Resolver
-	itemsAt  time.Time
+	mapper   *mapping.Mapper
+	mapperAt time.Time
 }
 
 // isNilPointer reports an interface holding a nil pointer (a typed nil, such
@@ -238,7 +233,7 @@ func New(cfg Config) (*Engine, error) {
 		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", e.self.Host, e.self.PID, randHex(4))
 	}
 	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
-	e.carriers, e.services, e.ident = c.carriers, c.services, c.ident
+	e.tables = c.tables
 	return e, nil
 }
 

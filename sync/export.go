@@ -423,8 +423,8 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
-	if o.Carrier != "" && e.carriers.Len() > 0 {
-		if res, err := e.carriers.ToVeeqo(o.Store, o.Carrier); err != nil || res.PassedThrough {
+	if o.Carrier != "" && e.tables.Carriers.Len() > 0 {
+		if res, err := e.tables.Carriers.ToVeeqo(o.Store, o.Carrier); err != nil || res.PassedThrough {
 			warns = append(warns, fmt.Sprintf("carrier %q is not in carrier_mapping; Veeqo picks the carrier when shipping", o.Carrier))
 		}
 	}
@@ -473,10 +473,7 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 		open = append(open, l)
 		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
 	}
-	items, err := r.e.itemResolver()
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
+	items := r.e.boundMapper().Items
 	var warns, problems []string
 	resolved, err := items.Resolve(ctx, lines)
 	if err != nil {

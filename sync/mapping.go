@@ -14,73 +14,67 @@ import (
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
-// The engine's side of the mapping package: adapters from VeeqoAPI to its
-// sources, and the few decisions the engine makes on top of its answers.
+// The engine's side of the mapping package: its one mapping.Mapper, bound
+// to VeeqoAPI, and the few decisions the engine makes on its answers.
 
-// channelSource serves the store map from the engine's cached channel list.
-type channelSource struct{ e *Engine }
+// veeqoSource adapts VeeqoAPI to mapping.Veeqo.
+type veeqoSource struct{ v VeeqoAPI }
 
-func (c channelSource) Channels(ctx context.Context) iter.Seq2[veeqo.Channel, error] {
-	return func(yield func(veeqo.Channel, error) bool) {
-		chs, err := c.e.channelList(ctx)
+func (s veeqoSource) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error) {
+	return s.v.FindSellableBySKU(ctx, sku)
+}
+
+func (s veeqoSource) FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error) {
+	return s.v.FindSellableByUPC(ctx, upc)
+}
+
+func (s veeqoSource) CountProducts(ctx context.Context) (int, error) { return s.v.CountProducts(ctx) }
+
+func (s veeqoSource) Products(ctx context.Context) iter.Seq2[veeqo.Product, error] {
+	return s.v.Products(ctx)
+}
+
+func (s veeqoSource) Channels(ctx context.Context) iter.Seq2[veeqo.Channel, error] {
+	return seqOf(s.v.Channels(ctx))
+}
+
+func (s veeqoSource) DeliveryMethods(ctx context.Context) iter.Seq2[veeqo.DeliveryMethod, error] {
+	return seqOf(s.v.DeliveryMethods(ctx))
+}
+
+// seqOf streams a list read in one go, or its error.
+func seqOf[T any](list []T, err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
 		if err != nil {
-			yield(veeqo.Channel{}, err)
+			var zero T
+			yield(zero, err)
 			return
 		}
-		for _, ch := range chs {
-			if !yield(ch, nil) {
+		for _, x := range list {
+			if !yield(x, nil) {
 				return
 			}
 		}
 	}
 }
 
-// catalogue adapts VeeqoAPI to mapping.Catalogue.
-type catalogue struct{ v VeeqoAPI }
-
-func (c catalogue) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error) {
-	return c.v.FindSellableBySKU(ctx, sku)
-}
-
-func (c catalogue) FindSellableByUPC(ctx context.Context, upc string) (*veeqo.Sellable, error) {
-	return c.v.FindSellableByUPC(ctx, upc)
-}
-
-func (c catalogue) CountProducts(ctx context.Context) (int, error) { return c.v.CountProducts(ctx) }
-
-func (c catalogue) Products(ctx context.Context) iter.Seq2[veeqo.Product, error] {
-	return c.v.Products(ctx)
-}
-
-// storeMap returns the store mapping, its channel names resolved against
-// Veeqo's channel list (cached for CatalogTTL).
-func (e *Engine) storeMap() *mapping.StoreMap {
+// boundMapper returns the engine's mapper, bound again to Veeqo after
+// CatalogTTL so that channels, delivery methods and catalogue changes are
+// seen.
+func (e *Engine) boundMapper() *mapping.Mapper {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.stores == nil || e.clock().Sub(e.storesAt) >= e.cfg.CatalogTTL {
-		// Built from validated settings: it cannot fail.
-		sm, err := mapping.NewStoreMap(e.settings.StoreMapping, channelSource{e})
+	if e.mapper == nil || e.clock().Sub(e.mapperAt) >= e.cfg.CatalogTTL {
+		// Compiled from validated settings and bound to a non-nil source:
+		// Bind cannot fail.
+		m, err := e.tables.Bind(veeqoSource{e.cfg.Veeqo}, mapping.WithLogger(e.log))
 		if err != nil {
-			e.log.Warn("vsync: store map", "err", err)
+			e.log.Warn("vsync: bind the mapper", "err", err)
+			m = e.tables
 		}
-		e.stores, e.storesAt = sm, e.clock()
+		e.mapper, e.mapperAt = m, e.clock()
 	}
-	return e.stores
-}
-
-// itemResolver returns the item resolver, renewed after CatalogTTL so that
-// catalogue changes are seen.
-func (e *Engine) itemResolver() (*mapping.Resolver, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.items == nil || e.clock().Sub(e.itemsAt) >= e.cfg.CatalogTTL {
-		res, err := mapping.NewResolver(catalogue{e.cfg.Veeqo}, e.ident, e.settings.DefaultSKU, mapping.WithLogger(e.log))
-		if err != nil {
-			return nil, err
-		}
-		e.items, e.itemsAt = res, e.clock()
-	}
-	return e.items, nil
+	return e.mapper
 }
 
 // erpStoreOf maps a Veeqo channel back to its ERP store ("" if none).
@@ -88,71 +82,17 @@ func (e *Engine) erpStoreOf(ctx context.Context, channel *veeqo.Channel) string 
 	if channel == nil {
 		return ""
 	}
-	st, err := e.storeMap().StoreFor(ctx, channel.ID)
+	st, err := e.boundMapper().Stores.StoreFor(ctx, channel.ID)
 	if err != nil {
 		return ""
 	}
 	return st
 }
 
-// channelList returns the cached channel list, refreshing it after CatalogTTL.
-func (e *Engine) channelList(ctx context.Context) ([]veeqo.Channel, error) {
-	e.mu.Lock()
-	if e.channels != nil && e.clock().Sub(e.chAt) < e.cfg.CatalogTTL {
-		defer e.mu.Unlock()
-		return e.channels, nil
-	}
-	e.mu.Unlock()
-	chs, err := e.cfg.Veeqo.Channels(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list Veeqo channels: %w", err)
-	}
-	if chs == nil {
-		chs = []veeqo.Channel{}
-	}
-	e.mu.Lock()
-	e.channels, e.chAt = chs, e.clock()
-	e.mu.Unlock()
-	return chs, nil
-}
-
-// methodSource serves mapping.DeliveryMethods from VeeqoAPI.
-type methodSource struct{ v VeeqoAPI }
-
-func (m methodSource) DeliveryMethods(ctx context.Context) iter.Seq2[veeqo.DeliveryMethod, error] {
-	return func(yield func(veeqo.DeliveryMethod, error) bool) {
-		dms, err := m.v.DeliveryMethods(ctx)
-		if err != nil {
-			yield(veeqo.DeliveryMethod{}, err)
-			return
-		}
-		for _, dm := range dms {
-			if !yield(dm, nil) {
-				return
-			}
-		}
-	}
-}
-
-// deliveryMethods returns the delivery-method resolver, its list read
-// again after CatalogTTL.
-func (e *Engine) deliveryMethods() *mapping.DeliveryMethods {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.methods == nil {
-		e.methods = mapping.NewDeliveryMethods(methodSource{e.cfg.Veeqo})
-		e.dmAt = e.clock()
-	} else if e.clock().Sub(e.dmAt) >= e.cfg.CatalogTTL {
-		e.methods.Refresh()
-		e.dmAt = e.clock()
-	}
-	return e.methods
-}
-
 // channelFor resolves an ERP store to its Veeqo channel through the store
 // mapping.
 func (e *Engine) channelFor(ctx context.Context, erpStore string) (veeqo.Channel, error) {
-	ch, err := e.storeMap().ChannelFor(ctx, erpStore)
+	ch, err := e.boundMapper().Stores.ChannelFor(ctx, erpStore)
 	switch {
 	case errors.Is(err, mapping.ErrUnmapped):
 		return veeqo.Channel{}, fmt.Errorf("store %q is not mapped to a Veeqo channel (store_mapping)", erpStore)
@@ -169,22 +109,14 @@ func (e *Engine) mappedChannelIDs(ctx context.Context) ([]int64, error) {
 	if len(e.settings.StoreMapping.Rows) == 0 {
 		return nil, nil
 	}
-	ids, err := e.storeMap().ChannelIDs(ctx)
+	chs, err := e.boundMapper().Stores.Channels(ctx)
 	if err != nil {
 		return nil, err
-	}
-	chs, err := e.channelList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	types := map[int64]veeqo.ChannelType{}
-	for _, ch := range chs {
-		types[ch.ID] = ch.TypeCode
 	}
 	var out []int64
-	for _, id := range ids {
-		if !e.excludedType(types[id]) {
-			out = append(out, id)
+	for _, ch := range chs {
+		if !e.excludedType(ch.TypeCode) {
+			out = append(out, ch.ID)
 		}
 	}
 	if len(out) == 0 {
@@ -212,10 +144,10 @@ func (e *Engine) deliveryMethodFor(ctx context.Context, erpStore, service string
 		return 0, nil
 	}
 	name, row, mapped := service, 0, false
-	if res, err := e.services.ToVeeqo(erpStore, service); err == nil {
+	if res, err := e.tables.ShipServices.ToVeeqo(erpStore, service); err == nil {
 		name, row, mapped = res.Name, res.Row, !res.PassedThrough
 	}
-	dm, err := e.deliveryMethods().Find(ctx, name)
+	dm, err := e.boundMapper().DeliveryMethods.Find(ctx, name)
 	switch {
 	case err == nil:
 		return dm.ID, nil

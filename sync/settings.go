@@ -375,15 +375,13 @@ func (s Settings) Validate() error {
 	return err
 }
 
-// compiled is what settings build: the item identifier, the filter of the
-// mode, the carrier and ship-service tables and the zone. Validate and New
-// build them once, in compile.
+// compiled is what settings build: the filter of the mode, the mapping
+// tables (a mapping.Mapper not yet bound to Veeqo) and the zone. Validate
+// and New build them once, in compile.
 type compiled struct {
-	ident        mapping.Identifier
 	exportFilter *filter.Filter[ERPOrder]
 	fetchFilter  *filter.Filter[veeqo.Order]
-	carriers     *mapping.NameTable
-	services     *mapping.NameTable
+	tables       *mapping.Mapper
 	loc          *time.Location
 }
 
@@ -403,7 +401,8 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 		e.add("export_orders", "auto_sync is on but neither export_orders nor fetch_fulfillments is: choose one direction")
 	}
 	var err error
-	if c.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
+	ident, err := mapping.ParseIdentifier(s.ItemIdentifier)
+	if err != nil {
 		e.add("item_identifier", "%q is not one of sku, item_number, upc, custom:<field>", s.ItemIdentifier)
 	}
 	if s.Mode() == store.ModeFetch {
@@ -416,14 +415,21 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 	if strings.TrimSpace(s.DefaultSKU) != s.DefaultSKU {
 		e.add("default_sku", "has surrounding spaces")
 	}
-	if c.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
-		addMappingProblems(&e, "carrier_mapping", err)
+	c.tables, err = mapping.Compile(mapping.Settings{ItemIdentifier: ident, DefaultSKU: s.DefaultSKU,
+		CarrierMapping: s.CarrierMapping, ShipServiceMapping: s.ShipServiceMapping, StoreMapping: s.StoreMapping})
+	var tableErrs []error // mapping.Compile joins one error per table
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		tableErrs = j.Unwrap()
+	} else if err != nil {
+		tableErrs = []error{err}
 	}
-	if c.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		addMappingProblems(&e, "ship_service_mapping", err)
-	}
-	if _, err := mapping.NewStoreMap(s.StoreMapping, nil); err != nil {
-		addMappingProblems(&e, "store_mapping", err)
+	for _, x := range tableErrs {
+		var le *mapping.LoadError
+		field := "mapping"
+		if errors.As(x, &le) {
+			field = map[string]string{"carrier": "carrier_mapping", "ship service": "ship_service_mapping", "store": "store_mapping"}[le.Table]
+		}
+		addMappingProblems(&e, field, x)
 	}
 	for i, t := range s.ExcludedChannelTypes {
 		if strings.TrimSpace(t) == "" {

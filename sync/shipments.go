@@ -398,8 +398,8 @@ func (r *run) confirmation(ctx context.Context, erp ERPOrder, erpRef string, o *
 		c.VeeqoCarrier, _ = veeqo.CarrierName(sh.CarrierID)
 	}
 	var w1, w2 string
-	c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
-	c.ShipService, w2 = backToERP(e.services, "ship_service_mapping", "service", erp.Store, c.VeeqoService)
+	c.Carrier, w1 = backToERP(e.tables.Carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)
+	c.ShipService, w2 = backToERP(e.tables.ShipServices, "ship_service_mapping", "service", erp.Store, c.VeeqoService)
 	for _, w := range []string{w1, w2} {
 		if w != "" {
 			c.Warnings = append(c.Warnings, w)
