@@ -137,3 +137,56 @@ func iterate[T any](start int, fetch func(page int) ([]T, *Response, error)) ite
 		}
 	}
 }
+
+// pageResult is one page an iterateAhead read.
+type pageResult[T any] struct {
+	items []T
+	resp  *Response
+	err   error
+}
+
+// iterateAhead is iterate with the next page read while the consumer
+// handles the current one: at most one read in flight, started only after
+// a full page (NextPage set). When the consumer breaks, the read ahead is
+// cancelled and waited for, so no goroutine outlives the loop.
+func iterateAhead[T any](ctx context.Context, start int, fetch func(ctx context.Context, page int) ([]T, *Response, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		var ahead chan pageResult[T]
+		defer func() {
+			cancel()
+			if ahead != nil {
+				<-ahead
+			}
+		}()
+		read := func(page int) chan pageResult[T] {
+			ch := make(chan pageResult[T], 1)
+			go func() {
+				items, resp, err := fetch(ctx, page)
+				ch <- pageResult[T]{items, resp, err}
+			}()
+			return ch
+		}
+		ahead = read(start)
+		for range maxIterPages {
+			r := <-ahead
+			ahead = nil
+			if r.err != nil {
+				var zero T
+				yield(zero, r.err)
+				return
+			}
+			if r.resp != nil && r.resp.NextPage != 0 {
+				ahead = read(r.resp.NextPage)
+			}
+			for _, it := range r.items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if ahead == nil {
+				return
+			}
+		}
+	}
+}
