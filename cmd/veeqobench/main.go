@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.IntVar(&cfg.skus, "skus", 50, "distinct SKUs in the catalogue and the orders")
 	fs.IntVar(&cfg.accounts, "accounts", 3, "accounts of the accounts scenario")
 	fs.StringVar(&only, "only", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
-	fs.BoolVar(&cfg.smoke, "smoke", false, "small sizes for a quick check: 20 orders, 2,000 to fetch, drain 200/s")
+	fs.BoolVar(&cfg.smoke, "smoke", false, "small sizes for a quick check: 20 orders, 2,000 to fetch, drain 200/s (flags given explicitly win)")
 	fs.StringVar(&cfg.dir, "dir", "", "directory for the SQLite stores (default a temporary one, removed)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios to this file")
 	fs.IntVar(&cfg.childFetch, "child-fetch", 0, "internal: serve a fake with this many shipped orders")
@@ -94,7 +94,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	if cfg.smoke {
-		cfg.orders, cfg.fetchOrders, cfg.drain = 20, 2000, 200
+		// Small sizes, unless given explicitly.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]string{"orders": "20", "fetch-orders": "2000", "drain": "200"} {
+			if !set[name] {
+				_ = fs.Set(name, v)
+			}
+		}
 	}
 	var problems []string
 	if !(cfg.drain > 0) {
