@@ -235,35 +235,6 @@ func TestTableConfigJSON(t *testing.T) {
 	}
 }
 
-func TestCarriers(t *testing.T) {
-	t.Parallel()
-	list := mapping.Carriers()
-	require.Len(t, list, 21)
-	for _, c := range list {
-		name, ok := mapping.CarrierName(c.ID)
-		require.True(t, ok)
-		require.Equal(t, c.Name, name)
-		id, ok := mapping.CarrierID(c.Name)
-		require.True(t, ok)
-		require.Equal(t, c.ID, id)
-	}
-	list[0].Name = "changed"
-	require.Equal(t, "Royal Mail", mapping.Carriers()[0].Name, "the built-in list is read-only")
-
-	for name, want := range map[string]int64{"  usps ": 7, "OTHER": 3, "Fed Ex": 2, "Deutsche Post": 24, "dhl de": 24, "UPS": 5} {
-		id, ok := mapping.CarrierID(name)
-		require.True(t, ok, name)
-		require.Equal(t, want, id, name)
-	}
-	_, ok := mapping.CarrierID("Speedy Couriers")
-	require.False(t, ok)
-	_, ok = mapping.CarrierID("")
-	require.False(t, ok)
-	_, ok = mapping.CarrierName(20)
-	require.False(t, ok)
-	require.Equal(t, int64(3), mapping.CarrierOther)
-}
-
 func TestCarrierIDThroughTable(t *testing.T) {
 	t.Parallel()
 	strict, err := mapping.NewCarrierTable(mapping.TableConfig{Rows: rows("Fed Ex Ground", "FedEx", "Local Courier", "Bob's Vans", "Misc", "Other")})

@@ -87,8 +87,23 @@ func (e *ConfigError) err() error {
 // address with net/mail. Empty items are ignored. The result holds the bare addresses, in order, without
 // duplicates.
 func ParseRecipients(list string) ([]string, error) {
-	var out []string
-	var bad []string
+	out, bad := SplitRecipients(list)
+	if len(bad) > 0 {
+		quoted := make([]string, len(bad))
+		for i, b := range bad {
+			quoted[i] = fmt.Sprintf("%q", sanitizeLine(b))
+		}
+		return out, fmt.Errorf("%w: not a valid email address: %s", ErrInvalidConfig, strings.Join(quoted, ", "))
+	}
+	return out, nil
+}
+
+// SplitRecipients splits a recipients list (comma- or semicolon-separated,
+// "Name <addr>" allowed) into its valid addresses, each once whatever its
+// case, and the items that are not valid addresses, as written. The one
+// parser of recipient lists: ParseRecipients and the settings validation
+// use it.
+func SplitRecipients(list string) (addrs, bad []string) {
 	seen := map[string]bool{}
 	for _, item := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ';' }) {
 		item = strings.TrimSpace(item)
@@ -96,20 +111,17 @@ func ParseRecipients(list string) ([]string, error) {
 			continue
 		}
 		a, err := mail.ParseAddress(item)
-		if err != nil || strings.ContainsAny(a.Address, "\r\n") || !strings.Contains(a.Address, "@") {
-			bad = append(bad, fmt.Sprintf("%q", sanitizeLine(item)))
+		if err != nil || strings.ContainsAny(item, "\r\n") || !strings.Contains(a.Address, "@") {
+			bad = append(bad, item)
 			continue
 		}
 		key := strings.ToLower(a.Address)
 		if !seen[key] {
 			seen[key] = true
-			out = append(out, a.Address)
+			addrs = append(addrs, a.Address)
 		}
 	}
-	if len(bad) > 0 {
-		return out, fmt.Errorf("%w: not a valid email address: %s", ErrInvalidConfig, strings.Join(bad, ", "))
-	}
-	return out, nil
+	return addrs, bad
 }
 
 // validated is an EmailConfig after validation.

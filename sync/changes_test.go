@@ -458,3 +458,47 @@ func TestPendingRecordSettlesAfterBoundedLooks(t *testing.T) {
 	assert.Equal(t, reads, e.srv.Count("GET", path), "no re-read once settled")
 	assert.Empty(t, e.erp.Applied(), "never applied on an empty read")
 }
+
+// Fetch mode: marketplace order 2 merged into order 1 in Veeqo, order 1
+// shipped with order 2's line and (its own removed) none of its own: order
+// 2's ERP copy is flagged naming order 1 and the tracking, order 1's
+// shipment is settled once as shipping none of its lines; reruns change
+// nothing.
+func TestFetchedMergedOrders(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.erp.Put(
+		vsync.ERPOrder{Ref: "AMZ-1", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}},
+		vsync.ERPOrder{Ref: "AMZ-2", Number: "111-2", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "CAP-1", Quantity: 1, Allocated: 1}}},
+	)
+	o1 := e.addMarketplaceOrder("111-1", e.amazon, map[string]int{"MUG-1": 1})
+	o2 := e.addMarketplaceOrder("111-2", e.amazon, map[string]int{"CAP-1": 1})
+	require.NoError(t, e.srv.MergeOrders(o2.ID, o1.ID, veeqotest.MergeEmptied))
+	require.NoError(t, e.srv.RemoveLine(o1.ID, o1.LineItems[0].ID))
+	_, err := e.srv.ShipAll(o1.ID, veeqotest.ShipInfo{TrackingNumber: "1Z-F", CarrierID: 5})
+	require.NoError(t, err)
+	e.clk.Advance(time.Minute)
+	eng := e.engine()
+	rep := e.run(eng)
+	assert.Equal(t, 1, rep.ShipmentsIgnored)
+	r1, r2 := e.record(vsync.ProcessFetch, "111-1"), e.record(vsync.ProcessFetch, "111-2")
+	assert.Equal(t, store.RecordWarning, r1.Status)
+	assert.Contains(t, r1.Message, "ships none of ERP order AMZ-1's lines")
+	assert.Equal(t, store.RecordWarning, r2.Status)
+	assert.Contains(t, r2.Message, fmt.Sprintf("merged into Veeqo order %d (number 111-1)", o1.ID))
+	assert.Contains(t, r2.Message, "1Z-F")
+	assert.Empty(t, e.erp.Applied())
+
+	logs1, logs2, reads := e.logCount("111-1"), e.logCount("111-2"), e.srv.Count("GET", fmt.Sprintf("/orders/%d", o1.ID))
+	for _, id := range []int64{o1.ID, o2.ID} {
+		require.NoError(t, e.srv.TouchOrder(id))
+	}
+	e.clk.Advance(time.Minute)
+	e.run(eng)
+	e.clk.Advance(time.Hour)
+	e.run(eng)
+	assert.Equal(t, logs1, e.logCount("111-1"))
+	assert.Equal(t, logs2, e.logCount("111-2"))
+	assert.Equal(t, reads, e.srv.Count("GET", fmt.Sprintf("/orders/%d", o1.ID)), "the merge target is not read again")
+	assert.Empty(t, e.erp.Applied())
+}

@@ -10,12 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
-
-func jsonMarshal(v any) (json.RawMessage, error) { return json.Marshal(v) }
 
 // maxRetriesPerPass bounds how many failed references a pass re-reads by id.
 const maxRetriesPerPass = 100
@@ -619,7 +616,7 @@ shipments:
 			errMsg = err.Error()
 			break
 		}
-		raw, err := jsonMarshal(u)
+		raw, err := json.Marshal(u)
 		if err != nil {
 			errMsg = fmt.Sprintf("encoding the update of shipment %d failed: %v", sh.ID, err)
 			break
@@ -743,7 +740,7 @@ func (r *run) confirmation(ctx context.Context, erp ERPOrder, erpRef string, o *
 		c.VeeqoCarrier = sh.Carrier.Name
 	}
 	if c.VeeqoCarrier == "" && sh.CarrierID != 0 {
-		c.VeeqoCarrier, _ = mapping.CarrierName(sh.CarrierID)
+		c.VeeqoCarrier, _ = veeqo.CarrierName(sh.CarrierID)
 	}
 	var w1, w2 string
 	c.Carrier, w1 = backToERP(e.carriers, "carrier_mapping", "carrier", erp.Store, c.VeeqoCarrier)

@@ -163,6 +163,10 @@ func New(cfg Config) (*Engine, error) {
 	var problems []string
 	if strings.TrimSpace(cfg.Account) == "" {
 		problems = append(problems, "Account is required")
+	} else if cfg.Settings.Account != "" && cfg.Settings.Account != cfg.Account {
+		// Records and logs would go under one name and notifications under
+		// the other.
+		problems = append(problems, fmt.Sprintf("Account %q differs from Settings.Account %q", cfg.Account, cfg.Settings.Account))
 	}
 	if cfg.Store == nil {
 		problems = append(problems, "Store is required")
@@ -587,7 +591,7 @@ func (e *Engine) checkMode(ctx context.Context, writeSettings bool) error {
 // compare-and-set on the account's version, tried again once on a
 // conflict; a failure is logged and does not stop the run.
 func (e *Engine) storeSettings(ctx context.Context, acct store.Account) {
-	want, err := jsonMarshal(e.settings)
+	want, err := json.Marshal(e.settings)
 	if err != nil {
 		e.log.Warn("vsync: encode settings", "err", err)
 		return
@@ -631,7 +635,7 @@ func sameSettings(stored, want []byte) bool {
 func (e *Engine) account(ctx context.Context) (store.Account, error) {
 	acct, err := e.cfg.Store.GetAccount(ctx, e.cfg.Account)
 	if errors.Is(err, store.ErrNotFound) {
-		doc, _ := jsonMarshal(e.settings)
+		doc, _ := json.Marshal(e.settings)
 		acct, err = e.cfg.Store.AddAccount(ctx, store.Account{Name: e.cfg.Account, Settings: doc})
 		if errors.Is(err, store.ErrExists) {
 			acct, err = e.cfg.Store.GetAccount(ctx, e.cfg.Account)

@@ -9,6 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"errors"
+	"iter"
+
 	"github.com/xoroerp/veeqoconnect/filter"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
@@ -182,4 +185,42 @@ func TestLinkLinesThroughDefaultSKU(t *testing.T) {
 	if d := cmp.Diff(want, ex.Lines); d != "" {
 		t.Errorf("links (-want +got):\n%s", d)
 	}
+}
+
+// unreadableERP yields an *OrderError for one reference among good orders.
+type unreadableERP struct {
+	*vsync.MemoryERP
+	bad string
+}
+
+func (u unreadableERP) Candidates(ctx context.Context, q vsync.CandidateQuery) iter.Seq2[vsync.ERPOrder, error] {
+	return func(yield func(vsync.ERPOrder, error) bool) {
+		if !yield(vsync.ERPOrder{}, &vsync.OrderError{Ref: u.bad, Err: errors.New("[2].lines[1].quantity: must be positive, got 0")}) {
+			return
+		}
+		for o, err := range u.MemoryERP.Candidates(ctx, q) {
+			if !yield(o, err) {
+				return
+			}
+		}
+	}
+}
+
+// One order the ERP cannot read is that order's error record; the others
+// are exported in the same run.
+func TestUnreadableOrderFailsAloneOthersExport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.erp.Put(order("SO-1", "MUG-1:1"), order("SO-3", "TEE-1:1"))
+	eng := e.engine(withERP(unreadableERP{MemoryERP: e.erp, bad: "SO-2"}))
+	rep, err := eng.Run(context.Background(), vsync.RunOptions{Trigger: "test"})
+	require.NoError(t, err)
+	require.Equal(t, store.RunPartial, rep.Status)
+	require.Equal(t, 2, rep.Exported)
+	require.Equal(t, 1, rep.Failed)
+	rec := e.record(vsync.ProcessExport, "SO-2")
+	require.Equal(t, store.RecordError, rec.Status)
+	require.Equal(t, "[2].lines[1].quantity: must be positive, got 0", rec.Message)
+	require.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
+	require.Len(t, e.srv.OrdersByNumber("SO-3"), 1)
 }

@@ -418,3 +418,113 @@ func TestConcurrentRunsSameEngine(t *testing.T) {
 	require.NoError(t, <-done)
 	checkExportInvariants(t, e, "same engine")
 }
+
+// changeWorldOn exports SO-1..SO-5, has the warehouse ship SO-1 in part and
+// SO-2 in full (applied by a clean run), and then changes them in Veeqo
+// while nothing runs: SO-2's label is voided (the shipment deleted) and it
+// is reshipped; SO-1 is cancelled with its remainder unshipped; SO-5 is
+// merged into SO-4, which ships.
+func changeWorldOn(t testing.TB, disable bool, k storeKind) *env {
+	e := exportWorldOn(t, k)
+	e.settings.DisableMultishipment = disable
+	d, f := order("SO-4", "MUG-1:1"), order("SO-5", "TEE-1:1")
+	f.Customer = d.Customer
+	e.erp.Put(d, f)
+	e.run(e.engine())
+	e.clk.Advance(time.Minute)
+	ship := func(ref, tracking string, lines map[string]int) {
+		id := e.veeqoOrder(ref).ID
+		var err error
+		if lines == nil {
+			_, err = e.srv.ShipAll(id, veeqotest.ShipInfo{TrackingNumber: tracking, CarrierID: 5})
+		} else {
+			byID := map[int64]int{}
+			for sku, q := range lines {
+				byID[e.sku[sku]] = q
+			}
+			_, err = e.srv.ShipPartial(id, byID, veeqotest.ShipInfo{TrackingNumber: tracking, CarrierID: 5})
+		}
+		require.NoError(t, err)
+	}
+	ship("SO-1", "1Z-1A", map[string]int{"MUG-1": 1})
+	ship("SO-2", "1Z-2OLD", nil)
+	e.clk.Advance(time.Minute)
+	e.run(e.engine())
+
+	e.clk.Advance(time.Minute)
+	so2 := e.veeqoOrder("SO-2")
+	require.NoError(t, e.srv.DeleteShipment(so2.Allocations[0].Shipment.ID))
+	ship("SO-2", "1Z-2NEW", nil)
+	require.NoError(t, e.srv.CancelOrder(e.veeqoOrder("SO-1").ID, "rest out of stock"))
+	require.NoError(t, e.srv.MergeOrders(e.veeqoOrder("SO-5").ID, e.veeqoOrder("SO-4").ID, veeqotest.MergeCancelled))
+	ship("SO-4", "1Z-4", nil)
+	e.clk.Advance(time.Minute)
+	return e
+}
+
+// checkChangeInvariants: each change reached the ERP once: the void
+// withdrawn and its replacement applied, the cancelled order's remainder
+// closed, the merged-away order flagged; no update applied twice.
+func checkChangeInvariants(t *testing.T, e *env, label string) {
+	t.Helper()
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-2")), "%s: SO-2 shipped once, by the replacement", label)
+	assert.Equal(t, []string{"1Z-2NEW"}, e.erp.Tracking("SO-2"), "%s: SO-2 tracking", label)
+	so1 := e.erpOrder("SO-1")
+	assert.Equal(t, map[string]int{"1": 1, "2": 0}, shippedOf(so1), "%s: SO-1 shipped", label)
+	for _, l := range so1.Lines {
+		assert.True(t, l.Closed, "%s: SO-1 line %s closed after Veeqo's cancel", label, l.Ref)
+	}
+	assert.Equal(t, vsync.OrderClosed, so1.Status, label)
+	assert.Equal(t, map[string]int{"1": 1}, shippedOf(e.erpOrder("SO-4")), "%s: SO-4", label)
+	assert.Equal(t, []string{"1Z-4"}, e.erp.Tracking("SO-4"), label)
+	assert.Equal(t, map[string]int{"1": 0}, shippedOf(e.erpOrder("SO-5")), label)
+	r5 := e.record(vsync.ProcessConfirmation, "SO-5")
+	assert.Contains(t, r5.Message, "merged into Veeqo order", label)
+	keys := map[string]int{}
+	for _, u := range e.erp.Applied() {
+		keys[u.Key()]++
+	}
+	for k, n := range keys {
+		assert.Equal(t, 1, n, "%s: update %s applied %d times", label, k, n)
+	}
+	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount, States: []store.ShipmentState{store.ShipmentVoided}})
+	require.NoError(t, err)
+	assert.Len(t, rows, 1, "%s: one shipment voided", label)
+}
+
+// TestCrashAtEveryChangeStep crashes the run that meets a void, a cancel in
+// Veeqo and a merge at each of its steps (before and after each store
+// write and each ERP apply), then reruns: every change reaches the ERP once.
+// It runs on memstore and sqlitestore, under both multishipment rules.
+func TestCrashAtEveryChangeStep(t *testing.T) {
+	t.Parallel()
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		for _, disable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
+				t.Parallel()
+				probe := changeWorldOn(t, disable, k)
+				c := &crasher{}
+				_, err := probe.crashRun(c)
+				require.NoError(t, err)
+				checkChangeInvariants(t, probe, "no crash")
+				steps := c.n
+				require.Greater(t, steps, 5, "steps: %v", c.steps)
+				for _, point := range crashPlan(k, steps) {
+					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+					t.Run(label, func(t *testing.T) {
+						t.Parallel()
+						e := changeWorldOn(t, disable, k)
+						cr := &crasher{k: point.k, after: point.after}
+						_, err := e.crashRun(cr)
+						require.True(t, cr.dead())
+						require.Error(t, err)
+						e.clk.Advance(2 * time.Minute)
+						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+						require.NoError(t, err)
+						checkChangeInvariants(t, e, label)
+					})
+				}
+			})
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"time"
+
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
 
@@ -119,4 +121,24 @@ func TestMemoryERPFindOrderFollowsPutAndDelete(t *testing.T) {
 	got, err = back.FindOrder(ctx, vsync.FindQuery{Number: "N-2"})
 	require.NoError(t, err, "a loaded ERP is indexed too")
 	assert.Equal(t, "A", got.Ref)
+}
+
+// NotCandidates says why the orders Candidates leaves out are not
+// candidates.
+func TestNotCandidatesCountsReasons(t *testing.T) {
+	t.Parallel()
+	early := order("SO-OLD", "MUG-1:1")
+	early.CreatedAt = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	unwaved := order("SO-NEW", "MUG-1:1")
+	unwaved.Wave = ""
+	m := vsync.NewMemoryERP(order("SO-1", "MUG-1:1"), early, unwaved, order("SO-2", "MUG-1:1"))
+	q := vsync.CandidateQuery{Since: time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC), Search: "so-1"}
+	n := 0
+	for _, err := range m.Candidates(context.Background(), q) {
+		require.NoError(t, err)
+		n++
+	}
+	require.Equal(t, 1, n)
+	require.Equal(t, map[string]int{vsync.NotWaved: 1, vsync.BeforeStartDate: 1, vsync.NotMatchedSearch: 1}, m.NotCandidates(q))
+	require.Empty(t, m.NotCandidates(vsync.CandidateQuery{Refs: []string{"SO-9"}}))
 }

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/filter"
 	"github.com/xoroerp/veeqoconnect/mapping"
+	"github.com/xoroerp/veeqoconnect/notify"
 	"github.com/xoroerp/veeqoconnect/store"
 )
 
@@ -492,27 +492,14 @@ func addMappingProblems(e *SettingsError, field string, err error) {
 }
 
 func validateEmails(e *SettingsError, field string, s EmailSetting) {
-	var n int
-	for _, item := range strings.FieldsFunc(s.Recipients, func(r rune) bool { return r == ',' || r == ';' }) {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		a, err := mail.ParseAddress(item)
-		if err != nil || !strings.Contains(a.Address, "@") || strings.ContainsAny(item, "\r\n") {
-			e.add(field+".recipients", "%q is not a valid email address", strings.NewReplacer("\r", " ", "\n", " ").Replace(item))
-			continue
-		}
-		n++
+	addrs, bad := notify.SplitRecipients(s.Recipients)
+	for _, item := range bad {
+		e.add(field+".recipients", "%q is not a valid email address", strings.NewReplacer("\r", " ", "\n", " ").Replace(item))
 	}
-	if s.Enabled && n == 0 {
+	if s.Enabled && len(addrs) == 0 {
 		e.add(field+".recipients", "needs at least one address when enabled")
 	}
 }
-
-// norm normalises a name for matching: trimmed, inner runs of spaces
-// collapsed, lower case.
-func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // ParseSettings decodes a settings document (unknown fields are an error,
 // so a typo in a JSON name is caught) and validates it.

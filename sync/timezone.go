@@ -7,6 +7,8 @@ import (
 	"time"
 
 	_ "time/tzdata" // zones load on a bare machine
+
+	"github.com/xoroerp/veeqoconnect/mapping"
 )
 
 // windowsZones maps the names of the Windows-style labels a settings page
@@ -95,7 +97,7 @@ func LoadLocation(name string) (*time.Location, error) {
 		return time.UTC, nil
 	}
 	rest := utcPrefix.ReplaceAllString(n, "")
-	if iana, ok := windowsZones()[norm(rest)]; ok {
+	if iana, ok := windowsZones()[mapping.Normalize(rest)]; ok {
 		return time.LoadLocation(iana)
 	}
 	if rest == "" { // a bare "(UTC)"

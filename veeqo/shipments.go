@@ -8,19 +8,6 @@ import (
 // ShipmentsService handles /shipments.
 type ShipmentsService service
 
-// Veeqo carrier ids from its documented list. Use CarrierOther when the
-// carrier is not on it.
-const (
-	CarrierRoyalMail  int64 = 1
-	CarrierFedEx      int64 = 2
-	CarrierOther      int64 = 3
-	CarrierDPD        int64 = 4
-	CarrierUPS        int64 = 5
-	CarrierUSPS       int64 = 7
-	CarrierDHL        int64 = 9
-	CarrierCanadaPost int64 = 19
-)
-
 type shipmentDoc struct {
 	Shipment     shipmentFields `json:"shipment"`
 	AllocationID int64          `json:"allocation_id"`

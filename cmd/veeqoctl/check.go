@@ -166,7 +166,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 		}
 	}
 	for i, r := range rowsOf[nameRow](s.CarrierMapping) {
-		if _, ok := mapping.CarrierID(r.VeeqoName); !ok {
+		if _, ok := veeqo.CarrierID(r.VeeqoName); !ok {
 			rep.warn(fmt.Sprintf("%s.carrier_mapping[%d].veeqo_name", sf, i+1), "%q is not one of Veeqo's carriers; shipments will say \"Other\"", r.VeeqoName)
 		}
 	}

@@ -56,9 +56,12 @@ type fileLine struct {
 	TaxRate      decimal.Decimal   `json:"tax_rate"`
 }
 
-// fileShipment is one line of the shipments file: a shipment update the ERP
-// applied, keyed by the Veeqo shipment id.
+// fileShipment is one line of the shipments file: an update the ERP
+// applied, keyed by its kind and key: the Veeqo shipment id for a shipment
+// (kind "") and for the withdrawal of a voided one ("void"), the Veeqo order
+// id for the closing of an order Veeqo cancelled ("cancel").
 type fileShipment struct {
+	Kind             string             `json:"kind,omitempty"`
 	Key              int64              `json:"key"`
 	OrderRef         string             `json:"order_ref"`
 	Status           string             `json:"status"`
@@ -83,6 +86,7 @@ type fileShipmentLine struct {
 	Shipped      int    `json:"shipped"`
 	ShippedTotal int    `json:"shipped_total"`
 	Closed       bool   `json:"closed"`
+	Reopened     bool   `json:"reopened,omitempty"`
 	Unallocated  int    `json:"unallocated"`
 }
 
@@ -111,25 +115,35 @@ func (o fileOrder) erp() vsync.ERPOrder {
 }
 
 func shipmentLineOf(u vsync.ShipmentUpdate, at time.Time) fileShipment {
-	s := fileShipment{Key: u.ShipmentID, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
+	key := u.ShipmentID
+	if u.Kind == vsync.KindCancel {
+		key = u.VeeqoOrderID
+	}
+	s := fileShipment{Kind: u.Kind, Key: key, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
 		Carrier: u.Carrier, Service: u.ShipService, VeeqoCarrier: u.VeeqoCarrier, VeeqoService: u.VeeqoService,
 		Final: u.Final, AllocationID: u.AllocationID, VeeqoOrderID: u.VeeqoOrderID, VeeqoOrderNumber: u.VeeqoOrderNumber,
 		ShippedAt: u.ShippedAt.UTC(), AppliedAt: at.UTC(), Warnings: u.Warnings, Lines: []fileShipmentLine{}}
 	for _, l := range u.Lines {
 		s.Lines = append(s.Lines, fileShipmentLine{LineRef: l.LineRef, Shipped: l.ShipQuantity, ShippedTotal: l.ShippedTotal,
-			Closed: l.Close, Unallocated: l.Unallocate})
+			Closed: l.Close, Reopened: l.Reopen, Unallocated: l.Unallocate})
 	}
 	return s
 }
 
 func (s fileShipment) update() vsync.ShipmentUpdate {
-	u := vsync.ShipmentUpdate{ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
+	u := vsync.ShipmentUpdate{Kind: s.Kind, ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
 		Carrier: s.Carrier, ShipService: s.Service, VeeqoCarrier: s.VeeqoCarrier, VeeqoService: s.VeeqoService,
 		Final: s.Final, AllocationID: s.AllocationID, VeeqoOrderID: s.VeeqoOrderID, VeeqoOrderNumber: s.VeeqoOrderNumber,
 		ShippedAt: s.ShippedAt, Warnings: s.Warnings}
 	for _, l := range s.Lines {
 		u.Lines = append(u.Lines, vsync.LineUpdate{LineRef: l.LineRef, ShipQuantity: l.Shipped, ShippedTotal: l.ShippedTotal,
-			Close: l.Closed, Unallocate: l.Unallocated})
+			Close: l.Closed, Reopen: l.Reopened, Unallocate: l.Unallocated})
+	}
+	if s.Kind == vsync.KindCancel {
+		u.ShipmentID = 0
+		if u.VeeqoOrderID == 0 {
+			u.VeeqoOrderID = s.Key
+		}
 	}
 	return u
 }
@@ -292,10 +306,10 @@ type fileERP struct {
 	mem      *vsync.MemoryERP
 	file     ordersFile // the orders file as last parsed
 	journal  []vsync.ShipmentUpdate
-	keys     map[int64]bool
-	offset   int64 // bytes of complete journal lines read
-	lineNo   int   // complete journal lines read
-	tornTail bool  // bytes after offset without a newline (a crash mid-write)
+	keys     map[string]bool // ShipmentUpdate.Key of every line
+	offset   int64           // bytes of complete journal lines read
+	lineNo   int             // complete journal lines read
+	tornTail bool            // bytes after offset without a newline (a crash mid-write)
 }
 
 type fileStamp struct {
@@ -304,7 +318,7 @@ type fileStamp struct {
 }
 
 func newFileERP(ordersPath, shipmentsPath string) *fileERP {
-	return &fileERP{ordersPath: ordersPath, shipmentsPath: shipmentsPath, now: time.Now, keys: map[int64]bool{}}
+	return &fileERP{ordersPath: ordersPath, shipmentsPath: shipmentsPath, now: time.Now, keys: map[string]bool{}}
 }
 
 // refresh re-reads the orders file if it changed and any journal lines
@@ -380,13 +394,18 @@ func (f *fileERP) readJournal() error {
 		if s.Key == 0 {
 			f.offset -= int64(i + 1)
 			f.lineNo--
-			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id) is missing", f.shipmentsPath, f.lineNo+1)
+			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id, or order id for kind cancel) is missing", f.shipmentsPath, f.lineNo+1)
 		}
-		if f.keys[s.Key] {
-			continue
+		if s.Kind != vsync.KindShipment && s.Kind != vsync.KindVoid && s.Kind != vsync.KindCancel {
+			f.offset -= int64(i + 1)
+			f.lineNo--
+			return fmt.Errorf("shipments file %s line %d: kind %q is not \"\", void or cancel", f.shipmentsPath, f.lineNo+1, s.Kind)
 		}
 		u := s.update()
-		f.keys[s.Key] = true
+		if f.keys[u.Key()] {
+			continue
+		}
+		f.keys[u.Key()] = true
 		f.journal = append(f.journal, u)
 		_ = f.mem.ApplyShipment(context.Background(), u)
 	}
@@ -467,7 +486,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if u.ShipmentID == 0 {
+	if u.ShipmentID == 0 && !(u.Kind == vsync.KindCancel && u.VeeqoOrderID != 0) {
 		return errors.New("shipment update without a shipment id")
 	}
 	f.mu.Lock()
@@ -475,7 +494,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	if err := f.refresh(); err != nil {
 		return err
 	}
-	if f.keys[u.ShipmentID] {
+	if f.keys[u.Key()] {
 		return nil
 	}
 	if _, err := f.mem.Order(ctx, u.OrderRef); err != nil {
@@ -516,7 +535,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	}
 	f.offset += int64(len(line))
 	f.lineNo++
-	f.keys[u.ShipmentID] = true
+	f.keys[u.Key()] = true
 	f.journal = append(f.journal, u)
 	if err := f.mem.ApplyShipment(ctx, u); err != nil {
 		return err

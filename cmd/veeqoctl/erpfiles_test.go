@@ -313,3 +313,42 @@ func TestExplainCandidates(t *testing.T) {
 	require.Equal(t, "of 6 in the orders file: 1 invalid (see the errors), 2 not in a wave",
 		explainCandidates(3, map[string]int{"not in a wave": 2, "invalid (see the errors)": 1}))
 }
+
+// A voided shipment's withdrawal and the closing of an order Veeqo
+// cancelled are journal lines of their own kind: applied once each, even
+// though a void carries its shipment's id, and read back by a new process.
+func TestFileERPVoidAndCancelKinds(t *testing.T) {
+	t.Parallel()
+	e, sp := newTestERP(t, twoOrders)
+	ctx := context.Background()
+	ship := update(101, "SO-1", vsync.LineUpdate{LineRef: "1", ShipQuantity: 2, ShippedTotal: 2, Close: true})
+	require.NoError(t, e.ApplyShipment(ctx, ship))
+	void := vsync.ShipmentUpdate{Kind: vsync.KindVoid, ShipmentID: 101, OrderRef: "SO-1", Status: vsync.OrderOpen, TrackingNumbers: []string{"T101"},
+		Lines: []vsync.LineUpdate{{LineRef: "1", ShipQuantity: -2, ShippedTotal: 0, Reopen: true}}}
+	require.NoError(t, e.ApplyShipment(ctx, void), "same shipment id, another kind")
+	require.NoError(t, e.ApplyShipment(ctx, void), "a void again changes nothing")
+	o, err := e.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.Equal(t, 0, o.Lines[0].Shipped)
+	require.False(t, o.Lines[0].Closed)
+	require.Equal(t, vsync.OrderOpen, o.Status)
+
+	cancel := vsync.ShipmentUpdate{Kind: vsync.KindCancel, VeeqoOrderID: 7001, OrderRef: "SO-1", Status: vsync.OrderClosed, Final: true,
+		Lines: []vsync.LineUpdate{{LineRef: "1", ShippedTotal: 0, Close: true, Unallocate: 2}}}
+	require.NoError(t, e.ApplyShipment(ctx, cancel))
+	require.NoError(t, e.ApplyShipment(ctx, cancel))
+
+	e2 := newFileERP(e.ordersPath, sp)
+	o, err = e2.Order(ctx, "SO-1")
+	require.NoError(t, err)
+	require.True(t, o.Lines[0].Closed)
+	require.Equal(t, vsync.OrderClosed, o.Status)
+	require.NoError(t, e2.ApplyShipment(ctx, void))
+	require.NoError(t, e2.ApplyShipment(ctx, cancel))
+	data, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 3, "one line per key")
+	require.Contains(t, lines[1], `"kind":"void","key":101`)
+	require.Contains(t, lines[2], `"kind":"cancel","key":7001`)
+}

@@ -65,6 +65,8 @@ func commands() []command {
 		{name: "sync", summary: "run one sync in the configured mode (export or fetch)", run: (*app).cmdSync},
 		{name: "records", summary: "show the operations records (one per order and process)", run: (*app).cmdRecords},
 		{name: "logs", summary: "show the log", run: (*app).cmdLogs},
+		{name: "runs", summary: "show the previous runs, newest first", run: (*app).cmdRuns},
+		{name: "pending", summary: "show the waved ERP orders not yet exported, and why not yet", run: (*app).cmdPending},
 		{name: "resolve", args: "REF", summary: "mark a reference's records resolved", run: (*app).cmdResolve},
 		{name: "unresolve", args: "REF", summary: "reopen a reference's resolved records", run: (*app).cmdUnresolve},
 		{name: "run", args: "REF...", summary: "run the given references now (ERP refs in export mode, Veeqo numbers in fetch mode)", run: (*app).cmdRunRefs},

@@ -42,11 +42,17 @@ func (n flushNotifier) Flush(ctx context.Context) error {
 
 func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int {
 	tick := fs.Duration("tick", 30*time.Second, "how often to look whether a run is due")
-	if _, code, ok := a.parse(fs, args, "", "Run the scheduler: every account with auto_sync on runs when its schedule says so,\nunder the account's lease (so several serve processes sharing a state never run one\naccount twice at once), until SIGINT/SIGTERM. Logs (slog text) go to stderr."); !ok {
+	var of opsFlags
+	of.register(fs)
+	if _, code, ok := a.parse(fs, args, "", "Run the scheduler: every account with auto_sync on runs when its schedule says so,\nunder the account's lease (so several serve processes sharing a state never run one\naccount twice at once), until SIGINT/SIGTERM. Logs (slog text) go to stderr.\nWith --ops-addr it also serves the operations page (every account of the config) on\nthat address, behind an operator token (--ops-token-env) or HTTP Basic (--ops-user,\n--ops-password-env)."); !ok {
 		return code
 	}
 	if *tick < 10*time.Millisecond {
 		return a.fail(exitUsage, "--tick is too short")
+	}
+	auth, code := of.auth(a)
+	if code != exitOK {
+		return code
 	}
 	cfg, code := a.config()
 	if cfg == nil {
@@ -67,16 +73,31 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 	}
 	var runners []*runner
 	started := a.now()
+	var opsOnly []*wired // accounts the page shows but nothing schedules
+	closeAll := func() {
+		for _, r := range runners {
+			r.w.Close()
+		}
+		for _, w := range opsOnly {
+			w.Close()
+		}
+	}
 	for _, acct := range accts {
 		if !acct.Settings.AutoSync {
 			log.Warn("auto_sync is off: not scheduling this account", "account", acct.Raw.Name)
+			if of.addr != "" {
+				w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true})
+				if w == nil {
+					closeAll()
+					return code
+				}
+				opsOnly = append(opsOnly, w)
+			}
 			continue
 		}
 		w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true, watchedSince: started})
 		if w == nil {
-			for _, r := range runners {
-				r.w.Close()
-			}
+			closeAll()
 			return code
 		}
 		sched, err := acct.Settings.Schedule()
@@ -86,7 +107,8 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		}
 		runners = append(runners, &runner{a: a, w: w, sched: sched, log: log.With("account", acct.Raw.Name), events: log, tick: *tick})
 	}
-	if len(runners) == 0 {
+	if len(runners) == 0 && of.addr == "" {
+		closeAll()
 		return a.fail(exitUsage, "no account has auto_sync on: nothing to serve")
 	}
 	// Engines were built with the policy alone as notifier; rebuild them
@@ -124,6 +146,11 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		cancelRuns(errInterrupted)
 	}()
 
+	page, code := a.startOps(of, auth, runners, opsOnly, log)
+	if code != exitOK {
+		closeAll()
+		return code
+	}
 	log.Info("serving", "accounts", len(runners), "tick", tick.String())
 	var wg stdsync.WaitGroup
 	for _, r := range runners {
@@ -143,9 +170,11 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		}
 	}
 	wg.Wait()
-	for _, r := range runners {
-		r.w.Close()
+	if page != nil {
+		<-loopCtx.Done()
+		page.stop()
 	}
+	closeAll()
 	log.Info("stopped")
 	return exitOK
 }
@@ -162,18 +191,60 @@ type runner struct {
 	// attempted is the start of the last attempt that did not record a run
 	// (refused at the start), so a refused slot is not retried every tick.
 	attempted time.Time
+
+	// mu guards the engine, the settings and the schedule, which the
+	// operations page replaces when it saves settings.
+	mu stdsync.Mutex
+}
+
+// config is the engine config of the runner's account.
+func (r *runner) config(a *app) vsync.Config {
+	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.events)}
+	return vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL),
+		InDoubtSettle: time.Duration(r.w.acct.Raw.InDoubtSettle), Logger: a.logger(), Notifier: n,
+		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: r.w.api}
 }
 
 func (r *runner) rewire(a *app) error {
-	n := flushNotifier{policy: r.w.policy, log: notify.NewSlogNotifier(r.events)}
-	eng, err := vsync.New(vsync.Config{Account: r.w.acct.Raw.Name, ERP: r.w.watch, LeaseTTL: time.Duration(r.w.acct.Raw.LeaseTTL), InDoubtSettle: time.Duration(r.w.acct.Raw.InDoubtSettle),
-		Logger: a.logger(), Notifier: n,
-		Settings: r.w.acct.Settings, Store: r.w.store, Veeqo: r.w.api})
+	eng, err := vsync.New(r.config(a))
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
 	r.w.engine = eng
+	r.mu.Unlock()
 	return nil
+}
+
+// setSettings puts settings saved on the operations page in force for
+// the scheduler (the config file is not rewritten).
+func (r *runner) setSettings(a *app, s vsync.Settings) error {
+	sched, err := s.Schedule()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	old := r.w.acct.Settings
+	r.w.acct.Settings = s
+	r.mu.Unlock()
+	if err := r.rewire(a); err != nil {
+		r.mu.Lock()
+		r.w.acct.Settings = old
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Lock()
+	r.sched = sched
+	r.mu.Unlock()
+	r.log.Info("settings changed on the operations page; the config file is not rewritten", "auto_sync", s.AutoSync)
+	return nil
+}
+
+// current returns the engine, schedule and auto_sync in force.
+func (r *runner) current() (*vsync.Engine, *vsync.Schedule, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.w.engine, r.sched, r.w.acct.Settings.AutoSync
 }
 
 // lastScheduled returns the start of the account's last scheduled run.
@@ -222,11 +293,12 @@ func (r *runner) maybeRun(loopCtx, runCtx context.Context) {
 	if r.attempted.After(last) {
 		last = r.attempted
 	}
+	eng, sched, auto := r.current()
 	now := r.a.now()
-	if !r.sched.Due(last, now) {
+	if !auto || !sched.Due(last, now) {
 		return
 	}
-	r.log.Info("run due", "next_after", r.sched.Next(now).Format(time.RFC3339))
+	r.log.Info("run due", "next_after", sched.Next(now).Format(time.RFC3339))
 	if _, _, err := r.w.client.Company.Current(loopCtx); err != nil {
 		r.attempted = now
 		r.log.Error("credential check failed; run skipped", "err", keyError(err))
@@ -238,7 +310,7 @@ func (r *runner) maybeRun(loopCtx, runCtx context.Context) {
 	if loopCtx.Err() != nil {
 		return
 	}
-	rep, err := r.w.engine.Run(ctx, vsync.RunOptions{Trigger: "schedule"})
+	rep, err := eng.Run(ctx, vsync.RunOptions{Trigger: "schedule"})
 	if rep.RunID == "" || err != nil && rep.Status == "" {
 		r.attempted = now
 	}

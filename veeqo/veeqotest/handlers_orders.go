@@ -895,7 +895,7 @@ func (s *Server) createShipment(w http.ResponseWriter, r *http.Request) {
 	orderID := need("order_id", "Order")
 	allocID := need("allocation_id", "Allocation")
 	carrierID := need("carrier_id", "Carrier")
-	if _, known := carrierName(carrierID); carrierID != 0 && !known {
+	if _, known := veeqo.CarrierName(carrierID); carrierID != 0 && !known {
 		msgs = append(msgs, "Carrier is invalid")
 	}
 	info := ShipInfo{CarrierID: carrierID}

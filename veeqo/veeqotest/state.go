@@ -733,7 +733,7 @@ func (st *state) unship(rec *orderRec, a *allocRec, now time.Time) {
 // gets a stable synthetic id, and nothing at all is "Other" (3).
 func (st *state) carrier(id int64, name string) *veeqo.Carrier {
 	if id != 0 {
-		n, ok := carrierName(id)
+		n, ok := veeqo.CarrierName(id)
 		if name == "" {
 			name = n
 		}
@@ -745,7 +745,7 @@ func (st *state) carrier(id int64, name string) *veeqo.Carrier {
 	if name == "" {
 		return &veeqo.Carrier{ID: 3, Name: "Other"}
 	}
-	if cid, ok := carrierByName(name); ok {
+	if cid, ok := veeqo.CarrierID(name); ok {
 		return &veeqo.Carrier{ID: cid, Name: name}
 	}
 	key := strings.ToLower(name)

@@ -52,3 +52,18 @@ func TestNewRejectsTypedNils(t *testing.T) {
 		})
 	}
 }
+
+// New refuses a Config whose Account and Settings.Account name different
+// accounts: records and logs would go under one name, notifications under
+// the other.
+func TestNewRefusesAccountMismatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.settings.Account = "other-account"
+	_, err := vsync.New(e.config())
+	require.ErrorIs(t, err, vsync.ErrConfig)
+	require.ErrorContains(t, err, `Account "`+testAccount+`" differs from Settings.Account "other-account"`)
+	e.settings.Account = ""
+	_, err = vsync.New(e.config())
+	require.NoError(t, err, "an empty Settings.Account takes Config.Account")
+}

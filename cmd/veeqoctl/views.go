@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+)
+
+type runJSON struct {
+	ID         string         `json:"id"`
+	Mode       string         `json:"mode"`
+	Trigger    string         `json:"trigger"`
+	Status     string         `json:"status"`
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt time.Time      `json:"finished_at,omitzero"`
+	Counts     map[string]int `json:"counts"`
+	VeeqoCalls int64          `json:"veeqo_calls"`
+	Error      string         `json:"error,omitempty"`
+}
+
+var runStatuses = []string{string(store.RunRunning), string(store.RunSucceeded), string(store.RunPartial), string(store.RunFailed), string(store.RunCancelled)}
+
+func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	limit := fs.Int("limit", 20, "at most this many runs, newest first (1-500)")
+	var statuses multiFlag
+	fs.Var(&statuses, "status", "only runs with this status: "+strings.Join(runStatuses, ", ")+" (repeatable)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := a.parse(fs, args, "", "Show the previous runs, newest first: trigger, start, duration, counts, Veeqo calls."); !ok {
+		return code
+	}
+	if *limit < 1 || *limit > 500 {
+		return a.fail(exitUsage, "--limit must be in 1-500, not %d", *limit)
+	}
+	q := store.RunQuery{Limit: *limit}
+	for _, s := range statuses {
+		if !slices.Contains(runStatuses, s) {
+			return a.fail(exitUsage, "--status %q is not one of %s", s, strings.Join(runStatuses, ", "))
+		}
+		q.Statuses = append(q.Statuses, store.RunStatus(s))
+	}
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	runs, err := w.engine.Runs(ctx, q)
+	if err != nil {
+		return a.fail(exitFailure, "read runs: %v", err)
+	}
+	out := []runJSON{}
+	for _, r := range runs {
+		out = append(out, runJSON{ID: r.ID, Mode: string(r.Mode), Trigger: r.Trigger, Status: string(r.Status), StartedAt: r.StartedAt,
+			FinishedAt: r.FinishedAt, Counts: r.Counts, VeeqoCalls: r.VeeqoCalls, Error: r.Error})
+	}
+	if *asJSON {
+		_ = writeJSON(a.stdout, out)
+		return exitOK
+	}
+	rows := make([][]string, 0, len(out))
+	for _, r := range out {
+		dur := "running"
+		if !r.FinishedAt.IsZero() {
+			dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+		}
+		var counts []string
+		for _, k := range []string{"exported", "skipped", "failed", "confirmations", "ignored", "warnings"} {
+			if n := r.Counts[k]; n != 0 {
+				counts = append(counts, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		rows = append(rows, []string{r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, r.Trigger, r.Status, dur,
+			strings.Join(counts, ", "), fmt.Sprint(r.VeeqoCalls), r.Error})
+	}
+	table(a.stdout, []string{"START (UTC)", "RUN", "TRIGGER", "STATUS", "DURATION", "COUNTS", "VEEQO CALLS", "ERROR"}, rows)
+	return exitOK
+}
+
+type pendingJSON struct {
+	Ref       string    `json:"ref"`
+	Number    string    `json:"number"`
+	Store     string    `json:"store"`
+	CreatedAt time.Time `json:"created_at"`
+	Reason    string    `json:"reason"`
+	Detail    string    `json:"detail"`
+	NextRun   time.Time `json:"next_run,omitzero"`
+}
+
+var pendingReasons = []string{string(vsync.PendingWaiting), string(vsync.PendingFiltered), string(vsync.PendingInDoubt), string(vsync.PendingFailed)}
+
+func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) int {
+	var reasons multiFlag
+	fs.Var(&reasons, "reason", "only orders pending for this reason: "+strings.Join(pendingReasons, ", ")+" (repeatable)")
+	search := fs.String("search", "", "only orders the ERP finds for this search term")
+	limit := fs.Int("limit", 100, "at most this many orders (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, code, ok := a.parse(fs, args, "", "Show the waved ERP orders not yet exported, and why not yet (filtered, waiting for the\nnext run, in doubt, failed): what the next export run will look at. Export mode only."); !ok {
+		return code
+	}
+	if *limit < 0 {
+		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
+	}
+	q := vsync.PendingQuery{Search: *search}
+	for _, r := range reasons {
+		if !slices.Contains(pendingReasons, r) {
+			return a.fail(exitUsage, "--reason %q is not one of %s", r, strings.Join(pendingReasons, ", "))
+		}
+		q.Reasons = append(q.Reasons, vsync.PendingReason(r))
+	}
+	w, code := a.stateCmd(ctx)
+	if w == nil {
+		return code
+	}
+	defer w.Close()
+	out := []pendingJSON{}
+	for p, err := range w.engine.Pending(ctx, q) {
+		if err != nil {
+			return a.fail(exitFailure, "%v", err)
+		}
+		out = append(out, pendingJSON{Ref: p.Ref, Number: p.Number, Store: p.Store, CreatedAt: p.CreatedAt, Reason: string(p.Reason), Detail: p.Detail, NextRun: p.NextRun})
+		if *limit > 0 && len(out) == *limit {
+			break
+		}
+	}
+	if *asJSON {
+		_ = writeJSON(a.stdout, out)
+		return exitOK
+	}
+	rows := make([][]string, 0, len(out))
+	for _, p := range out {
+		next := "manual run"
+		if !p.NextRun.IsZero() {
+			next = p.NextRun.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		rows = append(rows, []string{p.Ref, p.Number, p.Store, p.CreatedAt.UTC().Format("2006-01-02 15:04"), p.Reason, next, p.Detail})
+	}
+	table(a.stdout, []string{"REF", "NUMBER", "STORE", "CREATED (UTC)", "REASON", "NEXT RUN", "DETAIL"}, rows)
+	return exitOK
+}
