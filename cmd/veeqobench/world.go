@@ -26,7 +26,7 @@ const (
 	webChannel    = "Web Store"
 	amazonChannel = "Amazon US"
 	defaultSKU    = "MISC-ITEM"
-	upsCarrierID  = 5 // UPS in veeqotest's carrier table
+	upsCarrierID  = veeqo.CarrierUPS
 )
 
 // phaseGap is how far the shared clock jumps between the phases of a
