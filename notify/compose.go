@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/xoroerp/veeqoconnect/internal/display"
 )
 
 const (
@@ -17,7 +19,9 @@ const (
 )
 
 // sanitizeLine makes s safe for a header or a single body line: control characters (CR, LF, TAB, NUL, ...) and
-// Unicode line separators become spaces, runs of spaces collapse, and the ends are trimmed.
+// Unicode line separators become spaces, runs of spaces collapse, and the ends are trimmed; bidirectional
+// formatting characters, which would make a reference read as another, are written as visible escapes
+// (display.Escape).
 func sanitizeLine(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -34,6 +38,10 @@ func sanitizeLine(s string) string {
 			b.WriteByte(' ')
 		}
 		space = false
+		if display.Bidi(r) {
+			b.WriteString(display.Escape(string(r)))
+			continue
+		}
 		b.WriteRune(r)
 	}
 	return b.String()
@@ -66,6 +74,7 @@ func bodyText(s, indent string) string {
 			}
 			return r
 		}, l)
+		l = display.Escape(l) // what is left to escape: bidirectional formatting characters
 		if i > 0 {
 			l = indent + l
 		}

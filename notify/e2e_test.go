@@ -131,3 +131,31 @@ func TestHeaderInjectionFromOrderData(t *testing.T) {
 	require.Contains(t, body, "   Message: boom\n            X-Injected: yes\n")
 	require.False(t, strings.Contains(string(mails[0].Data), "\r\nBcc:"), "raw message has a Bcc header line")
 }
+
+// TestBidiAndEscapesInMail: a reference or message holding a bidirectional
+// override (so "SO-1\u202eFDP.exe" would read "SO-1exe.PDF") or a terminal
+// escape arrives over SMTP with those characters written as visible
+// escapes, in the subject and the body.
+func TestBidiAndEscapesInMail(t *testing.T) {
+	t.Parallel()
+	srv, p, lg := smtpFixture(t, baseConfig(t))
+	engine := lg.Notifier(p)
+	ctx := t.Context()
+	require.NoError(t, engine.Notify(ctx, notify.Event{
+		Account: "acme", Level: notify.LevelError, Process: "export_order", RunID: "run-1", Time: t0,
+		Reference: "SO-1\u202eFDP.exe",
+		Message:   "customer \u2066Ann\u2069 \x1b[2Jcleared\nsecond \u202dline",
+	}))
+	require.NoError(t, p.Flush(ctx))
+	mails := srv.Mails()
+	require.Len(t, mails, 1)
+	h, body := mails[0].parsed(t)
+	subj := decodeHeader(t, h, "Subject")
+	require.Equal(t, `[Veeqo][acme] 1 error: export_order SO-1\u202eFDP.exe`, subj)
+	require.Contains(t, body, "1. ERROR export_order SO-1\\u202eFDP.exe\n")
+	require.Contains(t, body, "   Message: customer \\u2066Ann\\u2069  [2Jcleared\n            second \\u202dline\n")
+	for _, r := range []string{"\u202e", "\u2066", "\u2069", "\u202d", "\x1b"} {
+		require.NotContains(t, subj, r)
+		require.NotContains(t, body, r)
+	}
+}

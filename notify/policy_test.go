@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xoroerp/veeqoconnect/internal/display"
 	"github.com/xoroerp/veeqoconnect/notify"
 	"github.com/xoroerp/veeqoconnect/notify/notifytest"
 )
@@ -653,6 +654,8 @@ func TestSanitizeHeader(t *testing.T) {
 		{"  lots   of   space  ", "lots of space"},
 		{strings.Repeat("x", 300), strings.Repeat("x", 157) + "..."},
 		{"bad\xffutf8", "bad\uFFFDutf8"},
+		{"SO-1\u202eFDP.exe", `SO-1\u202eFDP.exe`},
+		{"\u2067x\u200e", `\u2067x\u200e`},
 	}
 	for _, tc := range tests {
 		if got := notify.SanitizeHeader(tc.in); got != tc.want {
@@ -669,6 +672,9 @@ func FuzzSanitizeHeader(f *testing.F) {
 		got := notify.SanitizeHeader(s)
 		if strings.ContainsAny(got, "\r\n\x00\u2028\u2029\u0085") {
 			t.Fatalf("SanitizeHeader(%q) = %q keeps a line break", s, got)
+		}
+		if strings.ContainsFunc(got, display.Bidi) {
+			t.Fatalf("SanitizeHeader(%q) = %q keeps a bidirectional formatting character", s, got)
 		}
 		if len([]rune(got)) > 160 {
 			t.Fatalf("SanitizeHeader(%q) is %d runes long", s, len([]rune(got)))

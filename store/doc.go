@@ -18,7 +18,8 @@
 //
 // Implementations: store/memstore (tests, examples), store/sqlitestore (the
 // embedded default), store/pgstore (many workers). store/storetest is the
-// conformance suite every implementation runs, the host's included:
+// conformance suite every implementation runs, the host's included
+// (examples/customstore is a host's store that runs it):
 //
 //	func TestMyStore(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store { return newMyStore(t) })

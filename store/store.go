@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -273,11 +274,48 @@ type CursorStore interface {
 	SetCursor(ctx context.Context, c Cursor) (Cursor, error)
 }
 
+// Holder says who takes a lease. ID tells acquisitions apart: a lease
+// acquired again under the same ID keeps its token, and RenewLease and
+// ReleaseLease match on it. The rest says where the holder runs, so that a
+// process on the same host can tell that the holder's process is gone (its
+// PID no longer names a process started at ProcessStart) and take the lease
+// over at once with TakeOverLease instead of waiting for it to expire. Only
+// ID is required; a holder that leaves Host empty is never taken over.
+type Holder struct {
+	// ID is unique to one acquirer (a run, a worker).
+	ID string
+	// Host is the holder's machine name.
+	Host string
+	// PID is the holder's process id on Host.
+	PID int
+	// ProcessStart is when that process started (PIDs are reused).
+	ProcessStart time.Time
+	// RunID is the run the lease was taken for, if any.
+	RunID string
+}
+
+// String describes h for a person: "run R (pid P on host H, started T)".
+func (h Holder) String() string {
+	if h.Host == "" {
+		return fmt.Sprintf("%q", h.ID)
+	}
+	run := h.RunID
+	if run == "" {
+		run = h.ID
+	}
+	s := fmt.Sprintf("run %s (pid %d on host %s", run, h.PID, h.Host)
+	if !h.ProcessStart.IsZero() {
+		s += ", started " + h.ProcessStart.UTC().Format(time.RFC3339)
+	}
+	return s + ")"
+}
+
 // Lease is the right to run an account. Token increases with every new
-// acquisition, so a stale holder can be told apart (fencing).
+// acquisition, so a stale holder can be told apart (fencing). A Lease whose
+// Holder.ID is empty is free (never taken, or released).
 type Lease struct {
 	Account    string
-	Holder     string
+	Holder     Holder
 	Token      int64
 	AcquiredAt time.Time
 	ExpiresAt  time.Time
@@ -286,10 +324,19 @@ type Lease struct {
 // LeaseStore gives one run per account at a time, across processes.
 type LeaseStore interface {
 	// AcquireLease takes the account's lease for ttl if it is free, expired,
-	// or already the holder's (then it is extended and keeps its token).
-	// ErrLeaseHeld when another holder has it. Of N concurrent acquirers,
-	// exactly one succeeds.
-	AcquireLease(ctx context.Context, account, holder string, ttl time.Duration) (Lease, error)
+	// or already the holder's (same Holder.ID: then it is extended and keeps
+	// its token). ErrLeaseHeld when another holder has it. Of N concurrent
+	// acquirers, exactly one succeeds.
+	AcquireLease(ctx context.Context, account string, holder Holder, ttl time.Duration) (Lease, error)
+	// GetLease returns the account's lease as stored, expired or not; a
+	// Lease with an empty Holder.ID (and Account filled in) when it is free.
+	GetLease(ctx context.Context, account string) (Lease, error)
+	// TakeOverLease gives from's account to holder for ttl, expired or not,
+	// if from (its Holder.ID and Token) is still the stored lease; the
+	// token increases, so from's holder is fenced off. It is for a holder
+	// known to be gone (its process ended); ErrLeaseLost if from was
+	// renewed under another acquisition, released or taken meanwhile.
+	TakeOverLease(ctx context.Context, from Lease, holder Holder, ttl time.Duration) (Lease, error)
 	// RenewLease extends l by ttl from now. ErrLeaseLost if l is no longer
 	// held (expired and taken by another, or released).
 	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
@@ -354,7 +401,8 @@ type RecordQuery struct {
 	Search string
 	// From and To bound LastRunAt: From <= LastRunAt < To.
 	From, To time.Time
-	// After is the opaque cursor from a previous page's Next.
+	// After is the opaque cursor from a previous page's Next; one the store
+	// did not issue is an error matching ErrBadCursor.
 	After string
 	Limit int // 0 means 50; at most 1000
 }
@@ -431,7 +479,8 @@ type LogQuery struct {
 	// catching up); otherwise entries come newest first.
 	AfterSeq int64
 	// Before is the opaque cursor from a previous page's Next (newest-first
-	// paging).
+	// paging); one the store did not issue is an error matching
+	// ErrBadCursor.
 	Before string
 	Limit  int // 0 means 100; at most 1000
 }

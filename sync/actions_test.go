@@ -118,7 +118,7 @@ func (l *leaseThief) CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*ve
 	if !l.done {
 		l.done = true
 		l.e.clk.Advance(time.Hour) // our lease expires...
-		if _, terr := l.e.st.AcquireLease(context.Background(), testAccount, "thief", time.Hour); terr != nil {
+		if _, terr := l.e.st.AcquireLease(context.Background(), testAccount, store.Holder{ID: "thief"}, time.Hour); terr != nil {
 			return o, terr
 		}
 		select { // ...and the renewal notices

@@ -213,8 +213,7 @@ func (r *run) mergedAway(ctx context.Context, process, ref string, o *veeqo.Orde
 	into, err := e.cfg.Veeqo.GetOrder(ctx, o.MergedToID)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.rep.Failed++
-			r.recordErr(ctx, process, ref, fmt.Sprintf("Veeqo order %d was merged into Veeqo order %d; reading that order failed: %v", o.ID, o.MergedToID, err), o.ID)
+			r.failRef(ctx, process, ref, fmt.Sprintf("Veeqo order %d was merged into Veeqo order %d; reading that order failed: %v", o.ID, o.MergedToID, err), o.ID)
 		}
 		return true
 	}
@@ -320,8 +319,7 @@ func (r *run) checkERPCancel(ctx context.Context, ex store.Export) {
 	case ERPCancelNote:
 		if err := e.cfg.Veeqo.AddNote(ctx, ex.VeeqoOrderID, fmt.Sprintf("XoroERP order %s was %s after export: do not ship", ex.ERPRef, what)); err != nil {
 			if ctx.Err() == nil {
-				r.rep.Failed++
-				r.recordErr(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("%s in the ERP after export as Veeqo order %d; adding a note to it failed: %v", what, ex.VeeqoOrderID, err), ex.VeeqoOrderID)
+				r.failRef(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("%s in the ERP after export as Veeqo order %d; adding a note to it failed: %v", what, ex.VeeqoOrderID, err), ex.VeeqoOrderID)
 			}
 			return
 		}
@@ -335,8 +333,7 @@ func (r *run) checkERPCancel(ctx context.Context, ex store.Export) {
 			msg = fmt.Sprintf("%s in the ERP after export as Veeqo order %d: Veeqo refused to cancel it (%v); cancel it in Veeqo by hand", what, ex.VeeqoOrderID, err)
 		default:
 			if ctx.Err() == nil {
-				r.rep.Failed++
-				r.recordErr(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("%s in the ERP after export as Veeqo order %d; cancelling it in Veeqo failed: %v; tried again on the next run", what, ex.VeeqoOrderID, err), ex.VeeqoOrderID)
+				r.failRef(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("%s in the ERP after export as Veeqo order %d; cancelling it in Veeqo failed: %v; tried again on the next run", what, ex.VeeqoOrderID, err), ex.VeeqoOrderID)
 			}
 			return
 		}
@@ -347,8 +344,7 @@ func (r *run) checkERPCancel(ctx context.Context, ex store.Export) {
 		e.log.Warn("vsync: mark export completed", "ref", ex.ERPRef, "err", err)
 		return
 	}
-	r.rep.Failed++
-	r.recordErr(bg, ProcessExport, ex.ERPRef, msg, ex.VeeqoOrderID)
+	r.failRef(bg, ProcessExport, ex.ERPRef, msg, ex.VeeqoOrderID)
 }
 
 // hasVoids reports whether a Veeqo order has an applied shipment that is no

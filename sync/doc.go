@@ -16,6 +16,12 @@
 // (store.UpdateAccount, compare-and-set, retried once on a conflict), so the
 // stored copy never goes stale.
 //
+// The module's examples show each way to embed it: examples/export (a
+// host's own ERP, state in SQLite), examples/fetch (fetch mode),
+// examples/scheduled (a scheduler on Schedule.Due with error mail) and
+// examples/workers (several workers: the account leases, and the engine as
+// periodic River jobs).
+//
 // Error emails: build a notify.EmailPolicy from Settings.EmailConfig, with
 // NotifyState and NotifySource over the engine's store, and set it as
 // Config.Notifier; the engine flushes it at the end of each run (see

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/filter"
+	"github.com/xoroerp/veeqoconnect/internal/process"
 	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/notify"
 	"github.com/xoroerp/veeqoconnect/store"
@@ -94,10 +94,16 @@ type Config struct {
 	InDoubtMargin time.Duration
 	// Holder identifies this process in the account lease (default
 	// hostname-pid-random). Each run takes the lease as Holder plus its run
-	// id, so two runs never share a lease, even from one process.
+	// id, so two runs never share a lease, even from one process. The lease
+	// also records the host, process id and start time and the run id: a
+	// run that finds the lease held by a process of its own host that is
+	// gone (killed, crashed) takes the lease over at once instead of
+	// waiting for it to expire.
 	Holder string
-	// LeaseTTL is the lease duration, renewed at a third of it while a run
-	// lasts (default 2 minutes).
+	// LeaseTTL is how long the lease lasts without renewal: how long a run
+	// on another host waits after a holder crashed (default 30 seconds).
+	// While a run lasts its lease is renewed every third of LeaseTTL, as
+	// Clock tells time.
 	LeaseTTL time.Duration
 	// Logger receives the engine's own diagnostics (silent by default).
 	Logger *slog.Logger
@@ -139,11 +145,13 @@ type Engine struct {
 	ident    mapping.Identifier
 
 	running atomic.Bool
+	// self is this process, as recorded in the leases it takes.
+	self process.Identity
 
 	mu       stdsync.Mutex
 	channels []veeqo.Channel
 	chAt     time.Time
-	methods  []veeqo.DeliveryMethod
+	methods  *mapping.DeliveryMethods
 	dmAt     time.Time
 	stores   *mapping.StoreMap
 	storesAt time.Time
@@ -202,7 +210,12 @@ func New(cfg Config) (*Engine, error) {
 	if s.Account == "" {
 		s.Account = cfg.Account
 	}
-	if err := s.Validate(); err != nil {
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	c, err := s.compile(now)
+	if err != nil {
 		return nil, err
 	}
 	mode := s.Mode()
@@ -214,12 +227,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	e.now = cfg.Clock
-	if e.now == nil {
-		e.now = time.Now
-	}
+	e.now = now
 	if e.cfg.LeaseTTL == 0 {
-		e.cfg.LeaseTTL = 2 * time.Minute
+		e.cfg.LeaseTTL = DefaultLeaseTTL
 	}
 	if e.cfg.InDoubtSettle == 0 {
 		e.cfg.InDoubtSettle = DefaultInDoubtSettle
@@ -233,33 +243,12 @@ func New(cfg Config) (*Engine, error) {
 	if e.cfg.CatalogTTL <= 0 {
 		e.cfg.CatalogTTL = 15 * time.Minute
 	}
+	e.self = process.Self()
 	if e.cfg.Holder == "" {
-		host, _ := os.Hostname()
-		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randHex(4))
+		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", e.self.Host, e.self.PID, randHex(4))
 	}
-	loc, err := LoadLocation(s.TimeZone)
-	if err != nil {
-		return nil, err // Validate already checked it
-	}
-	e.loc = loc
-	if mode == store.ModeExport {
-		e.exportFilter, err = s.CompileExportFilter(e.now)
-	} else {
-		e.fetchFilter, err = s.CompileFetchFilter(e.now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Validate loaded these already: errors here cannot happen.
-	if e.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
-		return nil, err
-	}
-	if e.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
-		return nil, err
-	}
-	if e.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
-		return nil, err
-	}
+	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
+	e.carriers, e.services, e.ident = c.carriers, c.services, c.ident
 	return e, nil
 }
 
@@ -441,12 +430,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	} else {
 		runID = fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
 	}
-	lease, err := e.cfg.Store.AcquireLease(ctx, e.cfg.Account, e.cfg.Holder+"/"+runID, e.cfg.LeaseTTL)
-	if errors.Is(err, store.ErrLeaseHeld) {
-		return rep, fmt.Errorf("%w (account %q)", ErrRunInProgress, e.cfg.Account)
-	}
+	lease, err := e.acquireLease(ctx, runID)
 	if err != nil {
-		return rep, fmt.Errorf("vsync: acquire lease: %w", err)
+		return rep, err
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -535,11 +521,61 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	return rep, nil
 }
 
-// renewLease keeps the lease while the run lasts; losing it cancels the run.
+// DefaultLeaseTTL is Config.LeaseTTL's default.
+const DefaultLeaseTTL = 30 * time.Second
+
+// acquireLease takes the account's lease for the run. A lease held by a
+// process of this host that is gone is taken over (its token is bumped, so
+// that process, were it only paused, is fenced off); any other holder makes
+// it ErrRunInProgress, naming the holder.
+func (e *Engine) acquireLease(ctx context.Context, runID string) (store.Lease, error) {
+	me := store.Holder{ID: e.cfg.Holder + "/" + runID, Host: e.self.Host, PID: e.self.PID, ProcessStart: e.self.Start, RunID: runID}
+	// A lease that is freed or changes hands between the calls below is
+	// looked at again, a few times.
+	for range 3 {
+		l, err := e.cfg.Store.AcquireLease(ctx, e.cfg.Account, me, e.cfg.LeaseTTL)
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, store.ErrLeaseHeld) {
+			return store.Lease{}, fmt.Errorf("vsync: acquire lease: %w", err)
+		}
+		cur, err := e.cfg.Store.GetLease(ctx, e.cfg.Account)
+		if err != nil {
+			return store.Lease{}, fmt.Errorf("%w (account %q; its holder could not be read: %w)", ErrRunInProgress, e.cfg.Account, err)
+		}
+		h := cur.Holder
+		if h.ID == "" {
+			continue // released meanwhile
+		}
+		if h.Host == "" || h.Host != e.self.Host || !process.Gone(process.Identity{Host: h.Host, PID: h.PID, Start: h.ProcessStart}) {
+			return store.Lease{}, fmt.Errorf("%w (account %q: held by %s until %s)", ErrRunInProgress,
+				e.cfg.Account, e.scrub(h.String()), cur.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		nl, err := e.cfg.Store.TakeOverLease(ctx, cur, me, e.cfg.LeaseTTL)
+		if err == nil {
+			e.log.Info("vsync: took over the lease of a process that is gone",
+				"account", e.cfg.Account, "previous", h.String(), "token", nl.Token)
+			return nl, nil
+		}
+		if !errors.Is(err, store.ErrLeaseLost) {
+			return store.Lease{}, fmt.Errorf("vsync: take over lease: %w", err)
+		}
+	}
+	return store.Lease{}, fmt.Errorf("%w (account %q: its lease kept changing hands)", ErrRunInProgress, e.cfg.Account)
+}
+
+// renewLease keeps the lease while the run lasts, renewing it every third
+// of LeaseTTL as the engine's Clock tells time (it wakes on a short real
+// interval and asks the Clock whether a renewal is due). Losing the lease
+// cancels the run; a renewal that fails otherwise is retried soon.
 func (e *Engine) renewLease(ctx context.Context, lp *atomic.Pointer[store.Lease], cancel context.CancelCauseFunc, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(max(e.cfg.LeaseTTL/3, 10*time.Millisecond))
+	every := e.cfg.LeaseTTL / 3
+	wake := min(max(every/20, time.Millisecond), time.Second)
+	t := time.NewTicker(wake)
 	defer t.Stop()
+	due := e.clock().Add(every)
 	for {
 		select {
 		case <-stop:
@@ -547,14 +583,22 @@ func (e *Engine) renewLease(ctx context.Context, lp *atomic.Pointer[store.Lease]
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			nl, err := e.cfg.Store.RenewLease(ctx, *lp.Load(), e.cfg.LeaseTTL)
-			if errors.Is(err, store.ErrLeaseLost) {
-				cancel(fmt.Errorf("vsync: lease on account %q lost: %w", e.cfg.Account, err))
-				return
-			}
-			if err == nil {
-				lp.Store(&nl)
-			}
+		}
+		now := e.clock()
+		if now.Before(due) {
+			continue
+		}
+		nl, err := e.cfg.Store.RenewLease(ctx, *lp.Load(), e.cfg.LeaseTTL)
+		switch {
+		case errors.Is(err, store.ErrLeaseLost):
+			cancel(fmt.Errorf("vsync: lease on account %q lost: %w", e.cfg.Account, err))
+			return
+		case err != nil:
+			e.log.Warn("vsync: renew lease", "account", e.cfg.Account, "err", err)
+			due = now.Add(max(every/10, wake))
+		default:
+			lp.Store(&nl)
+			due = now.Add(every)
 		}
 	}
 }

@@ -40,8 +40,7 @@ func (r *run) exportPass(ctx context.Context) {
 			// One order the ERP cannot read: its own error; the others go on.
 			if !seen[oe.Ref] {
 				seen[oe.Ref] = true
-				r.rep.Failed++
-				r.recordErr(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
+				r.failRef(ctx, ProcessExport, oe.Ref, oe.Err.Error(), 0)
 			}
 			continue
 		}
@@ -68,8 +67,7 @@ func (r *run) exportPass(ctx context.Context) {
 			if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, ref); err == nil && ex.State == store.ExportExported {
 				continue // confirmations of exported refs are looked at by confirmPass
 			}
-			r.recordErr(ctx, ProcessExport, ref, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
-			r.rep.Failed++
+			r.failRef(ctx, ProcessExport, ref, fmt.Sprintf("order %s was not found in the ERP", ref), 0)
 		}
 	}
 }
@@ -119,10 +117,7 @@ func (r *run) settleOwnDoubts(ctx context.Context) {
 	}
 	bg := context.WithoutCancel(ctx)
 	for _, ex := range batch {
-		r.rep.Failed++
-		msg := fmt.Sprintf("outcome of the create is unknown (%s); it will be looked up by number %s in Veeqo's order list before any new create", ex.LastError, ex.Number)
-		r.record(bg, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
-		r.logEntry(bg, store.LevelError, ProcessExport, ex.ERPRef, msg)
+		r.failRef(bg, ProcessExport, ex.ERPRef, fmt.Sprintf("outcome of the create is unknown (%s); it will be looked up by number %s in Veeqo's order list before any new create", ex.LastError, ex.Number), 0)
 	}
 }
 
@@ -167,64 +162,20 @@ func orderEmail(o ERPOrder) string {
 	return strings.TrimSpace(o.ShipTo.Email)
 }
 
-// exportOne exports one ERP order.
+// exportOne exports one ERP order, as the export flow goes: look at its
+// earlier export (settling one in doubt), filter, build, claim, create.
 func (r *run) exportOne(ctx context.Context, o ERPOrder) {
-	e := r.e
-	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
-	have := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		r.recordErr(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
-		r.rep.Failed++
-		return
-	}
-	if have {
-		switch ex.State {
-		case store.ExportExported:
-			if len(r.opts.Refs) > 0 {
-				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSuccess,
-					Message: fmt.Sprintf("already exported as Veeqo order %d", ex.VeeqoOrderID), VeeqoOrderID: ex.VeeqoOrderID})
-			}
-			return
-		case store.ExportClaimed, store.ExportUnknown:
-			if r.opts.DryRun {
-				r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
-				return
-			}
-			if r.looked[o.Ref] {
-				return // looked up this run and still in doubt (or failed to look)
-			}
-			ready := r.settleDoubts(ctx, []store.Export{ex}, map[string]*ERPOrder{o.Ref: &o})
-			nex, ok := ready[o.Ref]
-			if !ok {
-				return
-			}
-			ex = nex
-		}
-	}
-	if v := e.exportFilter.Explain(o); !v.Pass {
-		r.rep.Skipped++
-		msg := "filtered out: " + v.Reason
-		if r.unchanged(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg) {
-			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSkipped, Message: msg})
-			return
-		}
-		r.record(ctx, ProcessExport, o.Ref, store.RecordSkipped, msg, 0)
-		r.logEntry(ctx, store.LevelInfo, ProcessExport, o.Ref, msg)
+	ex, have, ok := r.priorExport(ctx, o)
+	if !ok || !r.passesFilter(ctx, o) {
 		return
 	}
 	in, links, warns, err := r.buildOrder(ctx, o)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		r.rep.Failed++
-		msg := "not exported: " + err.Error()
-		same := r.unchanged(ctx, ProcessExport, o.Ref, store.RecordError, msg)
-		r.record(ctx, ProcessExport, o.Ref, store.RecordError, msg, 0)
-		if !same {
+		if ctx.Err() == nil {
+			r.rep.Failed++
 			// The same mapping error on every run is one log line and one
 			// notification, not one per run; the record counts the attempts.
-			r.logEntry(ctx, store.LevelError, ProcessExport, o.Ref, msg)
+			r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordError, store.LevelError, "not exported: "+err.Error())
 		}
 		return
 	}
@@ -239,45 +190,120 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 	if ctx.Err() != nil {
 		return
 	}
-	// Write-ahead claim: nothing is sent to Veeqo unless this row exists.
+	if ex, ok = r.claim(ctx, o, ex, have, in.Number, links); !ok {
+		return
+	}
+	if ctx.Err() != nil {
+		// Claimed but not sent: the next run finds it and settles it
+		// (nothing in Veeqo, so it is created then).
+		return
+	}
+	if !r.holdsLease(ctx) {
+		// Another process may hold the account and have settled this claim
+		// already: send nothing; the claim is settled from Veeqo's list.
+		return
+	}
+	r.create(ctx, o, ex, in, warns)
+}
+
+// priorExport reads the ERP order's export, if any, and reports whether to
+// go on: not when it is exported already (noted in a run of references),
+// or when it is in doubt and stays so (a dry run only notes it). An export
+// in doubt that Veeqo's order list settles as absent is returned ready to
+// be created again.
+func (r *run) priorExport(ctx context.Context, o ERPOrder) (ex store.Export, have, ok bool) {
+	e := r.e
+	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Export{}, false, true
+	case err != nil:
+		r.failRef(ctx, ProcessExport, o.Ref, "reading the export state failed: "+err.Error(), 0)
+		return ex, true, false
+	}
+	switch ex.State {
+	case store.ExportExported:
+		if len(r.opts.Refs) > 0 {
+			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordSuccess,
+				Message: fmt.Sprintf("already exported as Veeqo order %d", ex.VeeqoOrderID), VeeqoOrderID: ex.VeeqoOrderID})
+		}
+		return ex, true, false
+	case store.ExportClaimed, store.ExportUnknown:
+		if r.opts.DryRun {
+			r.outcome(Outcome{Process: ProcessExport, Reference: o.Ref, Status: store.RecordPending, Message: "earlier export in doubt; a real run reconciles it by number"})
+			return ex, true, false
+		}
+		if r.looked[o.Ref] {
+			return ex, true, false // looked up this run and still in doubt (or failed to look)
+		}
+		nex, ready := r.settleDoubts(ctx, []store.Export{ex}, map[string]*ERPOrder{o.Ref: &o})[o.Ref]
+		return nex, true, ready
+	}
+	return ex, true, true
+}
+
+// passesFilter applies the filter rows; a skipped order is recorded with
+// the row that rejected it, logged once.
+func (r *run) passesFilter(ctx context.Context, o ERPOrder) bool {
+	v := r.e.exportFilter.Explain(o)
+	if v.Pass {
+		return true
+	}
+	r.rep.Skipped++
+	r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordSkipped, store.LevelInfo, "filtered out: "+v.Reason)
+	return false
+}
+
+// recordOnce records an outcome; the log line (and notification) is
+// written only when the record did not already say exactly this.
+func (r *run) recordOnce(ctx context.Context, process, ref string, status store.RecordStatus, level, msg string) {
+	if status == store.RecordSkipped && r.unchanged(ctx, process, ref, status, msg) {
+		r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: r.e.scrub(msg)})
+		return
+	}
+	same := r.unchanged(ctx, process, ref, status, msg)
+	r.record(ctx, process, ref, status, msg, 0)
+	if !same {
+		r.logEntry(ctx, level, process, ref, msg)
+	}
+}
+
+// claim writes the write-ahead claim: nothing is sent to Veeqo unless this
+// row exists. It reports false when the order must not be created now (the
+// claim failed, or another run claimed it meanwhile).
+func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool, number string, links []store.LineLink) (store.Export, bool) {
+	e := r.e
 	if !have {
-		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: in.Number,
+		claimed, inserted, err := e.cfg.Store.ClaimExport(ctx, store.Export{Account: e.cfg.Account, ERPRef: o.Ref, Number: number,
 			State: store.ExportClaimed, Attempts: 1, Lines: links})
 		if err != nil {
-			r.rep.Failed++
-			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
-			return
+			r.failRef(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
+			return ex, false
 		}
 		if !inserted {
 			// Claimed meanwhile by someone else: leave it to its owner or
 			// to the next run's reconcile.
 			r.logEntry(ctx, store.LevelWarning, ProcessExport, o.Ref, fmt.Sprintf("export already claimed (state %s); left for reconcile", claimed.State))
-			return
+			return ex, false
 		}
-		ex = claimed
-	} else {
-		ex.State = store.ExportClaimed
-		ex.Number = in.Number
-		ex.Lines = links
-		ex.Attempts++
-		ex.LastError = ""
-		ex, err = e.cfg.Store.UpdateExport(ctx, ex)
-		if err != nil {
-			r.rep.Failed++
-			r.recordErr(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
-			return
-		}
+		return claimed, true
 	}
-	if ctx.Err() != nil {
-		// Claimed but not sent: the next run finds it and reconciles
-		// (nothing in Veeqo, so it is created then).
-		return
+	ex.State, ex.Number, ex.Lines, ex.LastError = store.ExportClaimed, number, links, ""
+	ex.Attempts++
+	ex, err := e.cfg.Store.UpdateExport(ctx, ex)
+	if err != nil {
+		r.failRef(ctx, ProcessExport, o.Ref, "could not claim the export: "+err.Error(), 0)
+		return ex, false
 	}
-	if !r.holdsLease(ctx) {
-		// Another process may hold the account and have reconciled this
-		// claim already: send nothing; the claim is reconciled by number.
-		return
-	}
+	return ex, true
+}
+
+// create sends the claimed order to Veeqo and settles the claim: linked on
+// success, failed when Veeqo refused it (nothing was created), in doubt
+// otherwise (settled with the pass's other doubts from Veeqo's order list,
+// settleOwnDoubts, never by creating again now).
+func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string) {
+	e := r.e
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
 	if err == nil && created != nil {
@@ -293,18 +319,12 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 		if _, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
 			e.log.Warn("vsync: update export", "ref", o.Ref, "err", uerr)
 		}
-		r.rep.Failed++
-		msg := "Veeqo refused the order: " + err.Error()
-		r.record(bg, ProcessExport, o.Ref, store.RecordError, msg, 0)
-		r.logEntry(bg, store.LevelError, ProcessExport, o.Ref, msg)
+		r.failRef(bg, ProcessExport, o.Ref, "Veeqo refused the order: "+err.Error(), 0)
 		if errors.Is(err, veeqo.ErrUnauthorized) || errors.Is(err, veeqo.ErrForbidden) {
 			r.fail(fmt.Errorf("vsync: Veeqo refused the credentials: %w", err))
 		}
 		return
 	}
-	// The order may or may not exist in Veeqo: settled with the pass's
-	// other doubts from Veeqo's order list (settleOwnDoubts), never by
-	// creating again now.
 	ex.State = store.ExportUnknown
 	ex.LastError = e.scrub(err.Error())
 	if nex, uerr := e.cfg.Store.UpdateExport(bg, ex); uerr != nil {
@@ -355,8 +375,7 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 	if err != nil {
 		// The order exists in Veeqo but the link did not land: the claim
 		// stays in doubt and the next run links it by number.
-		r.rep.Failed++
-		r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, fmt.Sprintf("created Veeqo order %d but could not record it (%v); the next run links it by number", o.ID, err))
+		r.failRef(ctx, ProcessExport, ex.ERPRef, fmt.Sprintf("created Veeqo order %d but could not record it (%v); the next run links it by number", o.ID, err), o.ID)
 		return ex, false
 	}
 	r.rep.Exported++
@@ -395,8 +414,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // error that names what cannot be mapped.
 func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
-	var warns []string
-	var problems []string
+	var warns, problems []string
 	ch, err := e.channelFor(ctx, o.Store)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -414,9 +432,35 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if in.Number == "" {
 		in.Number = o.Ref
 	}
-	// The open lines, resolved to sellables by the item identifier with the
-	// default SKU as the fallback (mapping.Resolver: one exact lookup per
-	// distinct identifier, or one catalogue read when that is cheaper).
+	lines, links, lineWarns, lineProblems, err := r.orderLines(ctx, o)
+	if err != nil {
+		return nil, nil, warns, err
+	}
+	in.LineItems = lines
+	warns, problems = append(warns, lineWarns...), append(problems, lineProblems...)
+	if len(in.LineItems) == 0 && len(problems) == 0 {
+		problems = append(problems, "the order has no open line to export")
+	}
+	email := orderEmail(o)
+	if email == "" {
+		problems = append(problems, "the customer has no email address")
+	}
+	if len(problems) > 0 {
+		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
+	}
+	if err := r.addParties(ctx, in, o, email); err != nil {
+		return nil, nil, warns, err
+	}
+	return in, links, warns, nil
+}
+
+// orderLines resolves the ERP order's open lines to Veeqo sellables by the
+// item identifier, with the default SKU as the fallback (mapping.Resolver:
+// one exact lookup per distinct identifier, or one catalogue read when that
+// is cheaper). It returns the line items and their links, a warning per
+// default-SKU substitution, a problem per line that cannot be mapped, and an
+// error when the resolver cannot be built.
+func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput, []store.LineLink, []string, []string, error) {
 	var open []ERPLine
 	var lines []mapping.Line
 	for i, l := range o.Lines {
@@ -429,10 +473,11 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 		open = append(open, l)
 		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
 	}
-	items, err := e.itemResolver()
+	items, err := r.e.itemResolver()
 	if err != nil {
-		return nil, nil, warns, err
+		return nil, nil, nil, nil, err
 	}
+	var warns, problems []string
 	resolved, err := items.Resolve(ctx, lines)
 	if err != nil {
 		var lineErrs []*mapping.LineError
@@ -453,6 +498,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	for _, rl := range resolved {
 		byRef[rl.Ref] = rl
 	}
+	var out []veeqo.LineItemInput
 	var links []store.LineLink
 	for _, l := range open {
 		rl, ok := byRef[l.Ref]
@@ -471,22 +517,18 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 				li.AdditionalOptions = l.Description
 			}
 		}
-		in.LineItems = append(in.LineItems, li)
+		out = append(out, li)
 		links = append(links, store.LineLink{ERPLine: l.Ref, SellableID: rl.Sellable.ID, SKU: rl.Sellable.SKUCode, Quantity: qty, Substituted: rl.Substitution != nil})
 	}
-	if len(in.LineItems) == 0 && len(problems) == 0 {
-		problems = append(problems, "the order has no open line to export")
-	}
-	email := orderEmail(o)
-	if email == "" {
-		problems = append(problems, "the customer has no email address")
-	}
-	if len(problems) > 0 {
-		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
-	}
+	return out, links, warns, problems, nil
+}
+
+// addParties fills the order's customer (by id when Veeqo knows the email,
+// else inline), addresses, delivery cost, payment and note.
+func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string) error {
 	cid, err := r.customerID(ctx, email)
 	if err != nil {
-		return nil, nil, warns, err
+		return err
 	}
 	ship := veeqoAddress(o.ShipTo, o.Customer)
 	if cid != 0 {
@@ -507,7 +549,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if o.Notes != "" {
 		in.CustomerNote = &veeqo.NoteInput{Text: o.Notes}
 	}
-	return in, links, warns, nil
+	return nil
 }
 
 // customerID returns the Veeqo customer id for an email: from the store's

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/xoroerp/veeqoconnect/filter"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
 func TestExportFlow(t *testing.T) {
@@ -223,4 +225,22 @@ func TestUnreadableOrderFailsAloneOthersExport(t *testing.T) {
 	require.Equal(t, "[2].lines[1].quantity: must be positive, got 0", rec.Message)
 	require.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
 	require.Len(t, e.srv.OrdersByNumber("SO-3"), 1)
+}
+
+// Two Veeqo delivery methods with the name a ship service maps to: the
+// order fails alone with an error naming both ids and the mapping row,
+// rather than going out with whichever came first.
+func TestAmbiguousDeliveryMethodFailsTheOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	second := e.srv.AddDeliveryMethod(veeqo.DeliveryMethod{Name: "standard"})
+	e.erp.Put(order("SO-1", "MUG-1:1"))
+	rep := e.run(e.engine())
+	assert.Equal(t, 1, rep.Failed)
+	assert.Empty(t, e.srv.OrdersByNumber("SO-1"))
+	r := e.record(vsync.ProcessExport, "SO-1")
+	assert.Equal(t, store.RecordError, r.Status)
+	assert.Contains(t, r.Message, `ship service "Ground"`)
+	assert.Contains(t, r.Message, fmt.Sprint(second.ID))
+	assert.Contains(t, r.Message, "ship_service_mapping row 1")
 }

@@ -35,8 +35,7 @@ func (r *run) fetchPass(ctx context.Context) {
 				if err != nil {
 					msg = fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err)
 				}
-				r.rep.Failed++
-				r.recordErr(ctx, ProcessFetch, number, msg, 0)
+				r.failRef(ctx, ProcessFetch, number, msg, 0)
 				continue
 			}
 			for i := range found {
@@ -78,11 +77,9 @@ func (r *run) fetchDry(ctx context.Context) {
 			found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, number)
 			switch {
 			case err != nil:
-				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), 0)
-				r.rep.Failed++
+				r.failRefAs(ctx, ProcessFetch, number, fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), "", 0)
 			case len(found) == 0:
-				r.record(ctx, ProcessFetch, number, store.RecordError, fmt.Sprintf("Veeqo order number %s was not found", number), 0)
-				r.rep.Failed++
+				r.failRefAs(ctx, ProcessFetch, number, fmt.Sprintf("Veeqo order number %s was not found", number), "", 0)
 			}
 			for i := range found {
 				dry(&found[i])
@@ -184,13 +181,11 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		if ctx.Err() != nil {
 			return
 		}
-		r.rep.Failed++
 		msg := fmt.Sprintf("the ERP has no order for Veeqo order %d (number %s); retried on later runs", o.ID, o.Number)
 		if !errors.Is(err, ErrERPOrderNotFound) {
 			msg = fmt.Sprintf("finding the ERP order of Veeqo order %d (number %s) failed: %v", o.ID, o.Number, err)
 		}
-		r.record(ctx, ProcessFetch, o.Number, store.RecordError, msg, o.ID)
-		r.logEntry(ctx, store.LevelError, ProcessFetch, o.Number, msg)
+		r.failRef(ctx, ProcessFetch, o.Number, msg, o.ID)
 		return
 	}
 	ident := e.settings.Identifier()

@@ -187,8 +187,7 @@ func (r *run) settleDoubt(ctx context.Context, ex store.Export, o *ERPOrder, lis
 	}
 	nex, err := e.cfg.Store.UpdateExport(context.WithoutCancel(ctx), ex)
 	if err != nil {
-		r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, "could not update the export claim: "+err.Error())
-		r.rep.Failed++
+		r.failRef(ctx, ProcessExport, ex.ERPRef, "could not update the export claim: "+err.Error(), 0)
 		return ex, false
 	}
 	level := store.LevelInfo
@@ -201,9 +200,7 @@ func (r *run) settleDoubt(ctx context.Context, ex store.Export, o *ERPOrder, lis
 
 // doubtErr records that an in-doubt export could not be settled this run.
 func (r *run) doubtErr(ctx context.Context, ex store.Export, msg string) {
-	r.rep.Failed++
-	r.logEntry(ctx, store.LevelError, ProcessExport, ex.ERPRef, msg)
-	r.record(ctx, ProcessExport, ex.ERPRef, store.RecordError, msg, 0)
+	r.failRef(ctx, ProcessExport, ex.ERPRef, msg, 0)
 }
 
 // inDoubt records an export left in doubt; the log line and notification

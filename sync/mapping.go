@@ -116,24 +116,37 @@ func (e *Engine) channelList(ctx context.Context) ([]veeqo.Channel, error) {
 	return chs, nil
 }
 
-func (e *Engine) methodList(ctx context.Context) ([]veeqo.DeliveryMethod, error) {
+// methodSource serves mapping.DeliveryMethods from VeeqoAPI.
+type methodSource struct{ v VeeqoAPI }
+
+func (m methodSource) DeliveryMethods(ctx context.Context) iter.Seq2[veeqo.DeliveryMethod, error] {
+	return func(yield func(veeqo.DeliveryMethod, error) bool) {
+		dms, err := m.v.DeliveryMethods(ctx)
+		if err != nil {
+			yield(veeqo.DeliveryMethod{}, err)
+			return
+		}
+		for _, dm := range dms {
+			if !yield(dm, nil) {
+				return
+			}
+		}
+	}
+}
+
+// deliveryMethods returns the delivery-method resolver, its list read
+// again after CatalogTTL.
+func (e *Engine) deliveryMethods() *mapping.DeliveryMethods {
 	e.mu.Lock()
-	if e.methods != nil && e.clock().Sub(e.dmAt) < e.cfg.CatalogTTL {
-		defer e.mu.Unlock()
-		return e.methods, nil
+	defer e.mu.Unlock()
+	if e.methods == nil {
+		e.methods = mapping.NewDeliveryMethods(methodSource{e.cfg.Veeqo})
+		e.dmAt = e.clock()
+	} else if e.clock().Sub(e.dmAt) >= e.cfg.CatalogTTL {
+		e.methods.Refresh()
+		e.dmAt = e.clock()
 	}
-	e.mu.Unlock()
-	dms, err := e.cfg.Veeqo.DeliveryMethods(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list Veeqo delivery methods: %w", err)
-	}
-	if dms == nil {
-		dms = []veeqo.DeliveryMethod{}
-	}
-	e.mu.Lock()
-	e.methods, e.dmAt = dms, e.clock()
-	e.mu.Unlock()
-	return dms, nil
+	return e.methods
 }
 
 // channelFor resolves an ERP store to its Veeqo channel through the store
@@ -191,25 +204,30 @@ func (e *Engine) excludedType(t veeqo.ChannelType) bool {
 
 // deliveryMethodFor maps an ERP ship service to a Veeqo delivery method.
 // An empty service sends none. An unmapped one is looked up under its own
-// name; if Veeqo has no such method it is an error naming the setting.
+// name; if Veeqo has no such method it is an error naming the setting, and
+// so is a name two Veeqo delivery methods share (which one is meant is not
+// guessed).
 func (e *Engine) deliveryMethodFor(ctx context.Context, erpStore, service string) (int64, error) {
 	if strings.TrimSpace(service) == "" {
 		return 0, nil
 	}
-	name, mapped := service, false
+	name, row, mapped := service, 0, false
 	if res, err := e.services.ToVeeqo(erpStore, service); err == nil {
-		name, mapped = res.Name, !res.PassedThrough
+		name, row, mapped = res.Name, res.Row, !res.PassedThrough
 	}
-	dms, err := e.methodList(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for _, dm := range dms {
-		if mapping.Normalize(dm.Name) == mapping.Normalize(name) {
-			return dm.ID, nil
+	dm, err := e.deliveryMethods().Find(ctx, name)
+	switch {
+	case err == nil:
+		return dm.ID, nil
+	case errors.Is(err, mapping.ErrAmbiguous):
+		where := "ship_service_mapping"
+		if mapped {
+			where = fmt.Sprintf("ship_service_mapping row %d", row)
 		}
-	}
-	if mapped {
+		return 0, fmt.Errorf("ship service %q: %s (%s): rename one of them in Veeqo or map the service to another", service, strings.TrimPrefix(err.Error(), "mapping: "), where)
+	case !errors.Is(err, mapping.ErrUnknownDeliveryMethod):
+		return 0, err
+	case mapped:
 		return 0, fmt.Errorf("ship service %q maps to %q, which is not a Veeqo delivery method (ship_service_mapping)", service, name)
 	}
 	return 0, fmt.Errorf("ship service %q is not mapped (ship_service_mapping) and no Veeqo delivery method has that name", service)

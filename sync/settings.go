@@ -12,6 +12,7 @@ import (
 	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/notify"
 	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
 // ErrInvalidSettings is matched (errors.Is) by the error Validate returns.
@@ -370,6 +371,27 @@ func (e *SettingsError) add(field, format string, args ...any) {
 // Validate returns every problem of s at once as a *SettingsError (nil when
 // s is valid). Each problem names its JSON field.
 func (s Settings) Validate() error {
+	_, err := s.compile(nil)
+	return err
+}
+
+// compiled is what settings build: the item identifier, the filter of the
+// mode, the carrier and ship-service tables and the zone. Validate and New
+// build them once, in compile.
+type compiled struct {
+	ident        mapping.Identifier
+	exportFilter *filter.Filter[ERPOrder]
+	fetchFilter  *filter.Filter[veeqo.Order]
+	carriers     *mapping.NameTable
+	services     *mapping.NameTable
+	loc          *time.Location
+}
+
+// compile validates the settings (every problem at once, as Validate
+// documents) and returns what they build, the filters evaluated against
+// now (nil: time.Now).
+func (s Settings) compile(now func() time.Time) (compiled, error) {
+	var c compiled
 	var e SettingsError
 	if strings.TrimSpace(s.Account) == "" {
 		e.add("account", "is required")
@@ -380,23 +402,24 @@ func (s Settings) Validate() error {
 	case !s.ExportOrders && !s.FetchFulfillments && s.AutoSync:
 		e.add("export_orders", "auto_sync is on but neither export_orders nor fetch_fulfillments is: choose one direction")
 	}
-	if _, err := mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
+	var err error
+	if c.ident, err = mapping.ParseIdentifier(s.ItemIdentifier); err != nil {
 		e.add("item_identifier", "%q is not one of sku, item_number, upc, custom:<field>", s.ItemIdentifier)
 	}
 	if s.Mode() == store.ModeFetch {
-		if _, err := s.CompileFetchFilter(nil); err != nil {
+		if c.fetchFilter, err = s.CompileFetchFilter(now); err != nil {
 			addFilterProblems(&e, err)
 		}
-	} else if _, err := s.CompileExportFilter(nil); err != nil {
+	} else if c.exportFilter, err = s.CompileExportFilter(now); err != nil {
 		addFilterProblems(&e, err)
 	}
 	if strings.TrimSpace(s.DefaultSKU) != s.DefaultSKU {
 		e.add("default_sku", "has surrounding spaces")
 	}
-	if _, err := mapping.NewCarrierTable(s.CarrierMapping); err != nil {
+	if c.carriers, err = mapping.NewCarrierTable(s.CarrierMapping); err != nil {
 		addMappingProblems(&e, "carrier_mapping", err)
 	}
-	if _, err := mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
+	if c.services, err = mapping.NewShipServiceTable(s.ShipServiceMapping); err != nil {
 		addMappingProblems(&e, "ship_service_mapping", err)
 	}
 	if _, err := mapping.NewStoreMap(s.StoreMapping, nil); err != nil {
@@ -407,7 +430,7 @@ func (s Settings) Validate() error {
 			e.add(fmt.Sprintf("excluded_channel_types[%d]", i+1), "is empty")
 		}
 	}
-	if _, err := LoadLocation(s.TimeZone); err != nil {
+	if c.loc, err = LoadLocation(s.TimeZone); err != nil {
 		e.add("time_zone", "%v", err)
 	}
 	if s.AutoSync && s.StartDate.IsZero() {
@@ -458,9 +481,9 @@ func (s Settings) Validate() error {
 		}
 	}
 	if len(e.Problems) == 0 {
-		return nil
+		return c, nil
 	}
-	return &e
+	return compiled{}, &e
 }
 
 func addFilterProblems(e *SettingsError, err error) {

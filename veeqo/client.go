@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,8 @@ import (
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
+
+	"github.com/xoroerp/veeqoconnect/internal/display"
 )
 
 // DefaultBaseURL is Veeqo's API root. The core API has no version prefix.
@@ -443,6 +446,9 @@ type Response struct {
 	// NextPage is the page to ask for next, or 0 when this was the last page
 	// (a short page, or the page count reached). Set by list calls only.
 	NextPage int
+
+	// bodySum is a hash of the 2xx body, to tell a page Veeqo repeats.
+	bodySum uint64
 }
 
 func newResponse(r *http.Response) *Response {
@@ -575,9 +581,18 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		return resp, apiErr
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
+		// encoding/json would read bytes that are not UTF-8 as U+FFFD and
+		// pass a mangled name or reference on as Veeqo's.
+		if off := display.InvalidUTF8(payload); off >= 0 {
+			return resp, &DecodeError{Method: req.method, Path: endpoint,
+				Err: fmt.Errorf("the answer is not valid UTF-8 at byte offset %d of %d (byte 0x%02x)", off, len(payload), payload[off])}
+		}
 		if err := json.Unmarshal(payload, out); err != nil {
 			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: c.scrubError(err)}
 		}
+		h := fnv.New64a()
+		_, _ = h.Write(payload)
+		resp.bodySum = h.Sum64()
 	}
 	return resp, nil
 }

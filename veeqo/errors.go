@@ -34,6 +34,9 @@ var (
 	// Veeqo answered 5xx. The client never replays it; look the record up
 	// (e.g. Orders.FindByNumber) before creating it again.
 	ErrOutcomeUnknown = errors.New("veeqo: outcome unknown, the request may have been applied")
+	// ErrPaging: a listing's pages do not end: Veeqo repeated a full page
+	// or answered full pages past the client's bound.
+	ErrPaging = errors.New("veeqo: pagination does not end")
 )
 
 // APIError is a non-2xx answer from Veeqo.

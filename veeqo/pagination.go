@@ -2,6 +2,7 @@ package veeqo
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -108,21 +109,33 @@ func nextPage(page, size, got, totalPages int) int {
 	return page + 1
 }
 
-// maxIterPages bounds an iterator against a server that ignores page and
-// keeps answering full pages without a page count.
+// maxIterPages bounds an iterator against a server that keeps answering
+// full pages without a page count: 10 million records at 100 a page.
 const maxIterPages = 100000
 
 // iterate walks the pages that fetch returns, starting at start, yielding
 // each item. It stops on the first error (yielding it), on the last page, or
-// when the consumer breaks.
+// when the consumer breaks. Pagination that does not end is an error
+// matching ErrPaging: a full page that repeats the one before it byte for
+// byte (a server ignoring the page parameter would otherwise be read
+// maxIterPages times), or more than maxIterPages pages.
 func iterate[T any](start int, fetch func(page int) ([]T, *Response, error)) iter.Seq2[T, error] {
+	return iterateAtMost(maxIterPages, start, fetch)
+}
+
+func iterateAtMost[T any](maxPages, start int, fetch func(page int) ([]T, *Response, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		var zero T
 		page := start
-		for range maxIterPages {
+		var prevSum uint64
+		for n := range maxPages {
 			items, resp, err := fetch(page)
 			if err != nil {
-				var zero T
 				yield(zero, err)
+				return
+			}
+			if n > 0 && len(items) > 0 && resp != nil && resp.bodySum == prevSum {
+				yield(zero, fmt.Errorf("veeqo: page %d of the listing is the same as page %d (Veeqo ignored the page asked for): %w", page, page-1, ErrPaging))
 				return
 			}
 			for _, it := range items {
@@ -133,8 +146,10 @@ func iterate[T any](start int, fetch func(page int) ([]T, *Response, error)) ite
 			if resp == nil || resp.NextPage == 0 {
 				return
 			}
+			prevSum = resp.bodySum
 			page = resp.NextPage
 		}
+		yield(zero, fmt.Errorf("veeqo: the listing went past %d pages without a last page: %w", maxPages, ErrPaging))
 	}
 }
 

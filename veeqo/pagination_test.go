@@ -179,7 +179,7 @@ func TestListIterCopiesOptions(t *testing.T) {
 	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, r.URL.Query().Get("page")+":"+strings.Join(r.URL.Query()["channel_ids[]"], ","))
 		pageHeaders(w, 2, 2, 1, 1)
-		writeJSON(w, 200, `[{"id":1}]`)
+		writeJSON(w, 200, `[{"id":`+r.URL.Query().Get("page")+`}]`)
 	})
 	opts := &OrderListOptions{ListOptions: ListOptions{Page: 1, PageSize: 1}, ChannelIDs: []int64{7}}
 	seq := c.Orders.ListIter(context.Background(), opts)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/xoroerp/veeqoconnect/internal/display"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
@@ -25,11 +26,11 @@ func table(w io.Writer, header []string, rows [][]string) {
 	_ = tw.Flush()
 }
 
-// oneLine keeps table cells on one line (tabs and line breaks from data
-// would break the columns).
-func oneLine(s string) string {
-	return strings.NewReplacer("\t", " ", "\r", " ", "\n", " ").Replace(s)
-}
+// oneLine keeps a table cell on one line and shows it as it reads: tabs
+// and line breaks from data would break the columns, and control and
+// bidirectional-override characters would drive the terminal or disguise
+// a reference; all are written as visible escapes.
+func oneLine(s string) string { return display.Escape(s) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

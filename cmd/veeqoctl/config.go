@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +48,8 @@ type accountConfig struct {
 	// client's: Veeqo's 5/s, adapting to 429s).
 	RateLimit float64 `json:"rate_limit,omitempty"`
 	// LeaseTTL is how long the account's run lease lasts without renewal:
-	// after a crash, the next run waits at most this long (default 2m).
+	// after a crash on another machine, the next run waits at most this long
+	// (default 30s; on the same machine it takes the lease over at once).
 	LeaseTTL vsync.Duration `json:"lease_ttl,omitempty"`
 	// InDoubtSettle is how long after a create whose outcome is unknown
 	// the order is looked for in Veeqo's order list before it is created
@@ -96,6 +100,16 @@ type config struct {
 	// Warnings are things that work but should be changed (a key in the
 	// file); printed on stderr.
 	Warnings []string
+	// Secrets are the fields holding a secret written in the file (an API
+	// key, an SMTP password, a password in a PostgreSQL DSN), with what
+	// to use instead.
+	Secrets []inlineSecret
+}
+
+// inlineSecret is a secret written in the config file.
+type inlineSecret struct {
+	Field   string // "accounts[0].api_key"
+	Instead string // "api_key_env"
 }
 
 // account is one checked account.
@@ -120,7 +134,57 @@ func loadConfig(path string) (*config, error) {
 		}
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfig(path, data)
+	cfg, err := parseConfig(path, data)
+	if cfg == nil {
+		return nil, err
+	}
+	perr := checkPrivate(path, cfg)
+	var pe, se *problemsError
+	switch {
+	case perr == nil:
+		return cfg, err
+	case err == nil:
+		return cfg, perr
+	case errors.As(err, &pe) && errors.As(perr, &se):
+		pe.Problems = append(pe.Problems, se.Problems...)
+		return cfg, pe
+	}
+	return cfg, err
+}
+
+// checkPrivate refuses a config that holds a secret and that others than
+// its owner can read: the key would be theirs too.
+func checkPrivate(path string, cfg *config) error {
+	if len(cfg.Secrets) == 0 || runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	pe := &problemsError{What: "config " + path}
+	for _, s := range cfg.Secrets {
+		pe.Problems = append(pe.Problems, problem{Field: s.Field, Problem: fmt.Sprintf(
+			"a secret is written in the config file, and others can read the file (mode %04o): make it private with `chmod 600 %s`, or move the secret out of the file (%s)",
+			perm, path, s.Instead)})
+	}
+	return pe
+}
+
+// dsnHasPassword reports whether a PostgreSQL DSN, URL or key=value, holds
+// a password.
+func dsnHasPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	// key=value form, or a URL's ?password= parameter.
+	return strings.Contains(strings.ToLower(dsn), "password=")
 }
 
 // parseConfig checks a config document; path is used for messages and to
@@ -131,6 +195,9 @@ func parseConfig(path string, data []byte) (*config, error) {
 		abs = path
 	}
 	what := "config " + path
+	if p, bad := utf8Problem(data); bad {
+		return nil, &problemsError{What: what, Problems: []problem{p}}
+	}
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
@@ -178,6 +245,7 @@ func parseConfig(path string, data []byte) (*config, error) {
 			d.add(f+".api_key", "set only one of api_key_env and api_key")
 		case ac.APIKey != "":
 			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s.api_key: the API key is written in the config file; put it in an environment variable and name it in api_key_env", f))
+			cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".api_key", "put the key in an environment variable and name it in api_key_env"})
 		case ac.APIKeyEnv == "":
 			d.add(f+".api_key_env", "is required: the name of the environment variable holding the Veeqo API key")
 		case strings.ContainsAny(ac.APIKeyEnv, "= \t\r\n"):
@@ -197,6 +265,9 @@ func parseConfig(path string, data []byte) (*config, error) {
 			d.add(f+".postgres_dsn", "set only one of state (SQLite file) and postgres_dsn")
 		case ac.PostgresDSN != "":
 			a.PostgresDSN = ac.PostgresDSN
+			if dsnHasPassword(ac.PostgresDSN) {
+				cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".postgres_dsn", "leave the password out of the DSN and set PGPASSWORD or use a ~/.pgpass file"})
+			}
 		default:
 			st := ac.State
 			if st == "" {
@@ -304,6 +375,7 @@ func checkSMTP(d *strictDecoder, cfg *config, a *account) {
 		d.add(f+".password", "set only one of password_env and password")
 	case m.Password != "":
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s.password: the SMTP password is written in the config file; put it in an environment variable and name it in password_env", f))
+		cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".password", "put the password in an environment variable and name it in password_env"})
 	case m.Username != "" && m.PasswordEnv == "":
 		d.add(f+".password_env", "is required with a username: the name of the environment variable holding the SMTP password")
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/xoroerp/veeqoconnect/internal/display"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
 
@@ -193,6 +194,9 @@ func parseOrders(path string, data []byte) (ordersFile, error) {
 	out := ordersFile{index: map[string]int{}}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return out, nil
+	}
+	if p, bad := utf8Problem(data); bad {
+		return out, &problemsError{What: what, Problems: []problem{p}}
 	}
 	if !json.Valid(data) {
 		var v any
@@ -383,6 +387,11 @@ func (f *fileERP) readJournal() error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if off := display.InvalidUTF8(line); off >= 0 {
+			f.offset -= int64(i + 1)
+			f.lineNo--
+			return fmt.Errorf("shipments file %s line %d: not valid UTF-8 at column %d (byte 0x%02x)", f.shipmentsPath, f.lineNo+1, off+1, line[off])
+		}
 		var s fileShipment
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
@@ -507,7 +516,8 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	line = append(line, '\n')
 	_, statErr := os.Stat(f.shipmentsPath)
 	created := errors.Is(statErr, os.ErrNotExist)
-	fh, err := os.OpenFile(f.shipmentsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	// Owner-only: the lines name customers' orders and tracking.
+	fh, err := os.OpenFile(f.shipmentsPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("shipments file: %w", err)
 	}
@@ -541,7 +551,14 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 		return err
 	}
 	if f.applyDelay > 0 {
-		time.Sleep(f.applyDelay)
+		t := time.NewTimer(f.applyDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			// The line is durable: the shipment is applied, whatever the
+			// caller does with the context now.
+		}
 	}
 	return nil
 }

@@ -162,7 +162,9 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 			*baseURL = "http://" + fakeAddr
 		}
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	// Owner-only, as every file written here: the config is where a key
+	// would go, and the orders and shipments files hold customer data.
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return a.fail(exitFailure, "%v", err)
 	}
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
@@ -194,11 +196,15 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 		if *force {
 			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 		}
-		fh, err := os.OpenFile(p, flags, 0o644)
+		fh, err := os.OpenFile(p, flags, 0o600)
 		if errors.Is(err, os.ErrExist) {
 			return a.fail(exitFailure, "%s exists (use --force to overwrite)", p)
 		}
 		if err != nil {
+			return a.fail(exitFailure, "%v", err)
+		}
+		if err := fh.Chmod(0o600); err != nil { // --force over a file others could read
+			fh.Close()
 			return a.fail(exitFailure, "%v", err)
 		}
 		if _, err := fh.WriteString(f.body); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,6 +23,11 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzz worker runs only the fuzz target: no binary needed.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "veeqoctl-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -92,7 +98,7 @@ func (w *world) writeConfig(settings map[string]any, extra map[string]any) strin
 	b, err := json.MarshalIndent(map[string]any{"accounts": []any{acct}}, "", "  ")
 	require.NoError(w.t, err)
 	p := filepath.Join(w.dir, "veeqoctl.json")
-	require.NoError(w.t, os.WriteFile(p, b, 0o644))
+	require.NoError(w.t, os.WriteFile(p, b, 0o600))
 	return p
 }
 

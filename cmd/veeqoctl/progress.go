@@ -133,6 +133,7 @@ func (p *progress) step(ref string) {
 	if p == nil {
 		return
 	}
+	ref = oneLine(ref)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
@@ -148,6 +149,7 @@ func (p *progress) shipment(ref string, key int64) {
 	if p == nil {
 		return
 	}
+	ref = oneLine(ref)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.applied++

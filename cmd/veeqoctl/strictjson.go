@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/xoroerp/veeqoconnect/internal/display"
 )
 
 // problem is one thing wrong with an input file, naming its field.
@@ -234,6 +236,17 @@ func syntaxProblem(data []byte, err error) problem {
 		return problem{Problem: fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, se)}
 	}
 	return problem{Problem: "invalid JSON: " + err.Error()}
+}
+
+// utf8Problem reports the first byte of data that is not UTF-8, with its
+// line and column: encoding/json would turn it into U+FFFD and pass it on.
+func utf8Problem(data []byte) (problem, bool) {
+	off := display.InvalidUTF8(data)
+	if off < 0 {
+		return problem{}, false
+	}
+	line, col := lineCol(data, int64(off))
+	return problem{Problem: fmt.Sprintf("not valid UTF-8 at line %d, column %d (byte 0x%02x): save the file as UTF-8", line, col, data[off])}, true
 }
 
 func lineCol(data []byte, off int64) (int, int) {

@@ -227,12 +227,12 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 		fmt.Fprintf(a.stderr, "veeqoctl: %v (see `veeqoctl switch-mode`)\n", err)
 		return exitFailure
 	case errors.Is(err, vsync.ErrRunInProgress):
-		fmt.Fprintf(a.stderr, "veeqoctl: %v (if that run crashed, its lease expires after lease_ttl, default 2m)\n", err)
+		fmt.Fprintf(a.stderr, "veeqoctl: %v (if that run crashed on another machine, its lease expires after lease_ttl, default 30s)\n", err)
 		return exitFailure
 	case err != nil:
 		if !o.asJSON {
 			// The summary does not repeat it (it goes to stdout).
-			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %v\n", err)
+			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %s\n", oneLine(err.Error()))
 		}
 		return exitFailure
 	case rep.Status == store.RunPartial || rep.Failed > 0:

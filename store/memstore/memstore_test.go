@@ -62,17 +62,17 @@ func TestLeaseExpiryUsesClock(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := memstore.New(memstore.WithClock(clock.Now))
-	l1, err := s.AcquireLease(ctx, "acme", "a", time.Hour)
+	l1, err := s.AcquireLease(ctx, "acme", store.Holder{ID: "a"}, time.Hour)
 	require.NoError(t, err)
 	if !l1.ExpiresAt.Equal(clock.Now().Add(time.Hour)) {
 		t.Errorf("ExpiresAt = %s, want clock + 1h", l1.ExpiresAt)
 	}
 	clock.Add(time.Hour - time.Nanosecond)
-	if _, err := s.AcquireLease(ctx, "acme", "b", time.Hour); !errors.Is(err, store.ErrLeaseHeld) {
+	if _, err := s.AcquireLease(ctx, "acme", store.Holder{ID: "b"}, time.Hour); !errors.Is(err, store.ErrLeaseHeld) {
 		t.Fatalf("1ns before expiry: err = %v, want ErrLeaseHeld", err)
 	}
 	clock.Add(time.Nanosecond)
-	l2, err := s.AcquireLease(ctx, "acme", "b", time.Hour)
+	l2, err := s.AcquireLease(ctx, "acme", store.Holder{ID: "b"}, time.Hour)
 	require.NoError(t, err, "at ExpiresAt the lease is expired")
 	if l2.Token <= l1.Token {
 		t.Errorf("token %d not above %d", l2.Token, l1.Token)
@@ -157,7 +157,7 @@ func TestBadInput(t *testing.T) {
 		{"account without a name", func() error { _, err := s.AddAccount(ctx, store.Account{}); return err }, "name"},
 		{"unknown mode", func() error { _, err := s.AddAccount(ctx, store.Account{Name: "a", Mode: "sideways"}); return err }, "mode"},
 		{"claim without a ref", func() error { _, _, err := s.ClaimExport(ctx, store.Export{Account: "a"}); return err }, "reference"},
-		{"lease ttl 0", func() error { _, err := s.AcquireLease(ctx, "a", "h", 0); return err }, "ttl"},
+		{"lease ttl 0", func() error { _, err := s.AcquireLease(ctx, "a", store.Holder{ID: "h"}, 0); return err }, "ttl"},
 		{"negative limit", func() error {
 			_, err := s.QueryRecords(ctx, store.RecordQuery{Account: "a", Limit: -1})
 			return err

@@ -3,13 +3,10 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -182,13 +179,9 @@ func (s *Store) QueryRecords(ctx context.Context, q store.RecordQuery) (store.Re
 	}
 	var after *recordCursor
 	if q.After != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(q.After)
 		var c recordCursor
-		if err == nil {
-			err = json.Unmarshal(raw, &c)
-		}
-		if err != nil {
-			return store.RecordPage{}, fmt.Errorf("memstore: query records: invalid After cursor %q", q.After)
+		if err := store.DecodeCursor(q.After, &c); err != nil {
+			return store.RecordPage{}, fmt.Errorf("memstore: query records: After: %w", err)
 		}
 		after = &c
 	}
@@ -204,8 +197,7 @@ func (s *Store) QueryRecords(ctx context.Context, q store.RecordQuery) (store.Re
 	var page store.RecordPage
 	if len(recs) > limit {
 		recs = recs[:limit]
-		raw, _ := json.Marshal(cursorOf(recs[limit-1]))
-		page.Next = base64.RawURLEncoding.EncodeToString(raw)
+		page.Next = store.EncodeCursor(cursorOf(recs[limit-1]))
 	}
 	page.Records = recs
 	return page, nil
@@ -283,10 +275,11 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 	}
 	var before int64
 	if q.Before != "" && q.AfterSeq == 0 {
-		before, err = strconv.ParseInt(q.Before, 10, 64)
-		if err != nil || before <= 0 {
-			return store.LogPage{}, fmt.Errorf("memstore: query logs: invalid Before cursor %q", q.Before)
+		var c logCursor
+		if err := store.DecodeCursor(q.Before, &c); err != nil || c.Seq <= 0 {
+			return store.LogPage{}, fmt.Errorf("memstore: query logs: Before: %w", store.ErrBadCursor)
 		}
+		before = c.Seq
 	}
 	if err := s.lock(ctx); err != nil {
 		return store.LogPage{}, err
@@ -333,7 +326,7 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 			continue
 		}
 		if len(page.Entries) == limit {
-			page.Next = strconv.FormatInt(page.Entries[limit-1].Seq, 10)
+			page.Next = store.EncodeCursor(logCursor{Seq: page.Entries[limit-1].Seq})
 			break
 		}
 		page.Entries = append(page.Entries, e)
@@ -520,4 +513,10 @@ func (s *Store) SaveNotifyState(ctx context.Context, account, name string, value
 	}
 	s.notifyVals[k] = notifyState{value: v, version: version + 1}
 	return nil
+}
+
+// logCursor is the position of a newest-first log page: the last entry's
+// Seq.
+type logCursor struct {
+	Seq int64 `json:"s"`
 }

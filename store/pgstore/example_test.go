@@ -26,7 +26,7 @@ func ExampleOpen() {
 	}
 	defer s.Close()
 
-	lease, err := s.AcquireLease(ctx, "main", "worker-1", time.Minute)
+	lease, err := s.AcquireLease(ctx, "main", store.Holder{ID: "worker-1"}, time.Minute)
 	if err != nil {
 		log.Fatal(err) // store.ErrLeaseHeld: another worker runs this account
 	}

@@ -205,7 +205,7 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 	page := store.LogPage{Entries: entries}
 	if len(entries) > n {
 		page.Entries = entries[:n]
-		page.Next = encodeCursor(logCursor{Seq: page.Entries[n-1].Seq, Asc: asc})
+		page.Next = store.EncodeCursor(logCursor{Seq: page.Entries[n-1].Seq, Asc: asc})
 	}
 	return page, nil
 }

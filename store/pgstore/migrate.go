@@ -162,6 +162,18 @@ CREATE TABLE {s}.notify_state (
 	name:    "exports by number, shipments by Veeqo order",
 	sql: `CREATE INDEX exports_by_number ON {s}.exports (account, number);
 CREATE INDEX shipments_by_veeqo_order ON {s}.shipments (account, veeqo_order_id);`,
+}, {
+	version: 3,
+	name:    "lease holder identity",
+	// Who holds a lease (host, process id and start, run), so that a run on
+	// the same host can take over the lease of a process that is gone.
+	sql: `
+ALTER TABLE {s}.leases
+	ADD COLUMN host          text NOT NULL DEFAULT '',
+	ADD COLUMN pid           bigint NOT NULL DEFAULT 0,
+	ADD COLUMN process_start timestamptz,
+	ADD COLUMN run_id        text NOT NULL DEFAULT '';
+`,
 }}
 
 // migrate creates the schema if absent and applies the migrations it lacks,

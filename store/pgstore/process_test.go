@@ -80,7 +80,7 @@ func runChild(schema, id string) int {
 					}
 				}
 				if err == nil {
-					_, err = s.AcquireLease(ctx, ref, fmt.Sprintf("proc-%s-g%d", id, g), time.Minute)
+					_, err = s.AcquireLease(ctx, ref, store.Holder{ID: fmt.Sprintf("proc-%s-g%d", id, g)}, time.Minute)
 					if err == nil {
 						win("lease", round)
 					} else if errors.Is(err, store.ErrLeaseHeld) {

@@ -1,14 +1,12 @@
 package pgstore
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/xoroerp/veeqoconnect/store"
 )
 
 // where builds a conjunction of conditions with positional arguments: each
@@ -71,23 +69,10 @@ func containsCI(col string) string {
 	return "strpos(lower(" + col + "), lower(?)) > 0"
 }
 
-// errBadCursor is returned for a paging cursor this store did not issue.
-var errBadCursor = errors.New("the paging cursor is not one this store issued")
-
-// encodeCursor makes an opaque paging cursor of v.
-func encodeCursor(v any) string {
-	b, _ := json.Marshal(v)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor made by encodeCursor into v.
+// decodeCursor reads a paging cursor (store.DecodeCursor) for op.
 func decodeCursor(op, c string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		err = json.Unmarshal(b, v)
-	}
-	if err != nil {
-		return fmt.Errorf("pgstore: %s: %w", op, errBadCursor)
+	if err := store.DecodeCursor(c, v); err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
 	return nil
 }

@@ -212,7 +212,7 @@ func (s *Store) QueryRecords(ctx context.Context, q store.RecordQuery) (store.Re
 	if len(recs) > n {
 		page.Records = recs[:n]
 		last := page.Records[n-1]
-		page.Next = encodeCursor(recordCursor{At: last.LastRunAt, Process: last.Process, Reference: last.Reference})
+		page.Next = store.EncodeCursor(recordCursor{At: last.LastRunAt, Process: last.Process, Reference: last.Reference})
 	}
 	return page, nil
 }

@@ -3,12 +3,13 @@ package sqlitestore
 import (
 	"bytes"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/xoroerp/veeqoconnect/store"
 )
 
 // Times are stored as INTEGER nanoseconds since the Unix epoch, UTC, and the
@@ -125,19 +126,12 @@ type cursor struct {
 	R    string `json:"r,omitempty"`
 }
 
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c) // a struct of strings and ints always marshals
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
+// decodeCursor reads a paging cursor (store.DecodeCursor) issued for a
+// query of this kind.
 func decodeCursor(field, kind, s string) (cursor, error) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.Kind != kind {
-		return cursor{}, invalid("%s is not a cursor this store returned for this query", field)
+	if err := store.DecodeCursor(s, &c); err != nil || c.Kind != kind {
+		return cursor{}, fmt.Errorf("%w (%s): %w", ErrInvalid, field, store.ErrBadCursor)
 	}
 	return c, nil
 }

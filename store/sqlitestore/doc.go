@@ -4,7 +4,9 @@
 //	s, err := sqlitestore.Open(ctx, "/var/lib/veeqoconnect/state.db",
 //		sqlitestore.WithSealer(sealer), sqlitestore.WithLogger(logger))
 //
-// Open creates the file if needed, switches it to WAL and migrates its
+// Open creates the file if needed (owner-only, 0600: it holds customer data
+// and API keys; SQLite gives the -wal and -shm files the same mode; a file
+// the host created keeps its own), switches it to WAL and migrates its
 // schema. Migrations are versioned in code and recorded in the file's
 // schema_migrations table; each runs in its own transaction, so a file left
 // by an older build is brought up to date on open, by exactly one of the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/xoroerp/veeqoconnect/store"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -251,4 +252,27 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s: plan %q, want %q", tt.name, plan, tt.want)
 		}
 	}
+}
+
+// TestLeaseHolderMigration: a file written before leases recorded their
+// holder's identity keeps its lease (held, same token) after Open migrates
+// it; the identity reads as unknown.
+func TestLeaseHolderMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	old := bareStore(t, path)
+	require.NoError(t, old.migrate(ctx, migrations()[:1]))
+	exp := time.Now().Add(time.Hour).UnixNano()
+	_, err := old.wdb.ExecContext(ctx, `INSERT INTO leases (account, holder, token, acquired_at, expires_at) VALUES ('acme', 'old-run', 7, 1, ?)`, exp)
+	require.NoError(t, err)
+	require.NoError(t, old.wdb.Close())
+
+	s := openTest(t, path)
+	l, err := s.GetLease(ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, store.Lease{Account: "acme", Holder: store.Holder{ID: "old-run"}, Token: 7,
+		AcquiredAt: time.Unix(0, 1).UTC(), ExpiresAt: time.Unix(0, exp).UTC()}, l)
+	_, err = s.AcquireLease(ctx, "acme", store.Holder{ID: "new"}, time.Minute)
+	require.ErrorIs(t, err, store.ErrLeaseHeld, "the migrated lease is still held")
 }

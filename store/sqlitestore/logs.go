@@ -193,7 +193,7 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 	if len(page.Entries) > n {
 		page.Entries = page.Entries[:n]
 		if !ascending {
-			page.Next = encodeCursor(cursor{Kind: "logs", S: page.Entries[n-1].Seq})
+			page.Next = store.EncodeCursor(cursor{Kind: "logs", S: page.Entries[n-1].Seq})
 		}
 	}
 	return page, nil

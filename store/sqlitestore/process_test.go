@@ -165,7 +165,7 @@ func TestProcessesRace(t *testing.T) {
 		lastToken = token
 	}
 	// Every winner released it: it is free now.
-	if _, err := s.AcquireLease(ctx, "lease", "parent", time.Minute); err != nil {
+	if _, err := s.AcquireLease(ctx, "lease", store.Holder{ID: "parent"}, time.Minute); err != nil {
 		t.Errorf("AcquireLease after the rounds: %v, want it free", err)
 	}
 
@@ -239,7 +239,7 @@ func TestHelperProcess(t *testing.T) {
 	// after a second barrier the round's winner releases it.
 	for round := range raceLeaseRounds {
 		barrier(t, ctx, cfg, fmt.Sprintf("lease-take-%d", round))
-		l, err := s.AcquireLease(ctx, "lease", me, time.Minute)
+		l, err := s.AcquireLease(ctx, "lease", store.Holder{ID: me}, time.Minute)
 		if err != nil && !errors.Is(err, store.ErrLeaseHeld) {
 			t.Fatalf("%s: AcquireLease round %d: %v", me, round, err)
 		}
@@ -253,7 +253,7 @@ func TestHelperProcess(t *testing.T) {
 	// One shared lease, taken and released in a loop by everyone.
 	barrier(t, ctx, cfg, "shared")
 	for range raceSharedRounds {
-		l, err := s.AcquireLease(ctx, "shared", me, time.Minute)
+		l, err := s.AcquireLease(ctx, "shared", store.Holder{ID: me}, time.Minute)
 		if errors.Is(err, store.ErrLeaseHeld) {
 			continue
 		}

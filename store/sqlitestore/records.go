@@ -254,7 +254,7 @@ func (s *Store) QueryRecords(ctx context.Context, q store.RecordQuery) (store.Re
 	if len(page.Records) > n {
 		page.Records = page.Records[:n]
 		last := page.Records[n-1]
-		page.Next = encodeCursor(cursor{Kind: "records", T: tsn(last.LastRunAt), P: last.Process, R: last.Reference})
+		page.Next = store.EncodeCursor(cursor{Kind: "records", T: tsn(last.LastRunAt), P: last.Process, R: last.Reference})
 	}
 	return page, nil
 }

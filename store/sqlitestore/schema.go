@@ -19,11 +19,12 @@ func migrations() []migration {
 	return []migration{
 		{version: 1, name: "initial schema", sql: schemaV1},
 		{version: 2, name: "exports by number, shipments by Veeqo order", sql: schemaV2},
+		{version: 3, name: "lease holder identity", sql: schemaV3},
 	}
 }
 
 // LatestSchemaVersion is the schema version this build migrates files to.
-const LatestSchemaVersion = 2
+const LatestSchemaVersion = 3
 
 // schemaV2 indexes exports by Veeqo order number (the engine looks a Veeqo
 // order that is not linked by id up by its number to find twins: two Veeqo
@@ -265,3 +266,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)
 	return v, wrap("SchemaVersion", err)
 }
+
+// schemaV3 records who holds a lease (host, process id and start, run), so
+// that a run on the same host can take over the lease of a process that is
+// gone. process_start is Unix nanoseconds, 0 when unknown.
+const schemaV3 = `
+ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE leases ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN process_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN run_id TEXT NOT NULL DEFAULT '';
+`

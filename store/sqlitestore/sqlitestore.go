@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -145,6 +146,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, wrap("open", invalid("path %q: give a file path (not a URI or :memory:)", path))
+	}
+
+	// SQLite would create the file 0644 (less the umask); it holds customer
+	// data, so create it owner-only first. SQLite gives the WAL and shared
+	// memory files it creates the database file's mode.
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 
 	s := &Store{
@@ -440,4 +448,17 @@ func invalid(format string, args ...any) error {
 // affected returns the rows a statement changed.
 func affected(res sql.Result) (int64, error) {
 	return res.RowsAffected()
+}
+
+// createPrivate creates path empty and owner-only (0600) unless it exists.
+// An empty file is a new SQLite database.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -223,8 +223,8 @@ func TestInvalidInput(t *testing.T) {
 			return err
 		}, "Update is not valid JSON"},
 		{"SetCursor without stream", func() error { _, err := s.SetCursor(ctx, store.Cursor{Account: "a"}); return err }, "Stream is empty"},
-		{"AcquireLease zero ttl", func() error { _, err := s.AcquireLease(ctx, "a", "h", 0); return err }, "ttl"},
-		{"AcquireLease without holder", func() error { _, err := s.AcquireLease(ctx, "a", "", time.Second); return err }, "holder is empty"},
+		{"AcquireLease zero ttl", func() error { _, err := s.AcquireLease(ctx, "a", store.Holder{ID: "h"}, 0); return err }, "ttl"},
+		{"AcquireLease without holder", func() error { _, err := s.AcquireLease(ctx, "a", store.Holder{ID: ""}, time.Second); return err }, "holder ID is empty"},
 		{"UpsertRecord bad status", func() error {
 			_, err := s.UpsertRecord(ctx, store.RecordUpdate{Account: "a", Process: "p", Reference: "r", Status: "meh"})
 			return err
@@ -292,16 +292,16 @@ func TestLeaseExpiryWithClock(t *testing.T) {
 	a := reopen(t, path, sqlitestore.WithClock(clock))
 	b := reopen(t, path, sqlitestore.WithClock(clock))
 
-	l1, err := a.AcquireLease(ctx, "acme", "a", time.Minute)
+	l1, err := a.AcquireLease(ctx, "acme", store.Holder{ID: "a"}, time.Minute)
 	require.NoError(t, err)
 	sameTime(t, clock().Add(time.Minute), l1.ExpiresAt)
 
 	now.Add(int64(59 * time.Second))
-	_, err = b.AcquireLease(ctx, "acme", "b", time.Minute)
+	_, err = b.AcquireLease(ctx, "acme", store.Holder{ID: "b"}, time.Minute)
 	require.ErrorIs(t, err, store.ErrLeaseHeld, "1 s before expiry")
 
 	now.Add(int64(time.Second))
-	l2, err := b.AcquireLease(ctx, "acme", "b", time.Minute)
+	l2, err := b.AcquireLease(ctx, "acme", store.Holder{ID: "b"}, time.Minute)
 	require.NoError(t, err, "at expiry")
 	require.Greater(t, l2.Token, l1.Token)
 	sameTime(t, clock(), l2.AcquiredAt)

@@ -288,7 +288,7 @@ func testAccountRemove(t *testing.T, s store.Store) {
 		must(t, "RecordShipment", err)
 		_, err = s.SetCursor(ctx, store.Cursor{Account: name, Stream: "confirmations", Position: at(1)})
 		must(t, "SetCursor", err)
-		l, err := s.AcquireLease(ctx, name, "holder-"+name, time.Hour)
+		l, err := s.AcquireLease(ctx, name, holder("holder-"+name), time.Hour)
 		must(t, "AcquireLease", err)
 		_, err = s.StartRun(ctx, store.Run{ID: name + "-run", Account: name, Mode: store.ModeExport, Trigger: "manual", Status: store.RunRunning, StartedAt: at(0)})
 		must(t, "StartRun", err)
@@ -375,11 +375,11 @@ func testAccountRemove(t *testing.T, s store.Store) {
 	check("kept", true)
 
 	// The removed account's lease is gone: another holder takes it at once.
-	_, err = s.AcquireLease(ctx, "gone", "someone-else", time.Minute)
+	_, err = s.AcquireLease(ctx, "gone", holder("someone-else"), time.Minute)
 	if err != nil {
 		t.Errorf("AcquireLease on the re-added account: %v (the removed account's lease survived)", err)
 	}
-	_, err = s.AcquireLease(ctx, "kept", "someone-else", time.Minute)
+	_, err = s.AcquireLease(ctx, "kept", holder("someone-else"), time.Minute)
 	wantErr(t, "AcquireLease on the kept account", err, store.ErrLeaseHeld)
 	_, err = s.RenewLease(ctx, keptLease, time.Hour)
 	if err != nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -309,8 +310,8 @@ func testLogPaging(t *testing.T, s store.Store) {
 	second, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme", Limit: 100, Before: first.Next})
 	must(t, "QueryLogs", err)
 	diff(t, "second page after a new append", newestFirst[100:200], second.Entries)
-	if _, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme", Before: "garbage !!"}); err == nil {
-		t.Error("QueryLogs with a garbage Before cursor: no error")
+	if _, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme", Before: "garbage !!"}); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("QueryLogs with a garbage Before cursor: err = %v, want store.ErrBadCursor", err)
 	}
 }
 

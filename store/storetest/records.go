@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -343,8 +344,8 @@ func testRecordPaging(t *testing.T, s store.Store) {
 			t.Errorf("%s: %d pages, want %d (Next must be empty on the last page)", tt.name, pages, tt.pages)
 		}
 	}
-	if _, err := s.QueryRecords(ctx, store.RecordQuery{Account: "acme", After: "not a cursor !!"}); err == nil {
-		t.Error("QueryRecords with a garbage After cursor: no error")
+	if _, err := s.QueryRecords(ctx, store.RecordQuery{Account: "acme", After: "not a cursor !!"}); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("QueryRecords with a garbage After cursor: err = %v, want store.ErrBadCursor", err)
 	}
 }
 

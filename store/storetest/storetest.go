@@ -50,6 +50,7 @@ func groups() []struct {
 		{"Shipments", shipmentCases()},
 		{"Cursors", cursorCases()},
 		{"Leases", leaseCases()},
+		{"Hostile", hostileCases()},
 		{"Records", recordCases()},
 		{"Logs", logCases()},
 		{"Runs", runCases()},
