@@ -162,10 +162,13 @@ type pageResult[T any] struct {
 
 // iterateAhead is iterate with the next page read while the consumer
 // handles the current one: at most one read in flight, started only after
-// a full page (NextPage set). When the consumer breaks, the read ahead is
-// cancelled and waited for, so no goroutine outlives the loop.
+// a full page (NextPage set) that is not a repeat of the one before. When
+// the consumer breaks, the read ahead is cancelled and waited for, so no
+// goroutine outlives the loop. Pagination that does not end is an error
+// matching ErrPaging, as for iterate.
 func iterateAhead[T any](ctx context.Context, start int, fetch func(ctx context.Context, page int) ([]T, *Response, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		var zero T
 		ctx, cancel := context.WithCancel(ctx)
 		var ahead chan pageResult[T]
 		defer func() {
@@ -182,26 +185,34 @@ func iterateAhead[T any](ctx context.Context, start int, fetch func(ctx context.
 			}()
 			return ch
 		}
-		ahead = read(start)
-		for range maxIterPages {
+		page := start
+		var prevSum uint64
+		ahead = read(page)
+		for n := range maxIterPages {
 			r := <-ahead
 			ahead = nil
 			if r.err != nil {
-				var zero T
 				yield(zero, r.err)
 				return
 			}
-			if r.resp != nil && r.resp.NextPage != 0 {
-				ahead = read(r.resp.NextPage)
+			if n > 0 && len(r.items) > 0 && r.resp != nil && r.resp.bodySum == prevSum {
+				yield(zero, fmt.Errorf("veeqo: page %d of the listing is the same as page %d (Veeqo ignored the page asked for): %w", page, page-1, ErrPaging))
+				return
+			}
+			last := r.resp == nil || r.resp.NextPage == 0
+			if !last && n+1 < maxIterPages {
+				prevSum, page = r.resp.bodySum, r.resp.NextPage
+				ahead = read(page)
 			}
 			for _, it := range r.items {
 				if !yield(it, nil) {
 					return
 				}
 			}
-			if ahead == nil {
+			if last {
 				return
 			}
 		}
+		yield(zero, fmt.Errorf("veeqo: the listing went past %d pages without a last page: %w", maxIterPages, ErrPaging))
 	}
 }

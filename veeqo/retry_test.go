@@ -338,8 +338,7 @@ func TestPacingAdaptsTo429AndRecovers(t *testing.T) {
 	limited.Store(true)
 	_, _, err = c.Company.Current(ctx)
 	require.ErrorIs(t, err, ErrRateLimited)
-	require.Equal(t, rate.Limit(500), c.Limiter().Limit(), "halved")
-	require.Less(t, c.Limiter().Tokens(), 1.0, "emptied")
+	require.Equal(t, rate.Limit(500), c.Limiter().Limit(), "halved (emptied too: TestSharedLimiterIsDrainedAfter429, on a slow limiter)")
 	for range 10 {
 		_, _, _ = c.Company.Current(ctx)
 	}
