@@ -109,6 +109,9 @@ type Config struct {
 	Logger *slog.Logger
 	// NewRunID makes run ids (default: time and random suffix).
 	NewRunID func() string
+	// ReportOutcomes is how many per-reference outcomes a run keeps in its
+	// Report (default DefaultReportOutcomes; negative keeps none).
+	ReportOutcomes int
 	// Notifier receives every error and warning as it happens (optional).
 	// If it also has Flush(ctx) error, it is flushed at the end of each run.
 	Notifier notify.Notifier
@@ -119,6 +122,10 @@ type Config struct {
 	// Veeqo is the Veeqo API (ClientAPI(client) for a *veeqo.Client).
 	Veeqo VeeqoAPI
 }
+
+// DefaultReportOutcomes is how many per-reference outcomes a Report keeps
+// by default (see Report.Outcomes).
+const DefaultReportOutcomes = 1000
 
 // Engine runs one account in the mode its Settings select. It is safe for
 // concurrent use; runs of one account are serialised by the store's lease.
@@ -225,6 +232,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.cfg.InDoubtMargin == 0 {
 		e.cfg.InDoubtMargin = DefaultInDoubtMargin
 	}
+	if e.cfg.ReportOutcomes == 0 {
+		e.cfg.ReportOutcomes = DefaultReportOutcomes
+	}
 	if e.cfg.CatalogTTL <= 0 {
 		e.cfg.CatalogTTL = 15 * time.Minute
 	}
@@ -303,8 +313,15 @@ type Report struct {
 	Warnings             int // warning log entries
 	// VeeqoCalls is the number of HTTP requests sent to Veeqo by the run.
 	VeeqoCalls int64
-	// Outcomes lists each reference's last outcome, in processing order.
+	// Outcomes lists each reference's last outcome, in processing order: at
+	// most Config.ReportOutcomes of them (default DefaultReportOutcomes), so
+	// that a run's memory does not grow with its size. When the list is
+	// full, a failure, skip or warning takes the place of the oldest success;
+	// what does not fit is counted in OutcomesOmitted. Every reference's
+	// outcome is in the store's records either way.
 	Outcomes []Outcome
+	// OutcomesOmitted counts the outcomes left out of Outcomes.
+	OutcomesOmitted int
 	// Error is the run-level error, if any (a listing failure, a lost lease).
 	Error string
 }
@@ -735,14 +752,7 @@ func (r *run) notify(ctx context.Context, entry store.LogEntry) {
 func (r *run) record(ctx context.Context, process, ref string, status store.RecordStatus, msg string, veeqoID int64) {
 	e := r.e
 	msg = e.scrub(msg)
-	key := process + "\x00" + ref
-	o := Outcome{Process: process, Reference: ref, Status: status, Message: msg, VeeqoOrderID: veeqoID}
-	if i, ok := r.outIdx[key]; ok {
-		r.rep.Outcomes[i] = o
-	} else {
-		r.outIdx[key] = len(r.rep.Outcomes)
-		r.rep.Outcomes = append(r.rep.Outcomes, o)
-	}
+	r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: msg, VeeqoOrderID: veeqoID})
 	if r.opts.DryRun {
 		return
 	}
@@ -766,6 +776,22 @@ func (r *run) outcome(o Outcome) {
 	if i, ok := r.outIdx[key]; ok {
 		r.rep.Outcomes[i] = o
 		return
+	}
+	if len(r.rep.Outcomes) >= r.e.cfg.ReportOutcomes {
+		// Full: a success gives way to anything else, the oldest first.
+		i := -1
+		if o.Status != store.RecordSuccess {
+			i = slices.IndexFunc(r.rep.Outcomes, func(x Outcome) bool { return x.Status == store.RecordSuccess })
+		}
+		r.rep.OutcomesOmitted++
+		if i < 0 {
+			return
+		}
+		delete(r.outIdx, r.rep.Outcomes[i].Process+"\x00"+r.rep.Outcomes[i].Reference)
+		r.rep.Outcomes = slices.Delete(r.rep.Outcomes, i, i+1)
+		for j := i; j < len(r.rep.Outcomes); j++ {
+			r.outIdx[r.rep.Outcomes[j].Process+"\x00"+r.rep.Outcomes[j].Reference] = j
+		}
 	}
 	r.outIdx[key] = len(r.rep.Outcomes)
 	r.rep.Outcomes = append(r.rep.Outcomes, o)

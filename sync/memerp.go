@@ -19,11 +19,14 @@ type MemoryERP struct {
 	orders  map[string]*ERPOrder
 	applied map[string]ShipmentUpdate
 	log     []ShipmentUpdate
+	// byKey indexes the orders by Number and by MarketplaceRef (the keys
+	// FindOrder matches), so a lookup does not scan every order.
+	byKey map[string]map[string]struct{}
 }
 
 // NewMemoryERP returns an ERP holding copies of orders.
 func NewMemoryERP(orders ...ERPOrder) *MemoryERP {
-	m := &MemoryERP{orders: map[string]*ERPOrder{}, applied: map[string]ShipmentUpdate{}}
+	m := &MemoryERP{orders: map[string]*ERPOrder{}, applied: map[string]ShipmentUpdate{}, byKey: map[string]map[string]struct{}{}}
 	m.Put(orders...)
 	return m
 }
@@ -34,7 +37,38 @@ func (m *MemoryERP) Put(orders ...ERPOrder) {
 	defer m.mu.Unlock()
 	for _, o := range orders {
 		c := cloneOrder(o)
+		m.unindex(m.orders[o.Ref])
 		m.orders[o.Ref] = &c
+		m.index(&c)
+	}
+}
+
+// index adds o under its Number and MarketplaceRef; unindex removes it.
+func (m *MemoryERP) index(o *ERPOrder) {
+	for _, k := range []string{o.Number, o.MarketplaceRef} {
+		if k == "" {
+			continue
+		}
+		refs := m.byKey[k]
+		if refs == nil {
+			refs = map[string]struct{}{}
+			m.byKey[k] = refs
+		}
+		refs[o.Ref] = struct{}{}
+	}
+}
+
+func (m *MemoryERP) unindex(o *ERPOrder) {
+	if o == nil {
+		return
+	}
+	for _, k := range []string{o.Number, o.MarketplaceRef} {
+		if refs := m.byKey[k]; refs != nil {
+			delete(refs, o.Ref)
+			if len(refs) == 0 {
+				delete(m.byKey, k)
+			}
+		}
 	}
 }
 
@@ -144,9 +178,12 @@ func (m *MemoryERP) FindOrder(ctx context.Context, q FindQuery) (ERPOrder, error
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var best *ERPOrder
-	for _, o := range m.orders {
-		for _, k := range []string{q.Number, q.MarketplaceRef} {
-			if k != "" && (o.Number == k || o.MarketplaceRef == k) && (best == nil || o.Ref < best.Ref) {
+	for _, k := range []string{q.Number, q.MarketplaceRef} {
+		if k == "" {
+			continue
+		}
+		for ref := range m.byKey[k] {
+			if o := m.orders[ref]; o != nil && (best == nil || o.Ref < best.Ref) {
 				best = o
 			}
 		}
@@ -238,6 +275,7 @@ func (m *MemoryERP) Cancel(ref string) error {
 func (m *MemoryERP) Delete(ref string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.unindex(m.orders[ref])
 	delete(m.orders, ref)
 }
 
@@ -290,6 +328,7 @@ func (m *MemoryERP) UnmarshalJSON(b []byte) error {
 	m.mu.Lock()
 	m.orders = map[string]*ERPOrder{}
 	m.applied = map[string]ShipmentUpdate{}
+	m.byKey = map[string]map[string]struct{}{}
 	m.log = nil
 	m.mu.Unlock()
 	m.Put(d.Orders...)

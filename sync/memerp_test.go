@@ -83,6 +83,46 @@ func FuzzParseSettings(f *testing.F) {
 	})
 }
 
+// FindOrder answers from the orders as they are now: a replaced order is
+// found by its new number only, a deleted one not at all, and of several
+// orders sharing a number (or a marketplace ref) the lowest Ref wins.
+func TestMemoryERPFindOrderFollowsPutAndDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := vsync.NewMemoryERP(
+		vsync.ERPOrder{Ref: "B", Number: "N-1"},
+		vsync.ERPOrder{Ref: "A", Number: "N-2", MarketplaceRef: "N-1"},
+		vsync.ERPOrder{Ref: "C", Number: "N-3"},
+	)
+	got, err := m.FindOrder(ctx, vsync.FindQuery{Number: "N-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "A", got.Ref, "the lowest ref of those matching by number or marketplace ref")
+
+	m.Put(vsync.ERPOrder{Ref: "A", Number: "N-2"}) // marketplace ref dropped
+	got, err = m.FindOrder(ctx, vsync.FindQuery{Number: "N-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "B", got.Ref)
+
+	m.Put(vsync.ERPOrder{Ref: "C", Number: "N-9"})
+	_, err = m.FindOrder(ctx, vsync.FindQuery{Number: "N-3"})
+	require.ErrorIs(t, err, vsync.ErrERPOrderNotFound, "the old number no longer finds the replaced order")
+	got, err = m.FindOrder(ctx, vsync.FindQuery{MarketplaceRef: "N-9"})
+	require.NoError(t, err)
+	assert.Equal(t, "C", got.Ref)
+
+	m.Delete("B")
+	_, err = m.FindOrder(ctx, vsync.FindQuery{Number: "N-1"})
+	require.ErrorIs(t, err, vsync.ErrERPOrderNotFound)
+
+	var back vsync.MemoryERP
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &back))
+	got, err = back.FindOrder(ctx, vsync.FindQuery{Number: "N-2"})
+	require.NoError(t, err, "a loaded ERP is indexed too")
+	assert.Equal(t, "A", got.Ref)
+}
+
 // NotCandidates says why the orders Candidates leaves out are not
 // candidates.
 func TestNotCandidatesCountsReasons(t *testing.T) {

@@ -30,12 +30,28 @@ const DefaultBaseURL = "https://api.veeqo.com"
 // DefaultUserAgent is sent when WithUserAgent is not given.
 const DefaultUserAgent = "veeqoconnect-go (+https://github.com/xoroerp/veeqoconnect)"
 
-// Defaults of the client's rate limiter: a little under Veeqo's documented
-// 5 requests per second per key, with a small burst, so that a steady client
-// never fills Veeqo's bucket of 100.
+// Defaults of the client's rate limiter: Veeqo's drain rate of 5 requests
+// per second per key, with a burst of half its bucket of 100. A client
+// alone on the key therefore sends at the full rate and Veeqo's bucket
+// never holds more than the burst: the other half is room for another
+// caller on the key, or for what a previous process left in the bucket.
+// The rate adapts to Veeqo's answers (see the package documentation).
 const (
-	DefaultRateLimit rate.Limit = 4.5
-	DefaultBurst     int        = 5
+	DefaultRateLimit rate.Limit = 5
+	DefaultBurst     int        = 50
+)
+
+// Adaptive pacing: a 429 divides the limiter's rate by throttleFactor (not
+// below its ceiling / minRateDivisor) and empties its bucket; every answer
+// that is not a 429 raises the rate by ceiling / recoverySteps, back up to
+// the ceiling. Halving lets Veeqo's bucket drain while the client recovers
+// (from one 429 at 5/s: 100 answers, about 28 s, during which Veeqo's
+// bucket loses about 30 requests' worth), and repeated 429s (another
+// caller on the key) keep the client below what is left for it.
+const (
+	throttleFactor = 2
+	minRateDivisor = 32
+	recoverySteps  = 200
 )
 
 // DefaultMaxResponseBytes caps the size of a response body the client will
@@ -60,6 +76,7 @@ type Client struct {
 	cred      *credentials
 	userAgent string
 	limiter   *rate.Limiter
+	pace      pacer
 	retry     RetryPolicy
 	logger    *slog.Logger
 	maxBody   int64
@@ -186,7 +203,9 @@ func WithRateLimit(r rate.Limit, burst int) Option {
 
 // WithLimiter makes the client wait on lim before every HTTP attempt. Veeqo
 // limits per key, so share one limiter between all clients (and goroutines)
-// that use the same key.
+// that use the same key. The client adapts lim's rate to Veeqo's answers
+// (see the package documentation), never above the rate lim has when New
+// is called: share it before the first request.
 func WithLimiter(lim *rate.Limiter) Option {
 	return func(c *config) error {
 		if lim == nil {
@@ -279,6 +298,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if cfg.limiter == nil {
 		cfg.limiter = rate.NewLimiter(cfg.rateLimit, cfg.burst)
 	}
+	pace := pacer{lim: cfg.limiter, ceiling: cfg.limiter.Limit()}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
@@ -287,6 +307,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		cred:      &credentials{apiKey: apiKey, bearer: cfg.bearer},
 		userAgent: cfg.userAgent,
 		limiter:   cfg.limiter,
+		pace:      pace,
 		retry:     cfg.retry,
 		logger:    cfg.logger,
 		maxBody:   cfg.maxBody,
@@ -716,7 +737,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
-		drain(c.limiter)
+		c.pace.throttled()
+	} else {
+		c.pace.passed()
 	}
 	// The attempt's deadline covers reading the body: release it on Close.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
@@ -762,6 +785,36 @@ type notSentError struct{ err error }
 
 func (e *notSentError) Error() string { return e.err.Error() }
 func (e *notSentError) Unwrap() error { return e.err }
+
+// pacer adapts a limiter's rate to Veeqo's answers, between its ceiling
+// (the rate it was configured with) and ceiling/minRateDivisor. It keeps no
+// state of its own besides the ceiling, so clients sharing a limiter
+// (WithLimiter) adapt it together.
+type pacer struct {
+	lim     *rate.Limiter
+	ceiling rate.Limit
+}
+
+// throttled is Veeqo's 429: slow down and empty the bucket, so that every
+// client sharing the limiter restarts from zero at the lower rate.
+func (p pacer) throttled() {
+	if p.ceiling == rate.Inf || p.lim.Limit() == rate.Inf {
+		return
+	}
+	p.lim.SetLimit(max(p.lim.Limit()/throttleFactor, p.ceiling/minRateDivisor))
+	drain(p.lim)
+}
+
+// passed is an answer that is not a 429: recover a step towards the
+// ceiling.
+func (p pacer) passed() {
+	if p.ceiling == rate.Inf {
+		return
+	}
+	if l := p.lim.Limit(); l < p.ceiling {
+		p.lim.SetLimit(min(l+p.ceiling/recoverySteps, p.ceiling))
+	}
+}
 
 // drain empties the limiter's bucket so that the next requests of every
 // client sharing it are paced from zero after Veeqo said "too many".

@@ -34,14 +34,22 @@
 // Veeqo allows 5 requests per second per key through a leaky bucket of 100
 // and answers 429 (empty body, no Retry-After) when the bucket is full. The
 // client paces itself with a golang.org/x/time/rate token bucket, by default
-// DefaultRateLimit (4.5/s) with a burst of DefaultBurst (5), so that a steady
-// client never fills Veeqo's bucket. Veeqo counts per key, not per client:
-// give every client (in every goroutine) that shares a key the same limiter
-// with WithLimiter, e.g. c2, _ := veeqo.New(key, veeqo.WithLimiter(c1.Limiter())).
-// After a 429 the client empties its bucket, so every client sharing the
-// limiter restarts from zero, and backs off before retrying. Waiting for the
-// limiter ends with the context; a wait that would pass the context's deadline
-// fails at once with an error matching context.DeadlineExceeded.
+// at Veeqo's drain rate, DefaultRateLimit (5/s), with a burst of
+// DefaultBurst (50, half of Veeqo's bucket): a client alone on the key runs
+// at the full rate without a 429, and Veeqo's bucket never holds more than
+// the burst. The pacing adapts: a 429 halves the limiter's rate (down to a
+// thirty-second of the configured rate at most) and empties its bucket;
+// each answer that is not a 429 raises the rate again by a two-hundredth of
+// the configured rate, so one 429 costs about half a minute at a lower pace
+// while Veeqo's bucket drains, and a client sharing the key with another
+// caller settles below what the other leaves. Veeqo counts per key, not per
+// client: give every client (in every goroutine) that shares a key the same
+// limiter with WithLimiter, e.g. c2, _ := veeqo.New(key,
+// veeqo.WithLimiter(c1.Limiter())), and they slow down and recover
+// together. After a 429 the client also backs off before retrying. Waiting
+// for the limiter ends with the context; a wait that would pass the
+// context's deadline fails at once with an error matching
+// context.DeadlineExceeded.
 //
 // # Retries and the POST rule
 //

@@ -178,6 +178,6 @@ func ExampleWithLimiter() {
 	fmt.Println("shared:", first.Limiter() == second.Limiter(), "rate:", first.Limiter().Limit(), "burst:", first.Limiter().Burst())
 	fmt.Println("requests:", first.Requests(), second.Requests())
 	// Output:
-	// shared: true rate: 4.5 burst: 5
+	// shared: true rate: 5 burst: 50
 	// requests: 1 1
 }

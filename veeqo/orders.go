@@ -49,14 +49,18 @@ func (s *OrdersService) List(ctx context.Context, opts *OrderListOptions) ([]Ord
 }
 
 // ListIter streams every order matching opts, page by page, from opts.Page
-// (default 1). It stops at the first error, which it yields.
+// (default 1). It stops at the first error, which it yields. While the
+// loop handles a full page, the next one is already being read (one page
+// ahead, no more), so a long listing costs Veeqo's time or the loop's,
+// whichever is longer, not both; a loop that breaks early cancels that
+// read, which costs a call only if it had already been sent.
 func (s *OrdersService) ListIter(ctx context.Context, opts *OrderListOptions) iter.Seq2[Order, error] {
 	var o OrderListOptions
 	if opts != nil {
 		o = *opts
 		o.ChannelIDs = append([]int64(nil), opts.ChannelIDs...)
 	}
-	return iterate(max(o.Page, 1), func(page int) ([]Order, *Response, error) {
+	return iterateAhead(ctx, max(o.Page, 1), func(ctx context.Context, page int) ([]Order, *Response, error) {
 		p := o
 		p.Page = page
 		return s.List(ctx, &p)

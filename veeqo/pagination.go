@@ -152,3 +152,67 @@ func iterateAtMost[T any](maxPages, start int, fetch func(page int) ([]T, *Respo
 		yield(zero, fmt.Errorf("veeqo: the listing went past %d pages without a last page: %w", maxPages, ErrPaging))
 	}
 }
+
+// pageResult is one page an iterateAhead read.
+type pageResult[T any] struct {
+	items []T
+	resp  *Response
+	err   error
+}
+
+// iterateAhead is iterate with the next page read while the consumer
+// handles the current one: at most one read in flight, started only after
+// a full page (NextPage set) that is not a repeat of the one before. When
+// the consumer breaks, the read ahead is cancelled and waited for, so no
+// goroutine outlives the loop. Pagination that does not end is an error
+// matching ErrPaging, as for iterate.
+func iterateAhead[T any](ctx context.Context, start int, fetch func(ctx context.Context, page int) ([]T, *Response, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		ctx, cancel := context.WithCancel(ctx)
+		var ahead chan pageResult[T]
+		defer func() {
+			cancel()
+			if ahead != nil {
+				<-ahead
+			}
+		}()
+		read := func(page int) chan pageResult[T] {
+			ch := make(chan pageResult[T], 1)
+			go func() {
+				items, resp, err := fetch(ctx, page)
+				ch <- pageResult[T]{items, resp, err}
+			}()
+			return ch
+		}
+		page := start
+		var prevSum uint64
+		ahead = read(page)
+		for n := range maxIterPages {
+			r := <-ahead
+			ahead = nil
+			if r.err != nil {
+				yield(zero, r.err)
+				return
+			}
+			if n > 0 && len(r.items) > 0 && r.resp != nil && r.resp.bodySum == prevSum {
+				yield(zero, fmt.Errorf("veeqo: page %d of the listing is the same as page %d (Veeqo ignored the page asked for): %w", page, page-1, ErrPaging))
+				return
+			}
+			last := r.resp == nil || r.resp.NextPage == 0
+			if !last && n+1 < maxIterPages {
+				prevSum, page = r.resp.bodySum, r.resp.NextPage
+				ahead = read(page)
+			}
+			for _, it := range r.items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if last {
+				return
+			}
+		}
+		yield(zero, fmt.Errorf("veeqo: the listing went past %d pages without a last page: %w", maxIterPages, ErrPaging))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -78,21 +79,62 @@ func TestListIterPages(t *testing.T) {
 	}
 }
 
+// A loop that breaks stops the listing: the page read ahead is cancelled
+// (here while Veeqo is answering it) and nothing after it is asked for.
 func TestListIterHonoursBreak(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	var hits atomic.Int32
-	pagedOrders(t, mux, 1000, true, &hits)
+	cancelled := make(chan struct{})
+	inner := http.NewServeMux()
+	pagedOrders(t, inner, 1000, true, &hits)
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") == "3" {
+			hits.Add(1)
+			<-r.Context().Done() // the read ahead, in flight when the loop breaks
+			close(cancelled)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
 	n := 0
 	for _, err := range c.Orders.ListIter(context.Background(), &OrderListOptions{ListOptions: ListOptions{PageSize: 10}}) {
 		require.NoError(t, err)
 		n++
 		if n == 15 {
+			require.Eventually(t, func() bool { return hits.Load() == 3 }, 10*time.Second, time.Millisecond, "page 3 is read ahead")
 			break
 		}
 	}
 	require.Equal(t, 15, n)
-	require.Equal(t, int32(2), hits.Load(), "no page fetched after the break")
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read ahead was not cancelled")
+	}
+	require.Equal(t, int32(3), hits.Load(), "nothing after the page read ahead")
+}
+
+// The next page is read while the loop handles the current one.
+func TestListIterReadsOnePageAhead(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	var hits atomic.Int32
+	pagedOrders(t, mux, 25, true, &hits)
+	var ids []int64
+	for o, err := range c.Orders.ListIter(context.Background(), &OrderListOptions{ListOptions: ListOptions{PageSize: 10}}) {
+		require.NoError(t, err)
+		if len(ids) == 0 {
+			require.Eventually(t, func() bool { return hits.Load() == 2 }, 10*time.Second, time.Millisecond,
+				"page 2 is asked for while page 1 is being handled")
+			require.Equal(t, int32(2), hits.Load(), "one page ahead, no more")
+		}
+		ids = append(ids, o.ID)
+	}
+	require.Len(t, ids, 25)
+	require.Equal(t, int64(25), ids[0])
+	require.Equal(t, int64(1), ids[24], "in order")
+	require.Equal(t, int32(3), hits.Load())
 }
 
 func TestListIterStopsOnFirstError(t *testing.T) {

@@ -313,7 +313,63 @@ func TestDefaultPacing(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, DefaultRateLimit, c.Limiter().Limit())
 	require.Equal(t, DefaultBurst, c.Limiter().Burst())
-	require.Less(t, float64(c.Limiter().Limit()), 5.0, "a little under Veeqo's 5/s")
+	require.Equal(t, 5.0, float64(c.Limiter().Limit()), "Veeqo's drain rate")
+	require.Less(t, c.Limiter().Burst(), 100, "the burst fits in Veeqo's bucket with room to spare")
+}
+
+// A 429 halves the limiter's rate and empties it; answers that are not
+// 429s bring the rate back to where it was configured, never above.
+func TestPacingAdaptsTo429AndRecovers(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRateLimit(1000, 10), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	var limited atomic.Bool
+	mux.HandleFunc("GET /current_company", func(w http.ResponseWriter, r *http.Request) {
+		if limited.Load() {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`{"id":1}`))
+	})
+	ctx := context.Background()
+	_, _, err := c.Company.Current(ctx)
+	require.NoError(t, err)
+	require.Equal(t, rate.Limit(1000), c.Limiter().Limit(), "not above the configured rate")
+
+	limited.Store(true)
+	_, _, err = c.Company.Current(ctx)
+	require.ErrorIs(t, err, ErrRateLimited)
+	require.Equal(t, rate.Limit(500), c.Limiter().Limit(), "halved (emptied too: TestSharedLimiterIsDrainedAfter429, on a slow limiter)")
+	for range 10 {
+		_, _, _ = c.Company.Current(ctx)
+	}
+	require.Equal(t, rate.Limit(1000)/minRateDivisor, c.Limiter().Limit(), "a storm of 429s stops at the floor")
+
+	limited.Store(false)
+	for range 10 {
+		_, _, err = c.Company.Current(ctx)
+		require.NoError(t, err)
+	}
+	require.InDelta(t, 1000.0/minRateDivisor+10*1000.0/recoverySteps, float64(c.Limiter().Limit()), 1e-9, "recovering a step per answer")
+	for range recoverySteps {
+		_, _, err = c.Company.Current(ctx)
+		require.NoError(t, err)
+	}
+	require.Equal(t, rate.Limit(1000), c.Limiter().Limit(), "back at the configured rate, not above")
+}
+
+// Clients sharing a limiter slow down together: one's 429 lowers the rate
+// the other waits on.
+func TestSharedLimiterSlowsDownTogether(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRateLimit(1000, 10), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	other, err := New("other-key", WithLimiter(c.Limiter()))
+	require.NoError(t, err)
+	mux.HandleFunc("GET /orders/1", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	_, _, err = c.Orders.Get(context.Background(), 1)
+	require.ErrorIs(t, err, ErrRateLimited)
+	require.Equal(t, rate.Limit(500), other.Limiter().Limit())
 }
 
 func TestMaxResponseBytes(t *testing.T) {

@@ -45,7 +45,7 @@ type accountConfig struct {
 	// APIKey is accepted with a warning: prefer APIKeyEnv.
 	APIKey string `json:"api_key,omitempty"`
 	// RateLimit is the client's pace in requests per second (default the
-	// client's, a little under Veeqo's 5/s).
+	// client's: Veeqo's 5/s, adapting to 429s).
 	RateLimit float64 `json:"rate_limit,omitempty"`
 	// LeaseTTL is how long the account's run lease lasts without renewal:
 	// after a crash on another machine, the next run waits at most this long

@@ -109,7 +109,7 @@ const starterDoc = "# veeqoctl.json, field by field\n\n" +
 	"| `name` | the account's name in the state (required, unique) |\n" +
 	"| `base_url` | Veeqo's API (default `https://api.veeqo.com`; plain http only for loopback) |\n" +
 	"| `api_key_env` | the NAME of the environment variable that holds the API key. `api_key` (the key itself) is accepted with a warning |\n" +
-	"| `rate_limit` | requests per second (default 4.5, under Veeqo's 5/s) |\n" +
+	"| `rate_limit` | requests per second (default 5, Veeqo's drain, slowing down on a 429) |\n" +
 	"| `state` | SQLite file of the library's state (default `veeqoctl.db`) |\n" +
 	"| `postgres_dsn` | PostgreSQL state instead of SQLite (a password may come from `PGPASSWORD`) |\n" +
 	"| `orders_file` | the ERP's orders: a JSON array (format below); read again whenever it changes |\n" +

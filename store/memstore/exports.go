@@ -57,6 +57,7 @@ func (s *Store) ClaimExport(ctx context.Context, e store.Export) (store.Export, 
 	e.CreatedAt, e.UpdatedAt = now, now
 	e.Version = 1
 	s.exports[k] = e
+	s.indexExport(e)
 	return cloneExport(e), true, nil
 }
 
@@ -77,7 +78,9 @@ func (s *Store) updateExportLocked(e store.Export, now time.Time) (store.Export,
 	e.CreatedAt = cur.CreatedAt
 	e.UpdatedAt = now
 	e.Version = cur.Version + 1
+	s.unindexExport(cur)
 	s.exports[k] = e
+	s.indexExport(e)
 	return cloneExport(e), nil
 }
 
@@ -142,18 +145,47 @@ func (s *Store) ExportByVeeqoID(ctx context.Context, account string, veeqoOrderI
 		return store.Export{}, err
 	}
 	defer s.mu.Unlock()
-	var found *store.Export
+	best := ""
 	if veeqoOrderID != 0 {
-		for k, e := range s.exports {
-			if k.a == account && e.VeeqoOrderID == veeqoOrderID && (found == nil || e.ERPRef < found.ERPRef) {
-				found = &e
+		for ref := range s.byVeeqo[veeqoKey{account, veeqoOrderID}] {
+			if best == "" || ref < best {
+				best = ref
 			}
 		}
 	}
-	if found == nil {
+	if best == "" {
 		return store.Export{}, fmt.Errorf("memstore: export of %s for Veeqo order %d: %w", account, veeqoOrderID, store.ErrNotFound)
 	}
-	return cloneExport(*found), nil
+	return cloneExport(s.exports[key2{account, best}]), nil
+}
+
+// veeqoKey is an account's Veeqo order id, the key of byVeeqo.
+type veeqoKey struct {
+	a  string
+	id int64
+}
+
+// indexExport and unindexExport keep byVeeqo (the exports linked to each
+// Veeqo order, by ERP ref) in step with exports; s.mu is held.
+func (s *Store) indexExport(e store.Export) {
+	if e.VeeqoOrderID == 0 {
+		return
+	}
+	k := veeqoKey{e.Account, e.VeeqoOrderID}
+	if s.byVeeqo[k] == nil {
+		s.byVeeqo[k] = map[string]struct{}{}
+	}
+	s.byVeeqo[k][e.ERPRef] = struct{}{}
+}
+
+func (s *Store) unindexExport(e store.Export) {
+	k := veeqoKey{e.Account, e.VeeqoOrderID}
+	if refs := s.byVeeqo[k]; refs != nil {
+		delete(refs, e.ERPRef)
+		if len(refs) == 0 {
+			delete(s.byVeeqo, k)
+		}
+	}
 }
 
 // ListExports implements store.ExportStore.

@@ -43,6 +43,7 @@ type Store struct {
 	closed     bool
 	accounts   map[string]store.Account // APIKey sealed
 	exports    map[key2]store.Export
+	byVeeqo    map[veeqoKey]map[string]struct{} // exports by Veeqo order (ExportByVeeqoID)
 	shipments  map[shipKey]store.AppliedShipment
 	cursors    map[key2]store.Cursor
 	leases     map[string]store.Lease
@@ -77,6 +78,7 @@ func New(opts ...Option) *Store {
 		clock:      time.Now,
 		accounts:   map[string]store.Account{},
 		exports:    map[key2]store.Export{},
+		byVeeqo:    map[veeqoKey]map[string]struct{}{},
 		shipments:  map[shipKey]store.AppliedShipment{},
 		cursors:    map[key2]store.Cursor{},
 		leases:     map[string]store.Lease{},
@@ -254,6 +256,7 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 	}
 	delete(s.accounts, name)
 	maps.DeleteFunc(s.exports, func(k key2, _ store.Export) bool { return k.a == name })
+	maps.DeleteFunc(s.byVeeqo, func(k veeqoKey, _ map[string]struct{}) bool { return k.a == name })
 	maps.DeleteFunc(s.shipments, func(k shipKey, _ store.AppliedShipment) bool { return k.account == name })
 	maps.DeleteFunc(s.cursors, func(k key2, _ store.Cursor) bool { return k.a == name })
 	delete(s.leases, name)

@@ -310,7 +310,13 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}
-	query := `SELECT ` + exportCols + ` FROM exports` + w.String() + ` ORDER BY erp_ref LIMIT ?`
+	from := ` FROM exports`
+	if q.Number != "" {
+		// Else SQLite walks the primary key for the ORDER BY, every export
+		// of the account, to find one number.
+		from += ` INDEXED BY exports_by_number`
+	}
+	query := `SELECT ` + exportCols + from + w.String() + ` ORDER BY erp_ref LIMIT ?`
 	var out []store.Export
 	err = s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
 		e, err := scanExport(r)

@@ -180,7 +180,18 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		w.add("veeqo_order_id = ?", q.VeeqoOrderID)
 	}
 	in(&w, "state", q.States)
-	query := `SELECT ` + shipmentCols + ` FROM shipments` + w.String() + ` ORDER BY created_at, shipment_id`
+	// Without statistics SQLite picks shipments_by_created for the ORDER
+	// BY and scans every shipment of the account; a query for one Veeqo
+	// order or one ERP order must use that order's index instead (the
+	// engine asks for each order a fetch or a poll lists).
+	from := ` FROM shipments`
+	switch {
+	case q.VeeqoOrderID != 0:
+		from += ` INDEXED BY shipments_by_veeqo_order`
+	case q.ERPRef != "":
+		from += ` INDEXED BY shipments_by_erp_ref`
+	}
+	query := `SELECT ` + shipmentCols + from + w.String() + ` ORDER BY created_at, shipment_id`
 	args := w.args
 	if q.Limit > 0 {
 		query += ` LIMIT ?`

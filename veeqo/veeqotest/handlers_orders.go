@@ -90,10 +90,21 @@ func (st *state) filterOrders(q map[string][]string, searchHorizon time.Time) []
 	hasAllocAt := allocErr == nil
 
 	var out []int64
-	for _, id := range sortedKeys(st.orders, true) {
+	for i := len(st.orderIDs) - 1; i >= 0; i-- { // newest first
+		id := st.orderIDs[i]
 		rec := st.orders[id]
-		s := string(rec.status())
-		if status == "" && s == string(veeqo.StatusCancelled) || status != "" && s != status {
+		// Cancelled (like every kept status) is only ever an override: no
+		// need to roll the lines up for it.
+		switch {
+		case status == "":
+			if rec.override == veeqo.StatusCancelled {
+				continue
+			}
+		case keptStatus(veeqo.OrderStatus(status)):
+			if string(rec.override) != status {
+				continue
+			}
+		case string(rec.status()) != status:
 			continue
 		}
 		if id <= sinceID ||

@@ -2,6 +2,7 @@ package veeqotest
 
 import (
 	"cmp"
+	"slices"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/veeqo"
@@ -273,6 +274,10 @@ func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 	if rec.derivedStatus() == veeqo.StatusShipped && rec.o.ShippedAt == nil && len(rec.lines) > 0 {
 		t := cmp.Or(lastShip, o.UpdatedAt)
 		rec.o.ShippedAt = &t
+	}
+	if _, had := st.orders[o.ID]; !had {
+		i, _ := slices.BinarySearch(st.orderIDs, o.ID)
+		st.orderIDs = slices.Insert(st.orderIDs, i, o.ID)
 	}
 	st.orders[o.ID] = rec
 	return rec

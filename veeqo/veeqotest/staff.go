@@ -297,7 +297,7 @@ func (s *Server) Order(id int64) (veeqo.Order, bool) {
 func (s *Server) Orders() []veeqo.Order {
 	var out []veeqo.Order
 	s.withState(func(st *state) {
-		for _, id := range sortedKeys(st.orders, false) {
+		for _, id := range st.orderIDs {
 			out = append(out, st.render(st.orders[id]))
 		}
 	})
@@ -310,7 +310,7 @@ func (s *Server) Orders() []veeqo.Order {
 func (s *Server) OrdersByNumber(number string) []veeqo.Order {
 	var out []veeqo.Order
 	s.withState(func(st *state) {
-		for _, id := range sortedKeys(st.orders, false) {
+		for _, id := range st.orderIDs {
 			if rec := st.orders[id]; rec.o.Number == number {
 				out = append(out, st.render(rec))
 			}

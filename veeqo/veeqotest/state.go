@@ -90,6 +90,7 @@ type state struct {
 	customers       map[int64]*veeqo.Customer
 	addresses       map[int64]*veeqo.Address
 	orders          map[int64]*orderRec
+	orderIDs        []int64            // the keys of orders, ascending (lists walk it)
 	shipments       map[int64][2]int64 // shipment id -> order id, allocation id
 	stock           map[stockKey]int   // physical level where finite
 	allocated       map[stockKey]int   // unshipped allocated quantity
