@@ -258,6 +258,15 @@ type Settings struct {
 	ExcludeLogs string `json:"exclude_logs"`
 }
 
+// Mapping returns the mapping part of the settings, as the mapping package
+// takes it (mapping.New, mapping.Compile); an invalid item_identifier is
+// left as the zero Identifier (sku), which Validate reports.
+func (s Settings) Mapping() mapping.Settings {
+	ident, _ := mapping.ParseIdentifier(s.ItemIdentifier)
+	return mapping.Settings{ItemIdentifier: ident, DefaultSKU: s.DefaultSKU, CarrierMapping: s.CarrierMapping,
+		ShipServiceMapping: s.ShipServiceMapping, StoreMapping: s.StoreMapping}
+}
+
 // Values of VeeqoCancelRemainder and ERPCancelAction.
 const (
 	CancelRemainderClose = "close"
@@ -415,8 +424,9 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 	if strings.TrimSpace(s.DefaultSKU) != s.DefaultSKU {
 		e.add("default_sku", "has surrounding spaces")
 	}
-	c.tables, err = mapping.Compile(mapping.Settings{ItemIdentifier: ident, DefaultSKU: s.DefaultSKU,
-		CarrierMapping: s.CarrierMapping, ShipServiceMapping: s.ShipServiceMapping, StoreMapping: s.StoreMapping})
+	ms := s.Mapping()
+	ms.ItemIdentifier = ident
+	c.tables, err = mapping.Compile(ms)
 	var tableErrs []error // mapping.Compile joins one error per table
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		tableErrs = j.Unwrap()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"iter"
 	"strings"
 
 	"github.com/xoroerp/veeqoconnect/mapping"
@@ -185,7 +184,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 	// Every store and ship service the orders file uses must map, as the
 	// engine maps them (export mode).
 	if s.Mode() == store.ModeExport && erp.mem != nil {
-		a.checkOrderMappings(ctx, acct, erp, chans, methods, rep)
+		a.checkOrderMappings(ctx, acct, erp, c, rep)
 	}
 	if strings.TrimSpace(s.TimeZone) == "" && s.AutoSync {
 		rep.warn(sf+".time_zone", "is empty: the schedule runs in UTC")
@@ -212,58 +211,45 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// listedChannels serves already listed channels to mapping.NewStoreMap.
-type listedChannels []veeqo.Channel
-
-func (l listedChannels) Channels(context.Context) iter.Seq2[veeqo.Channel, error] {
-	return func(yield func(veeqo.Channel, error) bool) {
-		for _, ch := range l {
-			if !yield(ch, nil) {
-				return
-			}
-		}
-	}
-}
-
-// checkOrderMappings checks that the store and the ship service of every
-// order in the orders file map to a Veeqo channel and delivery method, the
-// way the engine maps them, and reports each unmapped pair once with the
-// first order that uses it.
-func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileERP, chans []veeqo.Channel, methods []veeqo.DeliveryMethod, rep *checkReport) {
-	s := acct.Settings
-	file := acct.Raw.OrdersFile
-	stores, err := mapping.NewStoreMap(s.StoreMapping, listedChannels(chans))
+// checkOrderMappings checks that the store, the ship service and the items
+// of every order in the orders file map to a Veeqo channel, delivery method
+// and sellable, through the same mapping.Mapper the engine uses, and
+// reports each unmapped store, service or item once with the first order
+// that uses it. An item Veeqo does not have is a warning when the default
+// SKU stands in for it, a problem otherwise.
+func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileERP, c *veeqo.Client, rep *checkReport) {
+	m, err := mapping.New(acct.Settings.Mapping(), mapping.FromClient(c))
 	if err != nil {
 		return // the settings' own problems are reported by the config check
 	}
-	services, err := mapping.NewShipServiceTable(s.ShipServiceMapping)
-	if err != nil {
-		return
-	}
+	file := acct.Raw.OrdersFile
 	type use struct {
 		first string
 		n     int
 	}
-	storeUse := map[string]*use{}
-	serviceUse := map[[2]string]*use{}
-	var storeOrder []string
-	var serviceOrder [][2]string
+	uses := map[[3]string]*use{} // kind, store, name
+	var order [][3]string
+	note := func(k [3]string, ref string) {
+		if u := uses[k]; u != nil {
+			u.n++
+			return
+		}
+		uses[k] = &use{first: ref, n: 1}
+		order = append(order, k)
+	}
+	byItem := map[[3]string]mapping.Line{}
 	for _, o := range erp.file.orders {
-		if u := storeUse[o.Store]; u != nil {
-			u.n++
-		} else {
-			storeUse[o.Store] = &use{first: o.Ref, n: 1}
-			storeOrder = append(storeOrder, o.Store)
+		note([3]string{"store", o.Store, ""}, o.Ref)
+		if strings.TrimSpace(o.ShipService) != "" {
+			note([3]string{"ship_service", o.Store, o.ShipService}, o.Ref)
 		}
-		if strings.TrimSpace(o.ShipService) == "" {
-			continue
-		}
-		k := [2]string{o.Store, o.ShipService}
-		if u := serviceUse[k]; u != nil {
-			u.n++
-		} else {
-			serviceUse[k] = &use{first: o.Ref, n: 1}
-			serviceOrder = append(serviceOrder, k)
+		for _, l := range o.Lines {
+			ml := mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields}
+			k := [3]string{"item", "", m.Settings().ItemIdentifier.Value(ml)}
+			if _, seen := byItem[k]; !seen {
+				byItem[k] = ml
+			}
+			note(k, o.Ref)
 		}
 	}
 	where := func(u *use, field string) string {
@@ -275,37 +261,82 @@ func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileER
 		}
 		return fmt.Sprintf("order %s and %d more", u.first, u.n-1)
 	}
-	for _, st := range storeOrder {
-		u := storeUse[st]
-		if _, err := stores.ChannelFor(ctx, st); err != nil {
-			msg := strings.TrimPrefix(err.Error(), "mapping: ")
-			if errors.Is(err, mapping.ErrUnmapped) {
-				msg = "not mapped to a Veeqo channel"
+	var items []mapping.Line
+	for _, k := range order {
+		u := uses[k]
+		switch k[0] {
+		case "store":
+			if _, err := m.Stores.ChannelFor(ctx, k[1]); err != nil {
+				msg := strings.TrimPrefix(err.Error(), "mapping: ")
+				if errors.Is(err, mapping.ErrUnmapped) {
+					msg = "not mapped to a Veeqo channel"
+				}
+				rep.problem(where(u, "store"), "store %q, used by %s: %s (store_mapping); those orders would fail", k[1], orders(u), msg)
 			}
-			rep.problem(where(u, "store"), "store %q, used by %s: %s (store_mapping); those orders would fail", st, orders(u), msg)
+		case "ship_service":
+			_, res, err := m.DeliveryMethod(ctx, k[1], k[2])
+			switch {
+			case err == nil:
+			case errors.Is(err, mapping.ErrUnknownDeliveryMethod) && !res.PassedThrough && res.Name != "":
+				rep.problem(where(u, "ship_service"), "ship service %q, used by %s: maps to %q, which is not a Veeqo delivery method (ship_service_mapping); those orders would fail", k[2], orders(u), res.Name)
+			case errors.Is(err, mapping.ErrUnknownDeliveryMethod) || errors.Is(err, mapping.ErrUnmapped):
+				rep.problem(where(u, "ship_service"), "ship service %q, used by %s: not mapped (ship_service_mapping) and no Veeqo delivery method has that name; those orders would fail", k[2], orders(u))
+			default:
+				rep.problem(where(u, "ship_service"), "ship service %q, used by %s: %s (ship_service_mapping); those orders would fail", k[2], orders(u), strings.TrimPrefix(err.Error(), "mapping: "))
+			}
+		case "item":
+			l := byItem[k]
+			l.Ref = u.first + "/" + l.Ref
+			items = append(items, l)
 		}
 	}
-	for _, k := range serviceOrder {
-		u := serviceUse[k]
-		name, mapped := k[1], false
-		if res, err := services.ToVeeqo(k[0], k[1]); err == nil {
-			name, mapped = res.Name, !res.PassedThrough
+	checkItems(ctx, m, items, uses, where, orders, rep)
+}
+
+// checkItems resolves one line per distinct item identifier the orders
+// file uses, as an export would (one lookup each, or one catalogue read).
+func checkItems[U any](ctx context.Context, m *mapping.Mapper, items []mapping.Line, uses map[[3]string]*U, where func(*U, string) string, orders func(*U) string, rep *checkReport) {
+	if len(items) == 0 {
+		return
+	}
+	ident := m.Settings().ItemIdentifier
+	resolved, err := m.Items.Resolve(ctx, items)
+	for _, rl := range resolved {
+		if rl.Substitution == nil {
+			continue
 		}
-		found := false
-		for _, d := range methods {
-			if mapping.Normalize(d.Name) == mapping.Normalize(name) {
-				found = true
-				break
+		for _, l := range items {
+			if l.Ref == rl.Ref {
+				u := uses[[3]string{"item", "", ident.Value(l)}]
+				rep.warn(where(u, "lines"), "%s %q, used by %s: not in Veeqo's catalogue; the default SKU %q is sent instead", ident, ident.Value(l), orders(u), rl.Substitution.DefaultSKU)
 			}
 		}
-		switch {
-		case found:
-		case mapped:
-			rep.problem(where(u, "ship_service"), "ship service %q, used by %s: maps to %q, which is not a Veeqo delivery method (ship_service_mapping); those orders would fail", k[1], orders(u), name)
-		default:
-			rep.problem(where(u, "ship_service"), "ship service %q, used by %s: not mapped (ship_service_mapping) and no Veeqo delivery method has that name; those orders would fail", k[1], orders(u))
+	}
+	if err == nil {
+		return
+	}
+	var lineErrs int
+	for _, l := range items {
+		for _, x := range unwrapJoined(err) {
+			var le *mapping.LineError
+			if errors.As(x, &le) && le.Ref == l.Ref {
+				lineErrs++
+				u := uses[[3]string{"item", "", ident.Value(l)}]
+				rep.problem(where(u, "lines"), "%s %q, used by %s: %s; those orders would fail (set default_sku to send it as that)", ident, ident.Value(l), orders(u), strings.TrimPrefix(le.Reason, "line "+l.Ref+": "))
+			}
 		}
 	}
+	if lineErrs == 0 {
+		rep.problem("lines", "looking up the orders file's items in Veeqo failed: %v", err)
+	}
+}
+
+// unwrapJoined flattens joined errors one level deep.
+func unwrapJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // nameRow and storeRow are the settings' mapping rows as JSON. check reads

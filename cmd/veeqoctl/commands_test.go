@@ -272,3 +272,25 @@ func TestServeGivesTheFirstRunAChance(t *testing.T) {
 		require.LessOrEqual(t, strings.Count(line, "account="), 1, line)
 	}
 }
+
+// check resolves the orders file's items the way an export does: an item
+// Veeqo does not have is a warning when the default SKU stands in for it,
+// and a problem naming the order when there is no default SKU.
+func TestCheckOrdersFileItems(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := exportSettings()
+	w.writeConfig(s, nil)
+	w.writeOrders(order("SO-1", "MUG-1:1"), order("SO-2", "GHOST-9:1"), order("SO-3", "GHOST-9:2"))
+	r := w.run("check")
+	require.Equal(t, "MISC-ITEM", s["default_sku"])
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, `warning: orders.json[2].lines: sku "GHOST-9", used by order SO-2 and 1 more: not in Veeqo's catalogue; the default SKU "MISC-ITEM" is sent instead`)
+	s["default_sku"] = ""
+	w.writeConfig(s, nil)
+	r = w.run("check")
+	require.Equal(t, exitFailure, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, `problem: orders.json[2].lines: sku "GHOST-9", used by order SO-2 and 1 more:`)
+	require.Contains(t, r.stdout, "those orders would fail (set default_sku")
+	require.NotContains(t, r.stdout, `"MUG-1"`, "an item Veeqo has is no problem")
+}
