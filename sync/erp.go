@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/xoroerp/veeqoconnect/mapping"
 )
 
 // ErrERPOrderNotFound is matched (errors.Is) by the error an ERP returns when
@@ -163,17 +164,10 @@ type ERPLine struct {
 	Closed bool `json:"closed"`
 }
 
-// identifier returns the line's identifier for the ItemIdentifier setting.
-func (l ERPLine) identifier(id string) string {
-	switch {
-	case id == IdentifierItemNumber:
-		return l.ItemNumber
-	case id == IdentifierUPC:
-		return l.UPC
-	case len(id) > len(identifierCustom) && id[:len(identifierCustom)] == identifierCustom:
-		return l.CustomFields[id[len(identifierCustom):]]
-	}
-	return l.SKU
+// mappingLine is the line as the mapping package reads its identifiers
+// (mapping.Identifier.Value): the one conversion, for export and fetch.
+func (l ERPLine) mappingLine() mapping.Line {
+	return mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields}
 }
 
 // ERP order statuses the engine sets through ShipmentUpdate.Status.

@@ -471,7 +471,7 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 			continue
 		}
 		open = append(open, l)
-		lines = append(lines, mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields})
+		lines = append(lines, l.mappingLine())
 	}
 	items := r.e.boundMapper().Items
 	var warns, problems []string

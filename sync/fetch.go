@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
@@ -188,7 +189,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		r.failRef(ctx, ProcessFetch, o.Number, msg, o.ID)
 		return
 	}
-	ident := e.settings.Identifier()
+	ident := e.tables.Settings().ItemIdentifier
 	def := e.settings.DefaultSKU
 	mapLines := func(cur ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesByIdentifier(cur, a, ident, def)
@@ -200,7 +201,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 // identifier (Veeqo sku_code, or upc_code for "upc"), exactly, then ignoring
 // case; a line shipped under the default SKU goes to the ERP lines without
 // an identifier. Quantities fill each line's unshipped quantity first.
-func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident, defaultSKU string) (map[string]int, []string) {
+func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident mapping.Identifier, defaultSKU string) (map[string]int, []string) {
 	remaining := map[string]int{}
 	for _, l := range erp.Lines {
 		remaining[l.Ref] = max(l.Quantity-l.Shipped, 0)
@@ -211,14 +212,11 @@ func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident, defaultSKU strin
 		if ali.Quantity <= 0 || ali.Sellable == nil {
 			continue
 		}
-		code := ali.Sellable.SKUCode
-		if ident == IdentifierUPC {
-			code = ali.Sellable.UPCCode
-		}
+		code := ident.FromSellable(*ali.Sellable)
 		var cands []string
 		for _, fold := range []bool{false, true} {
 			for _, l := range erp.Lines {
-				id := l.identifier(ident)
+				id := ident.Value(l.mappingLine())
 				if id != "" && (id == code || (fold && strings.EqualFold(id, code))) {
 					cands = append(cands, l.Ref)
 				}
@@ -229,13 +227,13 @@ func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident, defaultSKU strin
 		}
 		if len(cands) == 0 && defaultSKU != "" && ali.Sellable.SKUCode == defaultSKU {
 			for _, l := range erp.Lines {
-				if l.identifier(ident) == "" {
+				if ident.Value(l.mappingLine()) == "" {
 					cands = append(cands, l.Ref)
 				}
 			}
 		}
 		if len(cands) == 0 {
-			warns = append(warns, fmt.Sprintf("shipment %d ships %s %q, which matches no line of ERP order %s; quantity %d not applied", a.Shipment.ID, identName(ident), code, erp.Ref, ali.Quantity))
+			warns = append(warns, fmt.Sprintf("shipment %d ships %s %q, which matches no line of ERP order %s; quantity %d not applied", a.Shipment.ID, strings.ToUpper(strings.TrimSuffix(ident.VeeqoField(), "_code")), code, erp.Ref, ali.Quantity))
 			continue
 		}
 		q := ali.Quantity
@@ -250,11 +248,4 @@ func linesByIdentifier(erp ERPOrder, a veeqo.Allocation, ident, defaultSKU strin
 		}
 	}
 	return out, warns
-}
-
-func identName(ident string) string {
-	if ident == IdentifierUPC {
-		return "UPC"
-	}
-	return "SKU"
 }

@@ -24,7 +24,6 @@ const (
 	IdentifierSKU        = "sku"         // ERP SKU -> Veeqo sku_code (the default)
 	IdentifierItemNumber = "item_number" // ERP item number -> Veeqo sku_code
 	IdentifierUPC        = "upc"         // ERP UPC -> Veeqo upc_code
-	identifierCustom     = "custom:"
 )
 
 // Defaults applied when a field is left out.
