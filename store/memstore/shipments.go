@@ -1,0 +1,113 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/xoroerp/veeqoconnect/store"
+)
+
+func cloneShipment(sh store.AppliedShipment) store.AppliedShipment {
+	sh.Update = cloneRaw(sh.Update)
+	return sh
+}
+
+// RecordShipment implements store.ShipmentStore. CreatedAt is the caller's
+// when set, else the store's clock.
+func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, bool, error) {
+	if sh.Account == "" {
+		return store.AppliedShipment{}, false, errors.New("memstore: record shipment: account is empty")
+	}
+	if err := s.lock(ctx); err != nil {
+		return store.AppliedShipment{}, false, err
+	}
+	defer s.mu.Unlock()
+	k := shipKey{sh.Account, sh.ShipmentID}
+	if cur, ok := s.shipments[k]; ok {
+		return cloneShipment(cur), false, nil
+	}
+	sh = cloneShipment(sh)
+	sh.CreatedAt = utc(sh.CreatedAt)
+	if sh.CreatedAt.IsZero() {
+		sh.CreatedAt = s.now()
+	}
+	sh.AppliedAt = utc(sh.AppliedAt)
+	sh.Version = 1
+	s.shipments[k] = sh
+	return cloneShipment(sh), true, nil
+}
+
+// UpdateShipment implements store.ShipmentStore. CreatedAt is kept.
+func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, error) {
+	if err := s.lock(ctx); err != nil {
+		return store.AppliedShipment{}, err
+	}
+	defer s.mu.Unlock()
+	k := shipKey{sh.Account, sh.ShipmentID}
+	cur, ok := s.shipments[k]
+	if !ok {
+		return store.AppliedShipment{}, fmt.Errorf("memstore: update shipment %s/%d: %w", sh.Account, sh.ShipmentID, store.ErrNotFound)
+	}
+	if cur.Version != sh.Version {
+		return store.AppliedShipment{}, fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, cur.Version, store.ErrConflict)
+	}
+	sh = cloneShipment(sh)
+	sh.CreatedAt = cur.CreatedAt
+	sh.AppliedAt = utc(sh.AppliedAt)
+	if sh.State == store.ShipmentApplied && sh.AppliedAt.IsZero() {
+		sh.AppliedAt = s.now()
+	}
+	sh.Version = cur.Version + 1
+	s.shipments[k] = sh
+	return cloneShipment(sh), nil
+}
+
+// GetShipment implements store.ShipmentStore.
+func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
+	if err := s.lock(ctx); err != nil {
+		return store.AppliedShipment{}, err
+	}
+	defer s.mu.Unlock()
+	sh, ok := s.shipments[shipKey{account, shipmentID}]
+	if !ok {
+		return store.AppliedShipment{}, fmt.Errorf("memstore: shipment %s/%d: %w", account, shipmentID, store.ErrNotFound)
+	}
+	return cloneShipment(sh), nil
+}
+
+// ListShipments implements store.ShipmentStore. Limit 0 returns every match.
+func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
+	if q.Account == "" {
+		return nil, errors.New("memstore: list shipments: account is required")
+	}
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("memstore: list shipments: negative limit %d", q.Limit)
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []store.AppliedShipment
+	for k, sh := range s.shipments {
+		if k.account != q.Account ||
+			(q.ERPRef != "" && sh.ERPRef != q.ERPRef) ||
+			(q.VeeqoOrderID != 0 && sh.VeeqoOrderID != q.VeeqoOrderID) ||
+			(len(q.States) > 0 && !slices.Contains(q.States, sh.State)) {
+			continue
+		}
+		out = append(out, sh)
+	}
+	slices.SortFunc(out, func(a, b store.AppliedShipment) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	for i := range out {
+		out[i] = cloneShipment(out[i])
+	}
+	return out, nil
+}
