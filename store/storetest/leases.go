@@ -23,36 +23,6 @@ func leaseCases() []testCase {
 	}
 }
 
-func testCursorRace(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	addAccount(t, s, "acme")
-	for round := range 5 {
-		cur, err := s.GetCursor(ctx, "acme", "confirmations")
-		must(t, "GetCursor", err)
-		errs := race(Race/2, func(i int) error {
-			c := cur
-			c.Position = at(round*100 + i)
-			c.Value = fmt.Sprint(i)
-			_, err := s.SetCursor(ctx, c)
-			return err
-		})
-		if n := countWinners(t, "concurrent SetCursor", errs, store.ErrConflict); n != 1 {
-			t.Fatalf("round %d: %d concurrent SetCursor from version %d: %d winners, want 1", round, Race/2, cur.Version, n)
-		}
-		winner := 0
-		for i, err := range errs {
-			if err == nil {
-				winner = i
-			}
-		}
-		read, err := s.GetCursor(ctx, "acme", "confirmations")
-		must(t, "GetCursor", err)
-		if read.Value != fmt.Sprint(winner) || read.Version <= cur.Version {
-			t.Errorf("round %d: cursor = %+v, want the winner %d's write at a higher version", round, read, winner)
-		}
-	}
-}
-
 func testLeaseAcquire(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")
