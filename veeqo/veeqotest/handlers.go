@@ -123,18 +123,12 @@ func (st *state) productMatches(p *productRec, q string) bool {
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	var out veeqo.Product
-	ok := false
-	s.withState(func(st *state) {
-		if st.products[id] != nil {
-			out, ok = st.product(id), true
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		if st.products[id] == nil {
+			return nil, errNotFound()
 		}
+		return st.product(id), nil
 	})
-	if !ok {
-		writeNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // listSellables honours per_page (up to 1000), as only /sellables does;
@@ -162,18 +156,12 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	var out veeqo.Channel
-	ok := false
-	s.withState(func(st *state) {
-		if st.channels[id] != nil {
-			out, ok = st.channel(id), true
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		if st.channels[id] == nil {
+			return nil, errNotFound()
 		}
+		return st.channel(id), nil
 	})
-	if !ok {
-		writeNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) listWarehouses(w http.ResponseWriter, r *http.Request) {
@@ -184,13 +172,12 @@ func (s *Server) listWarehouses(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getWarehouse(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	var out *veeqo.Warehouse
-	s.withState(func(st *state) { out = st.warehouse(id) })
-	if out == nil {
-		writeNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		if st.warehouses[id] == nil {
+			return nil, errNotFound()
+		}
+		return st.warehouse(id), nil
+	})
 }
 
 // Delivery methods carry cost as a string in these endpoints (and as a
@@ -203,18 +190,12 @@ func (s *Server) listDeliveryMethods(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getDeliveryMethod(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	var out *veeqo.DeliveryMethod
-	s.withState(func(st *state) {
-		if d := st.deliveryMethods[id]; d != nil {
-			c := *d
-			out = &c
+	s.actEncoded(w, http.StatusOK, true, func(st *state) (any, *apiError) {
+		if st.deliveryMethods[id] == nil {
+			return nil, errNotFound()
 		}
+		return *st.deliveryMethods[id], nil
 	})
-	if out == nil {
-		writeNotFound(w)
-		return
-	}
-	writeEncoded(w, http.StatusOK, out, true)
 }
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
@@ -232,40 +213,32 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	var out veeqo.Customer
-	ok := false
-	s.withState(func(st *state) {
-		if st.customers[id] != nil {
-			out, ok = st.customer(id), true
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		if st.customers[id] == nil {
+			return nil, errNotFound()
 		}
+		return st.customer(id), nil
 	})
-	if !ok {
-		writeNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeBody(r, "customer")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "customer")
+	if !ok {
 		return
 	}
 	c := customerFrom(in)
-	if strings.TrimSpace(c.Email) == "" {
-		writeErrors(w, http.StatusUnprocessableEntity, []string{"Email can't be blank"})
-		return
-	}
-	if len(c.Notes) > 255 {
-		writeErrors(w, http.StatusUnprocessableEntity, []string{"Notes is too long (maximum is 255 characters)"})
-		return
-	}
 	now := s.now()
-	var out veeqo.Customer
-	s.withState(func(st *state) { out = st.addCustomer(c, now) })
-	w.Header().Set("Location", s.URL()+"/customers/"+itoa(out.ID))
-	writeJSON(w, http.StatusCreated, out)
+	s.act(w, http.StatusCreated, func(st *state) (any, *apiError) {
+		switch {
+		case strings.TrimSpace(c.Email) == "":
+			return nil, errInvalid("Email can't be blank")
+		case len(c.Notes) > 255:
+			return nil, errInvalid("Notes is too long (maximum is 255 characters)")
+		}
+		out := st.addCustomer(c, now)
+		w.Header().Set("Location", s.URL()+"/customers/"+itoa(out.ID))
+		return out, nil
+	})
 }
 
 func (s *Server) currentCompany(w http.ResponseWriter, _ *http.Request) {

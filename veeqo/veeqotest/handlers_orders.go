@@ -1,7 +1,6 @@
 package veeqotest
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,45 +10,6 @@ import (
 
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
-
-// apiError is a Veeqo error response.
-type apiError struct {
-	status int
-	msgs   []string
-	flat   bool // {"error_messages":"..."} rather than an array
-}
-
-func errNotFound() *apiError {
-	return &apiError{status: http.StatusNotFound, msgs: []string{"Not found"}, flat: true}
-}
-
-func errInvalid(msgs ...string) *apiError {
-	return &apiError{status: http.StatusUnprocessableEntity, msgs: msgs}
-}
-
-func (e *apiError) write(w http.ResponseWriter) {
-	if e.flat {
-		writeError(w, e.status, e.msgs[0])
-		return
-	}
-	writeErrors(w, e.status, e.msgs)
-}
-
-// fromHelperErr maps a staff-helper error to an API error.
-func fromHelperErr(err error) *apiError {
-	if errors.Is(err, ErrNotFound) {
-		return errNotFound()
-	}
-	msg, _, _ := strings.Cut(err.Error(), ": veeqotest:")
-	if errors.Is(err, ErrNoStock) {
-		msg = "Not enough stock: " + msg
-	}
-	return errInvalid(msg)
-}
-
-func badJSON(w http.ResponseWriter, err error) {
-	writeErrors(w, http.StatusBadRequest, []string{"Malformed JSON: " + err.Error()})
-}
 
 func knownStatus(s string) bool {
 	switch veeqo.OrderStatus(s) {
@@ -177,39 +137,20 @@ func (st *state) orderMatches(rec *orderRec, q string) bool {
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pg := parsePaging(q, "page_size", 100)
-	var page []veeqo.Order
-	total := 0
-	s.withState(func(st *state) {
-		ids := st.filterOrders(q, s.now().Add(-s.searchLag))
-		total = len(ids)
-		if pg.bad {
-			return
-		}
-		lo, hi := pg.window(total)
-		for _, id := range ids[lo:hi] {
-			page = append(page, st.render(st.orders[id]))
-		}
-	})
-	setPageHeaders(w, pg, total)
-	if pg.bad {
-		writeErrors(w, http.StatusBadRequest, []string{"Infinity"})
-		return
-	}
-	if page == nil {
-		page = []veeqo.Order{}
-	}
-	writeJSON(w, http.StatusOK, page)
+	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+		return st.filterOrders(q, s.now().Add(-s.searchLag))
+	}, func(st *state, id int64) veeqo.Order { return st.render(st.orders[id]) })
 }
 
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	o, ok := s.Order(id)
-	if !ok {
-		writeNotFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		rec, aerr := st.findOrder(id)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return st.render(rec), nil
+	})
 }
 
 func addrFrom(o obj) *veeqo.Address {
@@ -257,6 +198,21 @@ type lineInput struct {
 // parseOrderFields validates the fields both POST and PUT accept.
 func parseOrderFields(in obj) (orderFields, []string) {
 	var f orderFields
+	msgs := f.parseHeader(in)
+	msgs = append(msgs, f.parseNotes(in)...)
+	lines, ok := in.objs("line_items_attributes")
+	f.hasLines = ok && len(lines) > 0
+	for _, l := range lines {
+		li, lmsgs := parseLine(l)
+		msgs = append(msgs, lmsgs...)
+		f.lines = append(f.lines, li)
+	}
+	return f, msgs
+}
+
+// parseHeader reads the order's own scalars: number, due date, the email
+// flag and the money fields.
+func (f *orderFields) parseHeader(in obj) []string {
 	var msgs []string
 	if v, ok := in.str("number"); ok {
 		f.number = &v
@@ -286,6 +242,12 @@ func parseOrderFields(in obj) (orderFields, []string) {
 	f.deliveryCost = decField("delivery_cost", "Delivery cost")
 	f.totalTax = decField("total_tax", "Total tax")
 	f.discounts = decField("total_discounts", "Total discounts")
+	return msgs
+}
+
+// parseNotes reads the payment and the customer and employee notes.
+func (f *orderFields) parseNotes(in obj) []string {
+	var msgs []string
 	if p, ok := in.obj("payment_attributes"); ok {
 		t, _ := p.str("payment_type")
 		if t == "" {
@@ -306,53 +268,76 @@ func parseOrderFields(in obj) (orderFields, []string) {
 			}
 		}
 	}
-	lines, ok := in.objs("line_items_attributes")
-	f.hasLines = ok && len(lines) > 0
-	for _, l := range lines {
-		var li lineInput
-		sid, ok, err := l.int64("sellable_id")
-		switch {
-		case err != nil:
-			msgs = append(msgs, "Line items sellable is invalid")
-		case !ok:
-			msgs = append(msgs, "Line items sellable can't be blank")
-		}
-		li.sellableID = sid
-		q, ok, err := l.int64("quantity")
-		li.qtySent = ok
-		switch {
-		case err != nil:
-			msgs = append(msgs, "Line items quantity is not a number")
-		case ok && q <= 0:
-			msgs = append(msgs, "Line items quantity must be greater than 0")
-		case ok:
-			n := int(q)
-			li.qty = &n
-		}
-		for _, d := range []struct {
-			key, label string
-			dst        **decimal.Decimal
-		}{
-			{"price_per_unit", "Line items price per unit", &li.price},
-			{"tax_rate", "Line items tax rate", &li.taxRate},
-			{"taxless_discount_per_unit", "Line items taxless discount per unit", &li.discount},
-		} {
-			v, ok, err := l.dec(d.key)
-			if d.key == "price_per_unit" {
-				li.priceSent = ok
-			}
-			if err != nil {
-				msgs = append(msgs, d.label+" is not a number")
-			} else if ok {
-				*d.dst = &v
-			}
-		}
-		if v, ok := l.str("additional_options"); ok {
-			li.options = &v
-		}
-		f.lines = append(f.lines, li)
+	return msgs
+}
+
+// parseLine reads one of line_items_attributes.
+func parseLine(l obj) (lineInput, []string) {
+	var li lineInput
+	var msgs []string
+	sid, ok, err := l.int64("sellable_id")
+	switch {
+	case err != nil:
+		msgs = append(msgs, "Line items sellable is invalid")
+	case !ok:
+		msgs = append(msgs, "Line items sellable can't be blank")
 	}
-	return f, msgs
+	li.sellableID = sid
+	q, ok, err := l.int64("quantity")
+	li.qtySent = ok
+	switch {
+	case err != nil:
+		msgs = append(msgs, "Line items quantity is not a number")
+	case ok && q <= 0:
+		msgs = append(msgs, "Line items quantity must be greater than 0")
+	case ok:
+		n := int(q)
+		li.qty = &n
+	}
+	for _, d := range []struct {
+		key, label string
+		dst        **decimal.Decimal
+	}{
+		{"price_per_unit", "Line items price per unit", &li.price},
+		{"tax_rate", "Line items tax rate", &li.taxRate},
+		{"taxless_discount_per_unit", "Line items taxless discount per unit", &li.discount},
+	} {
+		v, ok, err := l.dec(d.key)
+		if d.key == "price_per_unit" {
+			li.priceSent = ok
+		}
+		if err != nil {
+			msgs = append(msgs, d.label+" is not a number")
+		} else if ok {
+			*d.dst = &v
+		}
+	}
+	if v, ok := l.str("additional_options"); ok {
+		li.options = &v
+	}
+	return li, msgs
+}
+
+// applyHeader sets the order's scalars that were sent.
+func (f *orderFields) applyHeader(o *veeqo.Order) {
+	if f.number != nil {
+		o.Number = *f.number
+	}
+	if f.dueDate != nil {
+		o.DueDate = f.dueDate
+	}
+	if f.sendEmail != nil {
+		o.SendNotificationEmail = *f.sendEmail
+	}
+	if f.deliveryCost != nil {
+		o.DeliveryCost = *f.deliveryCost
+	}
+	if f.totalTax != nil {
+		o.TotalTax = *f.totalTax
+	}
+	if f.discounts != nil {
+		o.TotalDiscounts = *f.discounts
+	}
 }
 
 // applyLine sets a line's optional fields from input.
@@ -374,32 +359,45 @@ func applyLine(li *veeqo.LineItem, in lineInput) {
 	}
 }
 
+// unknownSellable reports whether a line names a sellable Veeqo does not
+// have.
+func (st *state) unknownSellable(lines []lineInput) bool {
+	for _, l := range lines {
+		if st.sellables[l.sellableID] == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
-	in, err := decodeBody(r, "order")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "order")
+	if !ok {
 		return
 	}
 	now := s.now()
-	var out veeqo.Order
-	var aerr *apiError
-	s.withState(func(st *state) {
-		var rec *orderRec
-		rec, aerr = st.createOrder(in, now, s.cfg.autoAllocate)
-		if aerr == nil {
-			out = st.render(rec)
+	s.act(w, http.StatusCreated, func(st *state) (any, *apiError) {
+		rec, aerr := st.createOrder(in, now, s.cfg.autoAllocate)
+		if aerr != nil {
+			return nil, aerr
 		}
+		out := st.render(rec)
+		w.Header().Set("Location", s.URL()+"/orders/"+itoa(out.ID))
+		return out, nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	w.Header().Set("Location", s.URL()+"/orders/"+itoa(out.ID))
-	writeJSON(w, http.StatusCreated, out)
 }
 
-func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiError) {
-	f, msgs := parseOrderFields(in)
+// orderRefs are the records a new order names: by id, or (customer and
+// address) by attributes to create.
+type orderRefs struct {
+	chID, custID, dtID, dmID int64
+	hasCust, hasDT, hasDM    bool
+	custAttrs, dtAttrs       obj
+}
+
+// parseOrderRefs reads the ids POST /orders takes, appending what is wrong
+// to msgs.
+func parseOrderRefs(in obj, msgs []string) (orderRefs, []string) {
 	idField := func(key, label string, required bool) (int64, bool) {
 		v, ok, err := in.int64(key)
 		if err != nil {
@@ -411,12 +409,28 @@ func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiE
 		}
 		return v, ok
 	}
-	chID, _ := idField("channel_id", "Channel", true)
-	custAttrs, hasCustAttrs := in.obj("customer_attributes")
-	custID, hasCust := idField("customer_id", "Customer", !hasCustAttrs)
-	dtAttrs, hasDTAttrs := in.obj("deliver_to_attributes")
-	dtID, hasDT := idField("deliver_to_id", "Deliver to", !hasDTAttrs)
-	dmID, hasDM := idField("delivery_method_id", "Delivery method", false)
+	var refs orderRefs
+	var hasCustAttrs, hasDTAttrs bool
+	refs.chID, _ = idField("channel_id", "Channel", true)
+	refs.custAttrs, hasCustAttrs = in.obj("customer_attributes")
+	refs.custID, refs.hasCust = idField("customer_id", "Customer", !hasCustAttrs)
+	refs.dtAttrs, hasDTAttrs = in.obj("deliver_to_attributes")
+	refs.dtID, refs.hasDT = idField("deliver_to_id", "Deliver to", !hasDTAttrs)
+	refs.dmID, refs.hasDM = idField("delivery_method_id", "Delivery method", false)
+	return refs, msgs
+}
+
+// refsExist reports whether every record the new order names by id exists.
+func (st *state) refsExist(refs orderRefs) bool {
+	return st.channels[refs.chID] != nil &&
+		(!refs.hasCust || st.customers[refs.custID] != nil) &&
+		(!refs.hasDT || st.addresses[refs.dtID] != nil) &&
+		(!refs.hasDM || st.deliveryMethods[refs.dmID] != nil)
+}
+
+func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiError) {
+	f, msgs := parseOrderFields(in)
+	refs, msgs := parseOrderRefs(in, msgs)
 	if !f.hasLines {
 		msgs = append(msgs, "Line items can't be blank")
 	}
@@ -431,52 +445,15 @@ func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiE
 	if len(msgs) > 0 {
 		return nil, errInvalid(dedupe(msgs)...)
 	}
-	// Referenced records must exist.
-	if st.channels[chID] == nil ||
-		hasCust && st.customers[custID] == nil ||
-		hasDT && st.addresses[dtID] == nil ||
-		hasDM && st.deliveryMethods[dmID] == nil {
+	if !st.refsExist(refs) || st.unknownSellable(f.lines) {
 		return nil, errNotFound()
 	}
-	for _, l := range f.lines {
-		if st.sellables[l.sellableID] == nil {
-			return nil, errNotFound()
-		}
+	o := veeqo.Order{Channel: &veeqo.Channel{ID: refs.chID}}
+	st.linkCustomer(&o, refs, now)
+	if refs.hasDM {
+		o.DeliveryMethod = &veeqo.DeliveryMethod{ID: refs.dmID}
 	}
-
-	o := veeqo.Order{Channel: &veeqo.Channel{ID: chID}}
-	if hasCust {
-		custID = st.customers[custID].ID
-	} else {
-		custID = st.addCustomer(customerFrom(custAttrs), now).ID
-	}
-	o.Customer = &veeqo.Customer{ID: custID}
-	if hasDT {
-		o.DeliverTo = copyAddr(st.addresses[dtID])
-	} else {
-		o.DeliverTo = st.addAddress(addrFrom(dtAttrs))
-		c := st.customers[custID]
-		c.ShippingAddresses = append(c.ShippingAddresses, *o.DeliverTo)
-	}
-	if hasDM {
-		o.DeliveryMethod = &veeqo.DeliveryMethod{ID: dmID}
-	}
-	if f.number != nil {
-		o.Number = *f.number
-	}
-	o.DueDate = f.dueDate
-	if f.sendEmail != nil {
-		o.SendNotificationEmail = *f.sendEmail
-	}
-	if f.deliveryCost != nil {
-		o.DeliveryCost = *f.deliveryCost
-	}
-	if f.totalTax != nil {
-		o.TotalTax = *f.totalTax
-	}
-	if f.discounts != nil {
-		o.TotalDiscounts = *f.discounts
-	}
+	f.applyHeader(&o)
 	o.Payment = f.payment
 	if f.customerNote != nil {
 		o.CustomerNote = &veeqo.Note{Text: *f.customerNote}
@@ -493,6 +470,26 @@ func (st *state) createOrder(in obj, now time.Time, auto bool) (*orderRec, *apiE
 	return st.addOrder(o, now, auto), nil
 }
 
+// linkCustomer sets the new order's customer and delivery address, each
+// named by id or created from its attributes (a new address joins the
+// customer's shipping addresses).
+func (st *state) linkCustomer(o *veeqo.Order, refs orderRefs, now time.Time) {
+	custID := refs.custID
+	if refs.hasCust {
+		custID = st.customers[custID].ID
+	} else {
+		custID = st.addCustomer(customerFrom(refs.custAttrs), now).ID
+	}
+	o.Customer = &veeqo.Customer{ID: custID}
+	if refs.hasDT {
+		o.DeliverTo = copyAddr(st.addresses[refs.dtID])
+	} else {
+		o.DeliverTo = st.addAddress(addrFrom(refs.dtAttrs))
+		c := st.customers[custID]
+		c.ShippingAddresses = append(c.ShippingAddresses, *o.DeliverTo)
+	}
+}
+
 func dedupe(msgs []string) []string {
 	seen := map[string]bool{}
 	out := msgs[:0]
@@ -507,29 +504,21 @@ func dedupe(msgs []string) []string {
 
 func (s *Server) updateOrder(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	in, err := decodeBody(r, "order")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "order")
+	if !ok {
 		return
 	}
 	now := s.now()
-	var out veeqo.Order
-	var aerr *apiError
-	s.withState(func(st *state) {
-		rec := st.orders[id]
-		if rec == nil {
-			aerr = errNotFound()
-			return
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		rec, aerr := st.findOrder(id)
+		if aerr != nil {
+			return nil, aerr
 		}
-		if aerr = st.updateOrder(rec, in, now, s.cfg.autoAllocate); aerr == nil {
-			out = st.render(rec)
+		if aerr := st.updateOrder(rec, in, now, s.cfg.autoAllocate); aerr != nil {
+			return nil, aerr
 		}
+		return st.render(rec), nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // updateOrder applies a partial PUT /orders/{id}. Line items are upserted
@@ -544,29 +533,12 @@ func (st *state) updateOrder(rec *orderRec, in obj, now time.Time, auto bool) *a
 	if err != nil {
 		msgs = append(msgs, "Deliver to is invalid")
 	}
-	_, allocated, _ := rec.quantities()
-	for _, l := range f.lines {
-		if st.sellables[l.sellableID] == nil {
-			continue
-		}
-		existing := rec.line(l.sellableID)
-		if existing == nil && !l.qtySent {
-			msgs = append(msgs, "Line items quantity can't be blank")
-		}
-		if existing != nil && l.qty != nil && *l.qty < allocated[l.sellableID] {
-			msgs = append(msgs, "Line items quantity can't be less than the allocated quantity")
-		}
-	}
+	msgs = append(msgs, st.lineUpdateProblems(rec, f.lines)...)
 	if len(msgs) > 0 {
 		return errInvalid(dedupe(msgs)...)
 	}
-	if hasDM && st.deliveryMethods[dmID] == nil || hasDT && st.addresses[dtID] == nil {
+	if hasDM && st.deliveryMethods[dmID] == nil || hasDT && st.addresses[dtID] == nil || st.unknownSellable(f.lines) {
 		return errNotFound()
-	}
-	for _, l := range f.lines {
-		if st.sellables[l.sellableID] == nil {
-			return errNotFound()
-		}
 	}
 	rec.hidden = false
 	if hasDM {
@@ -578,42 +550,8 @@ func (st *state) updateOrder(rec *orderRec, in obj, now time.Time, auto bool) *a
 	if a, ok := in.obj("deliver_to_attributes"); ok {
 		rec.o.DeliverTo = st.addAddress(addrFrom(a))
 	}
-	if f.number != nil {
-		rec.o.Number = *f.number
-	}
-	if f.dueDate != nil {
-		rec.o.DueDate = f.dueDate
-	}
-	if f.sendEmail != nil {
-		rec.o.SendNotificationEmail = *f.sendEmail
-	}
-	if f.deliveryCost != nil {
-		rec.o.DeliveryCost = *f.deliveryCost
-	}
-	if f.totalTax != nil {
-		rec.o.TotalTax = *f.totalTax
-	}
-	if f.discounts != nil {
-		rec.o.TotalDiscounts = *f.discounts
-	}
-	if f.payment != nil {
-		p := *f.payment
-		p.ID = st.id("payment")
-		rec.o.Payment = &p
-		if rec.override == veeqo.StatusAwaitingPayment {
-			rec.override = ""
-		}
-	}
-	if f.customerNote != nil {
-		n := veeqo.Note{ID: st.id("note"), OrderID: rec.o.ID, Text: *f.customerNote, CreatedAt: now}
-		if rec.o.CustomerNote != nil {
-			n.ID, n.CreatedAt = rec.o.CustomerNote.ID, rec.o.CustomerNote.CreatedAt
-		}
-		rec.o.CustomerNote = &n
-	}
-	for _, t := range f.employeeNotes {
-		rec.o.EmployeeNotes = append(rec.o.EmployeeNotes, veeqo.Note{ID: st.id("note"), OrderID: rec.o.ID, Text: t, CreatedAt: now})
-	}
+	f.applyHeader(&rec.o)
+	st.updateNotes(rec, &f, now)
 	for _, l := range f.lines {
 		line := rec.line(l.sellableID)
 		if line == nil {
@@ -633,6 +571,50 @@ func (st *state) updateOrder(rec *orderRec, in obj, now time.Time, auto bool) *a
 	return nil
 }
 
+// lineUpdateProblems checks PUT's lines against the order: a new line
+// needs a quantity, and none may drop below what is allocated.
+func (st *state) lineUpdateProblems(rec *orderRec, lines []lineInput) []string {
+	var msgs []string
+	_, allocated, _ := rec.quantities()
+	for _, l := range lines {
+		if st.sellables[l.sellableID] == nil {
+			continue
+		}
+		existing := rec.line(l.sellableID)
+		if existing == nil && !l.qtySent {
+			msgs = append(msgs, "Line items quantity can't be blank")
+		}
+		if existing != nil && l.qty != nil && *l.qty < allocated[l.sellableID] {
+			msgs = append(msgs, "Line items quantity can't be less than the allocated quantity")
+		}
+	}
+	return msgs
+}
+
+// updateNotes applies PUT's payment (which releases an awaiting-payment
+// hold) and notes: the customer note is edited in place, employee notes
+// are added.
+func (st *state) updateNotes(rec *orderRec, f *orderFields, now time.Time) {
+	if f.payment != nil {
+		p := *f.payment
+		p.ID = st.id("payment")
+		rec.o.Payment = &p
+		if rec.override == veeqo.StatusAwaitingPayment {
+			rec.override = ""
+		}
+	}
+	if f.customerNote != nil {
+		n := veeqo.Note{ID: st.id("note"), OrderID: rec.o.ID, Text: *f.customerNote, CreatedAt: now}
+		if rec.o.CustomerNote != nil {
+			n.ID, n.CreatedAt = rec.o.CustomerNote.ID, rec.o.CustomerNote.CreatedAt
+		}
+		rec.o.CustomerNote = &n
+	}
+	for _, t := range f.employeeNotes {
+		rec.o.EmployeeNotes = append(rec.o.EmployeeNotes, veeqo.Note{ID: st.id("note"), OrderID: rec.o.ID, Text: t, CreatedAt: now})
+	}
+}
+
 func (rec *orderRec) line(sid int64) *lineRec {
 	for _, l := range rec.lines {
 		if l.sellableID == sid {
@@ -644,9 +626,8 @@ func (rec *orderRec) line(sid int64) *lineRec {
 
 func (s *Server) cancelOrderHTTP(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	in, err := decodeBody(r, "order")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "order")
+	if !ok {
 		return
 	}
 	reason, _ := in.str("cancel_reason")
@@ -654,68 +635,46 @@ func (s *Server) cancelOrderHTTP(w http.ResponseWriter, r *http.Request) {
 		reason, _ = in.str("reason")
 	}
 	now := s.now()
-	var out veeqo.Order
-	var aerr *apiError
-	s.withState(func(st *state) {
-		rec := st.orders[id]
-		if rec == nil {
-			aerr = errNotFound()
-			return
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
+		rec, aerr := st.findOrder(id)
+		if aerr != nil {
+			return nil, aerr
 		}
 		if err := st.cancel(rec, reason, now); err != nil {
-			aerr = errInvalid("Order can't be cancelled once shipped")
-			return
+			return nil, errInvalid("Order can't be cancelled once shipped")
 		}
-		out = st.render(rec)
+		return st.render(rec), nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
-	in, err := decodeBody(r, "note")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "note")
+	if !ok {
 		return
 	}
 	text, _ := in.str("text")
 	now := s.now()
-	var out veeqo.Note
-	var aerr *apiError
-	s.withState(func(st *state) {
-		rec := st.orders[id]
+	s.act(w, http.StatusCreated, func(st *state) (any, *apiError) {
+		rec, aerr := st.findOrder(id)
 		switch {
-		case rec == nil:
-			aerr = errNotFound()
+		case aerr != nil:
+			return nil, aerr
 		case strings.TrimSpace(text) == "":
-			aerr = errInvalid("Text can't be blank")
-		default:
-			out = veeqo.Note{ID: st.id("note"), OrderID: id, Text: text, CreatedAt: now}
-			rec.o.EmployeeNotes = append(rec.o.EmployeeNotes, out)
-			st.touch(rec, now)
+			return nil, errInvalid("Text can't be blank")
 		}
+		out := veeqo.Note{ID: st.id("note"), OrderID: id, Text: text, CreatedAt: now}
+		rec.o.EmployeeNotes = append(rec.o.EmployeeNotes, out)
+		st.touch(rec, now)
+		return out, nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) createAllocation(w http.ResponseWriter, r *http.Request) {
-	id, _ := pathID(r, "id")
-	in, err := decodeBody(r, "allocation")
-	if err != nil {
-		badJSON(w, err)
-		return
-	}
+// parseAllocation reads POST /orders/{id}/allocations: the warehouse and
+// the quantities wanted by sellable.
+func parseAllocation(in obj) (wid int64, want map[int64]int, msgs []string) {
 	wid, hasWID, werr := in.int64("warehouse_id")
 	lines, _ := in.objs("line_items_attributes")
-	var msgs []string
 	switch {
 	case werr != nil:
 		msgs = append(msgs, "Warehouse is invalid")
@@ -725,7 +684,7 @@ func (s *Server) createAllocation(w http.ResponseWriter, r *http.Request) {
 	if len(lines) == 0 {
 		msgs = append(msgs, "Line items can't be blank")
 	}
-	want := map[int64]int{}
+	want = map[int64]int{}
 	for _, l := range lines {
 		sid, ok, err := l.int64("sellable_id")
 		if err != nil || !ok {
@@ -739,42 +698,39 @@ func (s *Server) createAllocation(w http.ResponseWriter, r *http.Request) {
 		}
 		want[sid] += int(q)
 	}
+	return wid, want, msgs
+}
+
+func (s *Server) createAllocation(w http.ResponseWriter, r *http.Request) {
+	id, _ := pathID(r, "id")
+	in, ok := readBody(w, r, "allocation")
+	if !ok {
+		return
+	}
+	wid, want, msgs := parseAllocation(in)
 	now := s.now()
-	var out veeqo.Order
-	var aerr *apiError
-	s.withState(func(st *state) {
-		if st.orders[id] == nil {
-			aerr = errNotFound()
-			return
-		}
-		if len(msgs) > 0 {
-			aerr = errInvalid(dedupe(msgs)...)
-			return
-		}
-		if st.warehouses[wid] == nil {
-			aerr = errNotFound()
-			return
+	s.act(w, http.StatusCreated, func(st *state) (any, *apiError) {
+		switch {
+		case st.orders[id] == nil:
+			return nil, errNotFound()
+		case len(msgs) > 0:
+			return nil, errInvalid(dedupe(msgs)...)
+		case st.warehouses[wid] == nil:
+			return nil, errNotFound()
 		}
 		rec, err := st.liveOrder(id)
 		if err != nil {
-			aerr = fromHelperErr(err)
-			return
+			return nil, fromHelperErr(err)
 		}
 		a, err := st.allocateLines(rec, wid, want)
 		if err != nil {
-			aerr = fromHelperErr(err)
-			return
+			return nil, fromHelperErr(err)
 		}
 		a.created, a.updated = now, now
 		rec.clearSoftOverride()
 		st.touch(rec, now)
-		out = st.render(rec)
+		return st.render(rec), nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusCreated, out)
 }
 
 // updateAllocation moves an unshipped allocation to another warehouse.
@@ -782,56 +738,52 @@ func (s *Server) createAllocation(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateAllocation(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
 	aid, _ := pathID(r, "aid")
-	in, err := decodeBody(r, "allocation")
-	if err != nil {
-		badJSON(w, err)
+	in, ok := readBody(w, r, "allocation")
+	if !ok {
 		return
 	}
 	wid, hasWID, werr := in.int64("warehouse_id")
 	now := s.now()
-	var out veeqo.Allocation
-	var aerr *apiError
-	s.withState(func(st *state) {
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
 		rec := st.orders[id]
 		if rec == nil || rec.alloc(aid) == nil {
-			aerr = errNotFound()
-			return
+			return nil, errNotFound()
 		}
 		a := rec.alloc(aid)
 		rec.hidden = false
 		switch {
 		case werr != nil:
-			aerr = errInvalid("Warehouse is invalid")
-			return
+			return nil, errInvalid("Warehouse is invalid")
 		case a.shipment != nil:
-			aerr = errInvalid("Allocation has already been shipped")
-			return
+			return nil, errInvalid("Allocation has already been shipped")
 		case hasWID && st.warehouses[wid] == nil:
-			aerr = errNotFound()
-			return
+			return nil, errNotFound()
 		}
 		if hasWID && wid != a.warehouseID {
-			for _, l := range a.lines {
-				if !st.canAllocate(l.sellableID, wid, l.qty) {
-					aerr = errInvalid("Not enough stock")
-					return
-				}
+			if aerr := st.moveAlloc(a, wid); aerr != nil {
+				return nil, aerr
 			}
-			for _, l := range a.lines {
-				st.allocated[stockKey{l.sellableID, a.warehouseID}] -= l.qty
-				st.allocated[stockKey{l.sellableID, wid}] += l.qty
-			}
-			a.warehouseID = wid
 		}
 		a.updated = now
 		st.touch(rec, now)
-		out = st.renderAlloc(rec, a)
+		return st.renderAlloc(rec, a), nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
+}
+
+// moveAlloc moves an allocation's stock to warehouse wid, if it has it
+// all.
+func (st *state) moveAlloc(a *allocRec, wid int64) *apiError {
+	for _, l := range a.lines {
+		if !st.canAllocate(l.sellableID, wid, l.qty) {
+			return errInvalid("Not enough stock")
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	for _, l := range a.lines {
+		st.allocated[stockKey{l.sellableID, a.warehouseID}] -= l.qty
+		st.allocated[stockKey{l.sellableID, wid}] += l.qty
+	}
+	a.warehouseID = wid
+	return nil
 }
 
 // deleteAllocation removes one unshipped allocation (Veeqo's docs say all;
@@ -840,37 +792,31 @@ func (s *Server) deleteAllocation(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
 	aid, _ := pathID(r, "aid")
 	now := s.now()
-	var out veeqo.Order
-	var aerr *apiError
-	s.withState(func(st *state) {
+	s.act(w, http.StatusOK, func(st *state) (any, *apiError) {
 		rec := st.orders[id]
 		if rec == nil || rec.alloc(aid) == nil {
-			aerr = errNotFound()
-			return
+			return nil, errNotFound()
 		}
 		rec.hidden = false
 		a := rec.alloc(aid)
 		if a.shipment != nil {
-			aerr = errInvalid("Allocation has already been shipped")
-			return
+			return nil, errInvalid("Allocation has already been shipped")
 		}
 		st.releaseAlloc(rec, a)
 		st.touch(rec, now)
-		out = st.render(rec)
+		return st.render(rec), nil
 	})
-	if aerr != nil {
-		aerr.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) createShipment(w http.ResponseWriter, r *http.Request) {
-	full, err := decodeBody(r, "")
-	if err != nil {
-		badJSON(w, err)
-		return
-	}
+// shipmentInput is POST /shipments' body: ids may sit at the top level or
+// inside "shipment".
+type shipmentInput struct {
+	orderID, allocID int64
+	info             ShipInfo
+	msgs             []string
+}
+
+func parseShipment(full obj) shipmentInput {
 	sh, ok := full.obj("shipment")
 	if !ok {
 		sh = full
@@ -881,89 +827,81 @@ func (s *Server) createShipment(w http.ResponseWriter, r *http.Request) {
 		}
 		return sh.int64(key)
 	}
-	var msgs []string
+	var in shipmentInput
 	need := func(key, label string) int64 {
 		v, ok, err := pick(key)
 		switch {
 		case err != nil:
-			msgs = append(msgs, label+" is invalid")
+			in.msgs = append(in.msgs, label+" is invalid")
 		case !ok:
-			msgs = append(msgs, label+" can't be blank")
+			in.msgs = append(in.msgs, label+" can't be blank")
 		}
 		return v
 	}
-	orderID := need("order_id", "Order")
-	allocID := need("allocation_id", "Allocation")
+	in.orderID = need("order_id", "Order")
+	in.allocID = need("allocation_id", "Allocation")
 	carrierID := need("carrier_id", "Carrier")
 	if _, known := veeqo.CarrierName(carrierID); carrierID != 0 && !known {
-		msgs = append(msgs, "Carrier is invalid")
+		in.msgs = append(in.msgs, "Carrier is invalid")
 	}
-	info := ShipInfo{CarrierID: carrierID}
+	in.info = ShipInfo{CarrierID: carrierID}
 	if tn, ok := sh.obj("tracking_number_attributes"); ok {
-		info.TrackingNumber, _ = tn.str("tracking_number")
+		in.info.TrackingNumber, _ = tn.str("tracking_number")
 	} else if v, ok := sh.str("tracking_number"); ok {
-		info.TrackingNumber = v
+		in.info.TrackingNumber = v
 	}
-	info.ServiceName, _ = sh.str("service_name")
-	info.TrackingURL, _ = sh.str("tracking_url")
-	info.NotifyCustomer, _ = sh.boolean("notify_customer")
-	info.UpdateRemoteOrder, _ = sh.boolean("update_remote_order")
+	in.info.ServiceName, _ = sh.str("service_name")
+	in.info.TrackingURL, _ = sh.str("tracking_url")
+	in.info.NotifyCustomer, _ = sh.boolean("notify_customer")
+	in.info.UpdateRemoteOrder, _ = sh.boolean("update_remote_order")
+	return in
+}
 
-	now := s.now()
-	var out veeqo.Shipment
-	var aerr *apiError
-	s.withState(func(st *state) {
-		if len(msgs) > 0 {
-			aerr = errInvalid(dedupe(msgs)...)
-			return
-		}
-		rec := st.orders[orderID]
-		if rec == nil || rec.alloc(allocID) == nil {
-			aerr = errNotFound()
-			return
-		}
-		if _, err := st.liveOrder(orderID); err != nil {
-			aerr = fromHelperErr(err)
-			return
-		}
-		a := rec.alloc(allocID)
-		if a.shipment != nil {
-			aerr = errInvalid("Allocation has already been shipped")
-			return
-		}
-		out = *st.ship(rec, a, info, now)
-		rec.clearSoftOverride()
-		st.touch(rec, now)
-	})
-	if aerr != nil {
-		aerr.write(w)
+func (s *Server) createShipment(w http.ResponseWriter, r *http.Request) {
+	full, ok := readBody(w, r, "")
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusCreated, out)
+	in := parseShipment(full)
+	now := s.now()
+	s.act(w, http.StatusCreated, func(st *state) (any, *apiError) {
+		if len(in.msgs) > 0 {
+			return nil, errInvalid(dedupe(in.msgs)...)
+		}
+		rec := st.orders[in.orderID]
+		if rec == nil || rec.alloc(in.allocID) == nil {
+			return nil, errNotFound()
+		}
+		if _, err := st.liveOrder(in.orderID); err != nil {
+			return nil, fromHelperErr(err)
+		}
+		a := rec.alloc(in.allocID)
+		if a.shipment != nil {
+			return nil, errInvalid("Allocation has already been shipped")
+		}
+		out := *st.ship(rec, a, in.info, now)
+		rec.clearSoftOverride()
+		st.touch(rec, now)
+		return out, nil
+	})
 }
 
 func (s *Server) deleteShipment(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
 	now := s.now()
-	found := false
-	s.withState(func(st *state) {
+	s.act(w, http.StatusNoContent, func(st *state) (any, *apiError) {
 		ref, ok := st.shipments[id]
 		if !ok {
-			return
+			return nil, errNotFound()
 		}
 		rec := st.orders[ref[0]]
 		a := rec.alloc(ref[1])
 		if a == nil || a.shipment == nil {
-			return
+			return nil, errNotFound()
 		}
-		found = true
 		rec.hidden = false
 		st.unship(rec, a, now)
 		st.touch(rec, now)
+		return nil, nil
 	})
-	if !found {
-		writeNotFound(w)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
