@@ -114,6 +114,9 @@ func keptStatus(s veeqo.OrderStatus) bool {
 	return false
 }
 
+// addOrder stores o as Veeqo would hold it, filling in what a seed may
+// leave out (ids, timestamps, referenced records, the number, totals) and
+// allocating it when auto is set and it carries no allocations.
 func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 	rec := &orderRec{}
 	o.ID = st.claim("order", o.ID, func(id int64) bool { return st.orders[id] != nil })
@@ -121,6 +124,60 @@ func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 	o.UpdatedAt = orNow(o.UpdatedAt, o.CreatedAt)
 	created := o.CreatedAt
 
+	st.linkSeedRefs(rec, &o, now)
+	st.seedNotes(&o, created)
+	for _, li := range o.LineItems {
+		rec.lines = append(rec.lines, st.seedLine(li, created, now))
+	}
+	if keptStatus(o.Status) {
+		rec.override = o.Status
+		if o.Status == veeqo.StatusCancelled && o.CancelledAt == nil {
+			t := o.UpdatedAt
+			o.CancelledAt = &t
+		}
+	}
+	o.ShippedAt = copyTime(o.ShippedAt)
+	o.CancelledAt = copyTime(o.CancelledAt)
+	o.DueDate = copyTime(o.DueDate)
+	o.DispatchDate = copyTime(o.DispatchDate)
+	if o.CurrencyCode == "" {
+		o.CurrencyCode = st.channels[rec.channelID].ch.CurrencyCode
+	}
+	if o.Number == "" {
+		o.Number = "#" + itoa(o.ID)
+	}
+	allocs := o.Allocations
+	o.Channel, o.Customer, o.DeliveryMethod, o.LineItems, o.Allocations, o.Status = nil, nil, nil, nil, nil, ""
+	rec.o = o
+	if o.TotalPrice.IsZero() && o.SubtotalPrice.IsZero() {
+		rec.recomputeTotals()
+	}
+
+	var lastShip time.Time
+	for _, a := range allocs {
+		if t := st.seedAllocation(rec, a, created, now); t.After(lastShip) {
+			lastShip = t
+		}
+	}
+	if len(allocs) == 0 && auto && rec.override == "" {
+		st.autoAllocate(rec, o.CreatedAt)
+	}
+	if rec.derivedStatus() == veeqo.StatusShipped && rec.o.ShippedAt == nil && len(rec.lines) > 0 {
+		t := cmp.Or(lastShip, o.UpdatedAt)
+		rec.o.ShippedAt = &t
+	}
+	if _, had := st.orders[o.ID]; !had {
+		i, _ := slices.BinarySearch(st.orderIDs, o.ID)
+		st.orderIDs = slices.Insert(st.orderIDs, i, o.ID)
+	}
+	st.orders[o.ID] = rec
+	return rec
+}
+
+// linkSeedRefs points the order at its channel, customer, delivery method
+// and addresses, creating those it names but Veeqo does not have (a
+// missing channel is the first one, or a new "Direct" channel).
+func (st *state) linkSeedRefs(rec *orderRec, o *veeqo.Order, now time.Time) {
 	switch {
 	case o.Channel != nil && st.channels[o.Channel.ID] != nil:
 		rec.channelID = o.Channel.ID
@@ -157,6 +214,11 @@ func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 	} else {
 		o.BillingAddress = copyAddr(o.BillingAddress)
 	}
+}
+
+// seedNotes gives the payment, notes and tags their ids (and the notes
+// their order and time), copying each so the caller's order is not shared.
+func (st *state) seedNotes(o *veeqo.Order, created time.Time) {
 	if o.Payment != nil {
 		p := *o.Payment
 		if p.ID == 0 {
@@ -183,102 +245,70 @@ func (st *state) addOrder(o veeqo.Order, now time.Time, auto bool) *orderRec {
 		tags = append(tags, t)
 	}
 	o.Tags = tags
-	for _, li := range o.LineItems {
-		sid := st.refSellable(li.Sellable, li.Title, now)
-		li.Sellable = nil
-		if li.ID == 0 {
-			li.ID = st.id("line")
-		}
-		if li.Quantity <= 0 {
-			li.Quantity = 1
-		}
-		if li.Title == "" {
-			li.Title = st.sellables[sid].FullTitle
-		}
-		li.CreatedAt = orNow(li.CreatedAt, created)
-		li.UpdatedAt = orNow(li.UpdatedAt, li.CreatedAt)
-		rec.lines = append(rec.lines, &lineRec{li: li, sellableID: sid})
-	}
-	if keptStatus(o.Status) {
-		rec.override = o.Status
-		if o.Status == veeqo.StatusCancelled && o.CancelledAt == nil {
-			t := o.UpdatedAt
-			o.CancelledAt = &t
-		}
-	}
-	o.ShippedAt = copyTime(o.ShippedAt)
-	o.CancelledAt = copyTime(o.CancelledAt)
-	o.DueDate = copyTime(o.DueDate)
-	o.DispatchDate = copyTime(o.DispatchDate)
-	if o.CurrencyCode == "" {
-		o.CurrencyCode = st.channels[rec.channelID].ch.CurrencyCode
-	}
-	if o.Number == "" {
-		o.Number = "#" + itoa(o.ID)
-	}
-	allocs := o.Allocations
-	o.Channel, o.Customer, o.DeliveryMethod, o.LineItems, o.Allocations, o.Status = nil, nil, nil, nil, nil, ""
-	rec.o = o
-	if o.TotalPrice.IsZero() && o.SubtotalPrice.IsZero() {
-		rec.recomputeTotals()
-	}
+}
 
-	var lastShip time.Time
-	for _, a := range allocs {
-		wid := st.refWarehouse(a.Warehouse, now)
-		if wid == 0 {
-			wid = st.defaultWarehouse(rec)
-		}
-		if wid == 0 {
-			wid = st.addWarehouse(veeqo.Warehouse{Name: "Main warehouse"}, now).ID
-		}
-		var lines []allocLine
-		for _, l := range a.LineItems {
-			lines = append(lines, allocLine{sellableID: st.refSellable(l.Sellable, "", now), qty: max(l.Quantity, 1), picked: l.PickedQuantity})
-		}
-		ar := st.allocate(rec, wid, lines, orNow(a.CreatedAt, created))
-		if a.ID > 0 {
-			ar.id = a.ID
-			st.next["allocation"] = max(st.next["allocation"], a.ID+1)
-		}
-		ar.updated = orNow(a.UpdatedAt, ar.created)
-		if a.PackedCompletely != nil {
-			b := *a.PackedCompletely
-			ar.packed = &b
-		}
-		if a.Shipment != nil {
-			sh := copyShipment(a.Shipment)
-			sh.ID = st.claim("shipment", sh.ID, func(id int64) bool { _, ok := st.shipments[id]; return ok })
-			sh.AllocationID, sh.OrderID = ar.id, o.ID
-			sh.CreatedAt = orNow(sh.CreatedAt, ar.updated)
-			sh.UpdatedAt = orNow(sh.UpdatedAt, sh.CreatedAt)
-			switch {
-			case sh.Carrier == nil:
-				sh.Carrier = st.carrier(sh.CarrierID, "")
-			case sh.Carrier.ID == 0:
-				sh.Carrier = st.carrier(sh.CarrierID, sh.Carrier.Name)
-			}
-			sh.CarrierID = sh.Carrier.ID
-			if sh.TrackingNumber != nil && sh.TrackingNumber.ID == 0 {
-				sh.TrackingNumber.ID = st.id("tracking")
-			}
-			st.attachShipment(rec, ar, sh)
-			if sh.CreatedAt.After(lastShip) {
-				lastShip = sh.CreatedAt
-			}
-		}
+// seedLine stores one line item: its sellable (created if unknown), id,
+// a quantity of at least 1, title and timestamps.
+func (st *state) seedLine(li veeqo.LineItem, created, now time.Time) *lineRec {
+	sid := st.refSellable(li.Sellable, li.Title, now)
+	li.Sellable = nil
+	if li.ID == 0 {
+		li.ID = st.id("line")
 	}
-	if len(allocs) == 0 && auto && rec.override == "" {
-		st.autoAllocate(rec, o.CreatedAt)
+	if li.Quantity <= 0 {
+		li.Quantity = 1
 	}
-	if rec.derivedStatus() == veeqo.StatusShipped && rec.o.ShippedAt == nil && len(rec.lines) > 0 {
-		t := cmp.Or(lastShip, o.UpdatedAt)
-		rec.o.ShippedAt = &t
+	if li.Title == "" {
+		li.Title = st.sellables[sid].FullTitle
 	}
-	if _, had := st.orders[o.ID]; !had {
-		i, _ := slices.BinarySearch(st.orderIDs, o.ID)
-		st.orderIDs = slices.Insert(st.orderIDs, i, o.ID)
+	li.CreatedAt = orNow(li.CreatedAt, created)
+	li.UpdatedAt = orNow(li.UpdatedAt, li.CreatedAt)
+	return &lineRec{li: li, sellableID: sid}
+}
+
+// seedAllocation stores one of a seeded order's allocations, and its
+// shipment if it has one; it returns when that shipment was created (zero
+// without one).
+func (st *state) seedAllocation(rec *orderRec, a veeqo.Allocation, created, now time.Time) time.Time {
+	wid := st.refWarehouse(a.Warehouse, now)
+	if wid == 0 {
+		wid = st.defaultWarehouse(rec)
 	}
-	st.orders[o.ID] = rec
-	return rec
+	if wid == 0 {
+		wid = st.addWarehouse(veeqo.Warehouse{Name: "Main warehouse"}, now).ID
+	}
+	var lines []allocLine
+	for _, l := range a.LineItems {
+		lines = append(lines, allocLine{sellableID: st.refSellable(l.Sellable, "", now), qty: max(l.Quantity, 1), picked: l.PickedQuantity})
+	}
+	ar := st.allocate(rec, wid, lines, orNow(a.CreatedAt, created))
+	if a.ID > 0 {
+		ar.id = a.ID
+		st.next["allocation"] = max(st.next["allocation"], a.ID+1)
+	}
+	ar.updated = orNow(a.UpdatedAt, ar.created)
+	if a.PackedCompletely != nil {
+		b := *a.PackedCompletely
+		ar.packed = &b
+	}
+	if a.Shipment == nil {
+		return time.Time{}
+	}
+	sh := copyShipment(a.Shipment)
+	sh.ID = st.claim("shipment", sh.ID, func(id int64) bool { _, ok := st.shipments[id]; return ok })
+	sh.AllocationID, sh.OrderID = ar.id, rec.o.ID
+	sh.CreatedAt = orNow(sh.CreatedAt, ar.updated)
+	sh.UpdatedAt = orNow(sh.UpdatedAt, sh.CreatedAt)
+	switch {
+	case sh.Carrier == nil:
+		sh.Carrier = st.carrier(sh.CarrierID, "")
+	case sh.Carrier.ID == 0:
+		sh.Carrier = st.carrier(sh.CarrierID, sh.Carrier.Name)
+	}
+	sh.CarrierID = sh.Carrier.ID
+	if sh.TrackingNumber != nil && sh.TrackingNumber.ID == 0 {
+		sh.TrackingNumber.ID = st.id("tracking")
+	}
+	st.attachShipment(rec, ar, sh)
+	return sh.CreatedAt
 }

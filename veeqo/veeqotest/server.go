@@ -368,97 +368,37 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	apiPath, inPrefix := s.apiPath(r.URL.Path)
-	rec := Request{
+	lg := &requestLog{s: s, r: r, rec: Request{
 		Method: r.Method,
 		Path:   apiPath,
 		Query:  cloneValues(r.URL.Query()),
 		Body:   body,
 		Time:   start.UTC(),
-	}
-	// The log entry must exist before the client can see the outcome: a
-	// complete response is only readable after this handler returns, but a
-	// closed connection is seen at once, so drops record first.
-	logged := false
-	record := func() {
-		if logged {
-			return
-		}
-		logged = true
-		s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "veeqotest request",
-			slog.String("method", rec.Method), slog.String("path", rec.Path),
-			slog.Int("status", rec.Status), slog.Bool("dropped", rec.Dropped))
-		s.ctlMu.Lock()
-		s.log = append(s.log, rec)
-		s.ctlMu.Unlock()
-	}
-	defer record()
+	}}
+	defer lg.record()
 
 	fault, delay := s.takeFault(r.Method, apiPath)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			rec.Dropped = true
-			return
-		}
+	if delay > 0 && !sleepCtx(r, delay) {
+		lg.rec.Dropped = true
+		return
 	}
 	if fault != nil && fault.kind == faultRespond {
-		if fault.f.Drop {
-			rec.Dropped = true
-			record()
-			hijackClose(w)
-			return
-		}
-		for k, vs := range fault.f.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		if fault.f.Body != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(fault.f.Status)
-		_, _ = io.WriteString(w, fault.f.Body)
-		rec.Status = fault.f.Status
+		respondFault(w, fault, lg)
 		return
 	}
-
-	sw := &statusWriter{ResponseWriter: w}
-	var out http.ResponseWriter = sw
-	var buf *bufferedWriter
-	if fault != nil {
-		buf = newBufferedWriter()
-		out = buf
-	}
-	switch {
-	case !inPrefix:
-		writeRouteNotFound(out)
-	default:
-		cred, ok := s.credential(r)
-		if !ok {
-			writeError(out, http.StatusUnauthorized, "You're not authorized")
-			break
-		}
-		if !s.cfg.rateOff && !s.buckets.allow(cred, s.cfg.clock()) {
-			out.WriteHeader(http.StatusTooManyRequests)
-			break
-		}
-		s.mux.ServeHTTP(out, r)
-	}
-	if buf == nil {
-		rec.Status = sw.status
-		if rec.Status == 0 {
-			rec.Status = http.StatusOK
-		}
+	if fault == nil {
+		sw := &statusWriter{ResponseWriter: w}
+		s.route(sw, r, inPrefix)
+		lg.rec.Status = cmp.Or(sw.status, http.StatusOK)
 		return
 	}
-	rec.Status = buf.status()
+	buf := newBufferedWriter()
+	s.route(buf, r, inPrefix)
+	lg.rec.Status = buf.status()
 	switch fault.kind {
 	case faultCommitThenFail:
-		rec.Dropped = true
-		record()
+		lg.rec.Dropped = true
+		lg.record()
 		hijackClose(w)
 	case faultCorrupt:
 		for k, vs := range buf.header {
@@ -468,6 +408,84 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(buf.status())
 		_, _ = w.Write(corrupt(buf.body.Bytes()))
 	}
+}
+
+// requestLog is one request's entry in the server's log. The entry must
+// exist before the client can see the outcome: a complete response is
+// only readable after the handler returns, but a closed connection is seen
+// at once, so drops record first; record is idempotent.
+type requestLog struct {
+	s      *Server
+	r      *http.Request
+	rec    Request
+	logged bool
+}
+
+func (lg *requestLog) record() {
+	if lg.logged {
+		return
+	}
+	lg.logged = true
+	lg.s.cfg.logger.LogAttrs(lg.r.Context(), slog.LevelDebug, "veeqotest request",
+		slog.String("method", lg.rec.Method), slog.String("path", lg.rec.Path),
+		slog.Int("status", lg.rec.Status), slog.Bool("dropped", lg.rec.Dropped))
+	lg.s.ctlMu.Lock()
+	lg.s.log = append(lg.s.log, lg.rec)
+	lg.s.ctlMu.Unlock()
+}
+
+// sleepCtx waits d unless the request ends first; it reports whether the
+// whole d passed.
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		t.Stop()
+		return false
+	}
+}
+
+// respondFault answers with a queued fault's canned response, or drops
+// the connection.
+func respondFault(w http.ResponseWriter, fault *faultRule, lg *requestLog) {
+	if fault.f.Drop {
+		lg.rec.Dropped = true
+		lg.record()
+		hijackClose(w)
+		return
+	}
+	for k, vs := range fault.f.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if fault.f.Body != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.WriteHeader(fault.f.Status)
+	_, _ = io.WriteString(w, fault.f.Body)
+	lg.rec.Status = fault.f.Status
+}
+
+// route answers an API request: Rails' 404 outside the prefix, then
+// authentication, the rate limit and the routes.
+func (s *Server) route(out http.ResponseWriter, r *http.Request, inPrefix bool) {
+	if !inPrefix {
+		writeRouteNotFound(out)
+		return
+	}
+	cred, ok := s.credential(r)
+	if !ok {
+		writeError(out, http.StatusUnauthorized, "You're not authorized")
+		return
+	}
+	if !s.cfg.rateOff && !s.buckets.allow(cred, s.cfg.clock()) {
+		out.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	s.mux.ServeHTTP(out, r)
 }
 
 // apiPath strips the prefix; ok is false for a path outside it.
