@@ -58,11 +58,7 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 	if cfg == nil {
 		return code
 	}
-	level := slog.LevelInfo
-	if a.verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	log := a.serveLog()
 	accts := cfg.Accounts
 	if a.accountArg != "" {
 		acct, err := cfg.pick(a.accountArg)
@@ -71,52 +67,9 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		}
 		accts = []*account{acct}
 	}
-	var runners []*runner
-	started := a.now()
-	var opsOnly []*wired // accounts the page shows but nothing schedules
-	closeAll := func() {
-		for _, r := range runners {
-			r.w.Close()
-		}
-		for _, w := range opsOnly {
-			w.Close()
-		}
-	}
-	for _, acct := range accts {
-		if !acct.Settings.AutoSync {
-			log.Warn("auto_sync is off: not scheduling this account", "account", acct.Raw.Name)
-			if of.addr != "" {
-				w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true})
-				if w == nil {
-					closeAll()
-					return code
-				}
-				opsOnly = append(opsOnly, w)
-			}
-			continue
-		}
-		w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true, watchedSince: started})
-		if w == nil {
-			closeAll()
-			return code
-		}
-		sched, err := acct.Settings.Schedule()
-		if err != nil {
-			w.Close()
-			return a.fail(exitUsage, "%s.settings: %v", acct.Field, err)
-		}
-		runners = append(runners, &runner{a: a, w: w, sched: sched, log: log.With("account", acct.Raw.Name), events: log, tick: *tick})
-	}
-	if len(runners) == 0 && of.addr == "" {
-		closeAll()
-		return a.fail(exitUsage, "no account has auto_sync on: nothing to serve")
-	}
-	// Engines were built with the policy alone as notifier; rebuild them
-	// with the serve log as well.
-	for _, r := range runners {
-		if err := r.rewire(a); err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
+	sv, code := a.wireServe(ctx, accts, of.addr != "", *tick, log)
+	if sv == nil {
+		return code
 	}
 
 	loopCtx, stopLoops := context.WithCancel(ctx)
@@ -126,34 +79,121 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-		case <-loopCtx.Done():
-			return
-		}
-		log.Info("stopping: runs in progress finish the order in hand (signal again to stop at once)")
-		stopLoops()
-		for _, r := range runners {
-			r.w.watch.stopping.Store(true)
-		}
-		select {
-		case <-sigs:
-		case <-time.After(stopGrace):
-		case <-runCtx.Done():
-			return
-		}
-		cancelRuns(errInterrupted)
-	}()
+	go sv.stopOnSignal(loopCtx, runCtx, sigs, stopLoops, cancelRuns, log)
 
-	page, code := a.startOps(of, auth, runners, opsOnly, log)
+	page, code := a.startOps(of, auth, sv.runners, sv.opsOnly, log)
 	if code != exitOK {
-		closeAll()
+		sv.closeAll()
 		return code
 	}
-	log.Info("serving", "accounts", len(runners), "tick", tick.String())
+	log.Info("serving", "accounts", len(sv.runners), "tick", tick.String())
+	sv.runAll(loopCtx, runCtx)
+	if page != nil {
+		<-loopCtx.Done()
+		page.stop()
+	}
+	sv.closeAll()
+	log.Info("stopped")
+	return exitOK
+}
+
+// serveLog is serve's slog text log on stderr, at debug with --verbose.
+func (a *app) serveLog() *slog.Logger {
+	level := slog.LevelInfo
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// served is what serve runs: a runner per scheduled account, and the
+// accounts only the operations page shows.
+type served struct {
+	runners []*runner
+	opsOnly []*wired // accounts the page shows but nothing schedules
+}
+
+func (sv *served) closeAll() {
+	for _, r := range sv.runners {
+		r.w.Close()
+	}
+	for _, w := range sv.opsOnly {
+		w.Close()
+	}
+}
+
+// wireServe wires every account: a runner for each with auto_sync on, and
+// (when the operations page is on) the others for the page alone.
+func (a *app) wireServe(ctx context.Context, accts []*account, withOps bool, tick time.Duration, log *slog.Logger) (*served, int) {
+	sv := &served{}
+	started := a.now()
+	for _, acct := range accts {
+		if !acct.Settings.AutoSync {
+			log.Warn("auto_sync is off: not scheduling this account", "account", acct.Raw.Name)
+			if withOps {
+				w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true})
+				if w == nil {
+					sv.closeAll()
+					return nil, code
+				}
+				sv.opsOnly = append(sv.opsOnly, w)
+			}
+			continue
+		}
+		w, code := a.wire(ctx, acct, wireOptions{veeqo: true, mail: true, watchedSince: started})
+		if w == nil {
+			sv.closeAll()
+			return nil, code
+		}
+		sched, err := acct.Settings.Schedule()
+		if err != nil {
+			w.Close()
+			return nil, a.fail(exitUsage, "%s.settings: %v", acct.Field, err)
+		}
+		sv.runners = append(sv.runners, &runner{a: a, w: w, sched: sched, log: log.With("account", acct.Raw.Name), events: log, tick: tick})
+	}
+	if len(sv.runners) == 0 && !withOps {
+		sv.closeAll()
+		return nil, a.fail(exitUsage, "no account has auto_sync on: nothing to serve")
+	}
+	// Engines were built with the policy alone as notifier; rebuild them
+	// with the serve log as well.
+	for _, r := range sv.runners {
+		if err := r.rewire(a); err != nil {
+			return nil, a.fail(exitUsage, "%v", err)
+		}
+	}
+	return sv, exitOK
+}
+
+// stopOnSignal stops the loops at the first signal (runs in progress
+// finish the order in hand) and cancels the runs at a second one or after
+// stopGrace.
+func (sv *served) stopOnSignal(loopCtx, runCtx context.Context, sigs <-chan os.Signal, stopLoops context.CancelFunc, cancelRuns context.CancelCauseFunc, log *slog.Logger) {
+	select {
+	case <-sigs:
+	case <-loopCtx.Done():
+		return
+	}
+	log.Info("stopping: runs in progress finish the order in hand (signal again to stop at once)")
+	stopLoops()
+	for _, r := range sv.runners {
+		r.w.watch.stopping.Store(true)
+	}
+	select {
+	case <-sigs:
+	case <-time.After(stopGrace):
+	case <-runCtx.Done():
+		return
+	}
+	cancelRuns(errInterrupted)
+}
+
+// runAll runs each runner's loop and its email policy until the loops
+// stop.
+func (sv *served) runAll(loopCtx, runCtx context.Context) {
 	var wg stdsync.WaitGroup
-	for _, r := range runners {
+	for _, r := range sv.runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -170,13 +210,6 @@ func (a *app) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) int
 		}
 	}
 	wg.Wait()
-	if page != nil {
-		<-loopCtx.Done()
-		page.stop()
-	}
-	closeAll()
-	log.Info("stopped")
-	return exitOK
 }
 
 // runner schedules one account.
