@@ -63,9 +63,30 @@ func (a *app) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) int
 }
 
 func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport) {
-	f := acct.Field
 	s := acct.Settings
-	// The ERP files.
+	erp := checkERPFiles(acct, rep)
+	c := a.checkConnect(ctx, acct, rep)
+	if c == nil {
+		return
+	}
+	if !checkChannels(ctx, c, acct, rep) || !checkDeliveryMethods(ctx, c, acct, rep) {
+		return
+	}
+	checkCarriers(acct, rep)
+	checkDefaultSKU(ctx, c, acct, rep)
+	// Every store and ship service the orders file uses must map, as the
+	// engine maps them (export mode).
+	if s.Mode() == store.ModeExport && erp.mem != nil {
+		a.checkOrderMappings(ctx, acct, erp, c, rep)
+	}
+	if strings.TrimSpace(s.TimeZone) == "" && s.AutoSync {
+		rep.warn(acct.Field+".settings.time_zone", "is empty: the schedule runs in UTC")
+	}
+}
+
+// checkERPFiles loads the account's ERP files, reporting each problem
+// under the orders file's own field names.
+func checkERPFiles(acct *account, rep *checkReport) *fileERP {
 	erp := newFileERP(acct.OrdersPath, acct.ShipmentsPath)
 	if err := erp.load(); err != nil {
 		var pe *problemsError
@@ -74,25 +95,29 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 				rep.problem(acct.Raw.OrdersFile+p.Field, "%s", p.Problem)
 			}
 		} else {
-			rep.problem(f+".orders_file", "%v", err)
+			rep.problem(acct.Field+".orders_file", "%v", err)
 		}
-	} else {
-		rep.Orders = len(erp.file.orders) + len(erp.file.invalid)
-		for _, p := range erp.file.problems() {
-			rep.problem(acct.Raw.OrdersFile+p.Field, "%s", p.Problem)
-		}
+		return erp
 	}
-	// The key.
-	key, err := acct.apiKey(a.getenv)
-	if err != nil {
+	rep.Orders = len(erp.file.orders) + len(erp.file.invalid)
+	for _, p := range erp.file.problems() {
+		rep.problem(acct.Raw.OrdersFile+p.Field, "%s", p.Problem)
+	}
+	return erp
+}
+
+// checkConnect builds the Veeqo client and proves the key with the
+// current company; nil when that fails (reported).
+func (a *app) checkConnect(ctx context.Context, acct *account, rep *checkReport) *veeqo.Client {
+	f := acct.Field
+	if _, err := acct.apiKey(a.getenv); err != nil {
 		rep.problem(f+".api_key_env", "environment variable %s is not set (it must hold the Veeqo API key)", acct.Raw.APIKeyEnv)
-		return
+		return nil
 	}
-	_ = key
 	c, code := a.client(acct)
 	if c == nil {
 		rep.problem(f+".base_url", "cannot build the Veeqo client (exit %d)", code)
-		return
+		return nil
 	}
 	co, _, err := c.Company.Current(ctx)
 	if err != nil {
@@ -101,28 +126,31 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			field = f + ".api_key" // the key is in the file
 		}
 		rep.problem(field, "%s", keyError(err))
-		return
+		return nil
 	}
 	rep.Company = co.Name
-	// Channels.
+	return c
+}
+
+// checkChannels reports each store_mapping row whose Veeqo channel is
+// missing (or named twice); false when the channels cannot be listed.
+func checkChannels(ctx context.Context, c *veeqo.Client, acct *account, rep *checkReport) bool {
 	var chans []veeqo.Channel
 	for ch, err := range c.Channels.ListIter(ctx, nil) {
 		if err != nil {
-			rep.problem(f, "listing Veeqo channels failed: %v", err)
-			return
+			rep.problem(acct.Field, "listing Veeqo channels failed: %v", err)
+			return false
 		}
 		chans = append(chans, ch)
 	}
-	sf := f + ".settings"
-	stores := rowsOf[storeRow](s.StoreMapping)
-	for i, r := range stores {
+	for i, r := range rowsOf[storeRow](acct.Settings.StoreMapping) {
 		var hits []veeqo.Channel
 		for _, ch := range chans {
 			if (r.ChannelID != 0 && ch.ID == r.ChannelID) || (r.ChannelID == 0 && mapping.Normalize(ch.Name) == mapping.Normalize(r.VeeqoChannel)) {
 				hits = append(hits, ch)
 			}
 		}
-		field := fmt.Sprintf("%s.store_mapping[%d].veeqo_channel", sf, i+1)
+		field := fmt.Sprintf("%s.settings.store_mapping[%d].veeqo_channel", acct.Field, i+1)
 		switch len(hits) {
 		case 0:
 			if r.ChannelID != 0 {
@@ -135,12 +163,19 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			rep.warn(field, "%d Veeqo channels are named %q: orders are matched to the first", len(hits), r.VeeqoChannel)
 		}
 	}
-	// Delivery methods.
+	return true
+}
+
+// checkDeliveryMethods reports each ship_service_mapping row whose Veeqo
+// name is no delivery method (a problem in export mode, a warning in
+// fetch mode); false when the methods cannot be listed.
+func checkDeliveryMethods(ctx context.Context, c *veeqo.Client, acct *account, rep *checkReport) bool {
+	s := acct.Settings
 	var methods []veeqo.DeliveryMethod
 	for d, err := range c.DeliveryMethods.ListIter(ctx, nil) {
 		if err != nil {
-			rep.problem(f, "listing Veeqo delivery methods failed: %v", err)
-			return
+			rep.problem(acct.Field, "listing Veeqo delivery methods failed: %v", err)
+			return false
 		}
 		methods = append(methods, d)
 	}
@@ -155,7 +190,7 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 		if found {
 			continue
 		}
-		field := fmt.Sprintf("%s.ship_service_mapping[%d].veeqo_name", sf, i+1)
+		field := fmt.Sprintf("%s.settings.ship_service_mapping[%d].veeqo_name", acct.Field, i+1)
 		if s.Mode() == store.ModeExport {
 			rep.problem(field, "Veeqo has no delivery method named %q (see `veeqoctl delivery-methods`)", r.VeeqoName)
 		} else {
@@ -164,30 +199,35 @@ func (a *app) checkAccount(ctx context.Context, acct *account, rep *checkReport)
 			rep.warn(field, "Veeqo has no delivery method named %q; fine if it is a carrier's service name", r.VeeqoName)
 		}
 	}
-	for i, r := range rowsOf[nameRow](s.CarrierMapping) {
+	return true
+}
+
+// checkCarriers warns of carrier_mapping rows naming no Veeqo carrier.
+func checkCarriers(acct *account, rep *checkReport) {
+	for i, r := range rowsOf[nameRow](acct.Settings.CarrierMapping) {
 		if _, ok := veeqo.CarrierID(r.VeeqoName); !ok {
-			rep.warn(fmt.Sprintf("%s.carrier_mapping[%d].veeqo_name", sf, i+1), "%q is not one of Veeqo's carriers; shipments will say \"Other\"", r.VeeqoName)
+			rep.warn(fmt.Sprintf("%s.settings.carrier_mapping[%d].veeqo_name", acct.Field, i+1), "%q is not one of Veeqo's carriers; shipments will say \"Other\"", r.VeeqoName)
 		}
 	}
-	// The default SKU.
-	if s.DefaultSKU != "" {
-		_, err := c.Products.FindSellableBySKU(ctx, s.DefaultSKU)
-		switch {
-		case errors.Is(err, veeqo.ErrNotFound):
-			rep.problem(sf+".default_sku", "%q is not in Veeqo's catalogue (see `veeqoctl products --search`)", s.DefaultSKU)
-		case err != nil:
-			rep.problem(sf+".default_sku", "looking up %q failed: %v", s.DefaultSKU, err)
+}
+
+// checkDefaultSKU reports a default SKU Veeqo does not have, and warns of
+// none in export mode.
+func checkDefaultSKU(ctx context.Context, c *veeqo.Client, acct *account, rep *checkReport) {
+	s := acct.Settings
+	field := acct.Field + ".settings.default_sku"
+	if s.DefaultSKU == "" {
+		if s.Mode() == store.ModeExport {
+			rep.warn(field, "is empty: a line whose item is not in Veeqo fails its order")
 		}
-	} else if s.Mode() == store.ModeExport {
-		rep.warn(sf+".default_sku", "is empty: a line whose item is not in Veeqo fails its order")
+		return
 	}
-	// Every store and ship service the orders file uses must map, as the
-	// engine maps them (export mode).
-	if s.Mode() == store.ModeExport && erp.mem != nil {
-		a.checkOrderMappings(ctx, acct, erp, c, rep)
-	}
-	if strings.TrimSpace(s.TimeZone) == "" && s.AutoSync {
-		rep.warn(sf+".time_zone", "is empty: the schedule runs in UTC")
+	_, err := c.Products.FindSellableBySKU(ctx, s.DefaultSKU)
+	switch {
+	case errors.Is(err, veeqo.ErrNotFound):
+		rep.problem(field, "%q is not in Veeqo's catalogue (see `veeqoctl products --search`)", s.DefaultSKU)
+	case err != nil:
+		rep.problem(field, "looking up %q failed: %v", s.DefaultSKU, err)
 	}
 }
 
