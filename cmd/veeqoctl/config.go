@@ -195,15 +195,44 @@ func parseConfig(path string, data []byte) (*config, error) {
 		abs = path
 	}
 	what := "config " + path
+	fc, d, err := decodeConfig(what, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{Path: path, Dir: filepath.Dir(abs)}
+	if len(fc.Accounts) == 0 && len(d.problems) == 0 {
+		d.add("accounts", "at least one account is required")
+	}
+	names := map[string]int{}
+	for i, ac := range fc.Accounts {
+		f := fmt.Sprintf("accounts[%d]", i+1)
+		a := &account{Field: f, Raw: ac}
+		name := checkAccountName(d, names, f, i, ac.Name)
+		cfg.checkAccess(d, f, ac)
+		checkLimits(d, f, ac)
+		cfg.placeFiles(d, a)
+		checkSettings(d, a, name)
+		checkSMTP(d, cfg, a)
+		cfg.Accounts = append(cfg.Accounts, a)
+	}
+	if len(d.problems) > 0 {
+		return cfg, &problemsError{What: what, Problems: d.problems}
+	}
+	return cfg, nil
+}
+
+// decodeConfig decodes the document strictly: bad UTF-8 or JSON syntax is
+// an error at once, an unknown or mistyped field a problem in d.
+func decodeConfig(what string, data []byte) (fileConfig, *strictDecoder, error) {
+	var fc fileConfig
 	if p, bad := utf8Problem(data); bad {
-		return nil, &problemsError{What: what, Problems: []problem{p}}
+		return fc, nil, &problemsError{What: what, Problems: []problem{p}}
 	}
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
-		return nil, &problemsError{What: what, Problems: []problem{syntaxProblem(data, err)}}
+		return fc, nil, &problemsError{What: what, Problems: []problem{syntaxProblem(data, err)}}
 	}
-	var fc fileConfig
 	d := &strictDecoder{}
 	d.decode("", data, &fc)
 	if len(d.problems) == 0 {
@@ -215,87 +244,93 @@ func parseConfig(path string, data []byte) (*config, error) {
 			d.add("", "%v", err)
 		}
 	}
-	cfg := &config{Path: path, Dir: filepath.Dir(abs)}
-	if len(fc.Accounts) == 0 && len(d.problems) == 0 {
-		d.add("accounts", "at least one account is required")
+	return fc, d, nil
+}
+
+// checkAccountName checks the i'th account's name (required, unpadded,
+// unique) and returns it trimmed.
+func checkAccountName(d *strictDecoder, names map[string]int, f string, i int, raw string) string {
+	name := strings.TrimSpace(raw)
+	switch {
+	case name == "":
+		d.add(f+".name", "is required")
+	case name != raw:
+		d.add(f+".name", "%q has surrounding spaces", raw)
+	default:
+		if j, dup := names[name]; dup {
+			d.add(f+".name", "%q is already the name of accounts[%d]", name, j)
+		}
+		names[name] = i + 1
 	}
-	names := map[string]int{}
-	for i, ac := range fc.Accounts {
-		f := fmt.Sprintf("accounts[%d]", i+1)
-		a := &account{Field: f, Raw: ac}
-		name := strings.TrimSpace(ac.Name)
-		switch {
-		case name == "":
-			d.add(f+".name", "is required")
-		case name != ac.Name:
-			d.add(f+".name", "%q has surrounding spaces", ac.Name)
-		default:
-			if j, dup := names[name]; dup {
-				d.add(f+".name", "%q is already the name of accounts[%d]", name, j)
-			}
-			names[name] = i + 1
+	return name
+}
+
+// checkAccess checks the base URL and where the API key comes from; a key
+// written in the file is a warning and a secret to report.
+func (cfg *config) checkAccess(d *strictDecoder, f string, ac accountConfig) {
+	if ac.BaseURL != "" {
+		if _, err := veeqo.New("check", veeqo.WithBaseURL(ac.BaseURL)); err != nil {
+			d.add(f+".base_url", "%v", err)
 		}
-		if ac.BaseURL != "" {
-			if _, err := veeqo.New("check", veeqo.WithBaseURL(ac.BaseURL)); err != nil {
-				d.add(f+".base_url", "%v", err)
-			}
-		}
-		switch {
-		case ac.APIKeyEnv != "" && ac.APIKey != "":
-			d.add(f+".api_key", "set only one of api_key_env and api_key")
-		case ac.APIKey != "":
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s.api_key: the API key is written in the config file; put it in an environment variable and name it in api_key_env", f))
-			cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".api_key", "put the key in an environment variable and name it in api_key_env"})
-		case ac.APIKeyEnv == "":
-			d.add(f+".api_key_env", "is required: the name of the environment variable holding the Veeqo API key")
-		case strings.ContainsAny(ac.APIKeyEnv, "= \t\r\n"):
-			d.add(f+".api_key_env", "%q is not an environment variable name", ac.APIKeyEnv)
-		}
-		if ac.LeaseTTL != 0 && (ac.LeaseTTL < vsync.Duration(time.Second) || ac.LeaseTTL > vsync.Duration(time.Hour)) {
-			d.add(f+".lease_ttl", "%s is not between 1s and 1h", time.Duration(ac.LeaseTTL))
-		}
-		if ac.InDoubtSettle != 0 && (ac.InDoubtSettle < 0 || ac.InDoubtSettle > vsync.Duration(24*time.Hour)) {
-			d.add(f+".in_doubt_settle", "%s is not between 0 and 24h", time.Duration(ac.InDoubtSettle))
-		}
-		if ac.RateLimit < 0 {
-			d.add(f+".rate_limit", "must not be negative")
-		}
-		switch {
-		case ac.State != "" && ac.PostgresDSN != "":
-			d.add(f+".postgres_dsn", "set only one of state (SQLite file) and postgres_dsn")
-		case ac.PostgresDSN != "":
-			a.PostgresDSN = ac.PostgresDSN
-			if dsnHasPassword(ac.PostgresDSN) {
-				cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".postgres_dsn", "leave the password out of the DSN and set PGPASSWORD or use a ~/.pgpass file"})
-			}
-		default:
-			st := ac.State
-			if st == "" {
-				st = defaultStatePath
-			}
-			a.StatePath = resolve(cfg.Dir, st)
-		}
-		if strings.TrimSpace(ac.OrdersFile) == "" {
-			d.add(f+".orders_file", "is required (a JSON array of ERP orders)")
-		} else {
-			a.OrdersPath = resolve(cfg.Dir, ac.OrdersFile)
-		}
-		if strings.TrimSpace(ac.ShipmentsFile) == "" {
-			d.add(f+".shipments_file", "is required (JSON Lines of applied shipment updates; created on first use)")
-		} else {
-			a.ShipmentsPath = resolve(cfg.Dir, ac.ShipmentsFile)
-		}
-		if a.OrdersPath != "" && a.OrdersPath == a.ShipmentsPath {
-			d.add(f+".shipments_file", "must not be the orders file")
-		}
-		checkSettings(d, a, name)
-		checkSMTP(d, cfg, a)
-		cfg.Accounts = append(cfg.Accounts, a)
 	}
-	if len(d.problems) > 0 {
-		return cfg, &problemsError{What: what, Problems: d.problems}
+	switch {
+	case ac.APIKeyEnv != "" && ac.APIKey != "":
+		d.add(f+".api_key", "set only one of api_key_env and api_key")
+	case ac.APIKey != "":
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s.api_key: the API key is written in the config file; put it in an environment variable and name it in api_key_env", f))
+		cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".api_key", "put the key in an environment variable and name it in api_key_env"})
+	case ac.APIKeyEnv == "":
+		d.add(f+".api_key_env", "is required: the name of the environment variable holding the Veeqo API key")
+	case strings.ContainsAny(ac.APIKeyEnv, "= \t\r\n"):
+		d.add(f+".api_key_env", "%q is not an environment variable name", ac.APIKeyEnv)
 	}
-	return cfg, nil
+}
+
+// checkLimits checks the lease TTL, in-doubt settle time and rate limit.
+func checkLimits(d *strictDecoder, f string, ac accountConfig) {
+	if ac.LeaseTTL != 0 && (ac.LeaseTTL < vsync.Duration(time.Second) || ac.LeaseTTL > vsync.Duration(time.Hour)) {
+		d.add(f+".lease_ttl", "%s is not between 1s and 1h", time.Duration(ac.LeaseTTL))
+	}
+	if ac.InDoubtSettle != 0 && (ac.InDoubtSettle < 0 || ac.InDoubtSettle > vsync.Duration(24*time.Hour)) {
+		d.add(f+".in_doubt_settle", "%s is not between 0 and 24h", time.Duration(ac.InDoubtSettle))
+	}
+	if ac.RateLimit < 0 {
+		d.add(f+".rate_limit", "must not be negative")
+	}
+}
+
+// placeFiles resolves the account's state (SQLite file or PostgreSQL DSN)
+// and its ERP files against the config's directory.
+func (cfg *config) placeFiles(d *strictDecoder, a *account) {
+	f, ac := a.Field, a.Raw
+	switch {
+	case ac.State != "" && ac.PostgresDSN != "":
+		d.add(f+".postgres_dsn", "set only one of state (SQLite file) and postgres_dsn")
+	case ac.PostgresDSN != "":
+		a.PostgresDSN = ac.PostgresDSN
+		if dsnHasPassword(ac.PostgresDSN) {
+			cfg.Secrets = append(cfg.Secrets, inlineSecret{f + ".postgres_dsn", "leave the password out of the DSN and set PGPASSWORD or use a ~/.pgpass file"})
+		}
+	default:
+		st := ac.State
+		if st == "" {
+			st = defaultStatePath
+		}
+		a.StatePath = resolve(cfg.Dir, st)
+	}
+	if strings.TrimSpace(ac.OrdersFile) == "" {
+		d.add(f+".orders_file", "is required (a JSON array of ERP orders)")
+	} else {
+		a.OrdersPath = resolve(cfg.Dir, ac.OrdersFile)
+	}
+	if strings.TrimSpace(ac.ShipmentsFile) == "" {
+		d.add(f+".shipments_file", "is required (JSON Lines of applied shipment updates; created on first use)")
+	} else {
+		a.ShipmentsPath = resolve(cfg.Dir, ac.ShipmentsFile)
+	}
+	if a.OrdersPath != "" && a.OrdersPath == a.ShipmentsPath {
+		d.add(f+".shipments_file", "must not be the orders file")
+	}
 }
 
 // checkSettings decodes and validates the engine settings of a.
