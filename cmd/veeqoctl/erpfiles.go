@@ -206,59 +206,75 @@ func parseOrders(path string, data []byte) (ordersFile, error) {
 	if err := json.Unmarshal(data, &items); err != nil {
 		return out, &problemsError{What: what, Problems: []problem{{Problem: "want a JSON array of orders, got " + kindOf(data)}}}
 	}
-	type parsed struct {
-		o        fileOrder
-		problems []problem
-	}
-	list := make([]parsed, len(items))
-	byRef := map[string][]int{}
+	list := make([]parsedOrder, len(items))
 	for i, raw := range items {
-		f := fmt.Sprintf("[%d]", i+1)
-		d := &strictDecoder{}
-		var o fileOrder
-		d.decode(f, raw, &o)
-		// Check what decoded too, so every problem is reported at once; a
-		// field already reported is not reported again.
-		reported := map[string]bool{}
-		for _, p := range d.problems {
-			reported[p.Field] = true
-		}
-		add := func(field, format string, args ...any) {
-			if !reported[field] {
-				d.add(field, format, args...)
-			}
-		}
-		if strings.TrimSpace(o.Reference) == "" {
-			add(f+".reference", "is required")
-		} else {
-			byRef[o.Reference] = append(byRef[o.Reference], i)
-		}
-		if o.CreatedAt.IsZero() {
-			add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
-		}
-		if len(o.Lines) == 0 {
-			add(f+".lines", "an order needs at least one line")
-		}
-		lrefs := map[string]bool{}
-		for j, l := range o.Lines {
-			lf := fmt.Sprintf("%s.lines[%d]", f, j+1)
-			if strings.TrimSpace(l.Reference) == "" {
-				add(lf+".reference", "is required")
-			} else if lrefs[l.Reference] {
-				add(lf+".reference", "%q is used by another line of the order", l.Reference)
-			}
-			lrefs[l.Reference] = true
-			if l.Quantity <= 0 {
-				add(lf+".quantity", "must be positive, got %d", l.Quantity)
-			}
-			if l.Price.IsNegative() {
-				add(lf+".price", "must not be negative")
-			}
-		}
-		list[i] = parsed{o: o, problems: d.problems}
+		list[i] = parseFileOrder(i, raw)
 	}
-	// A reference used twice: neither order can be told apart from the
-	// other, so both are invalid.
+	markDuplicateRefs(list)
+	out.collect(path, list)
+	return out, nil
+}
+
+// parsedOrder is one entry of the orders file with what is wrong with it.
+type parsedOrder struct {
+	o        fileOrder
+	problems []problem
+}
+
+// parseFileOrder decodes and checks the i'th order (0-based) of the file.
+func parseFileOrder(i int, raw json.RawMessage) parsedOrder {
+	f := fmt.Sprintf("[%d]", i+1)
+	d := &strictDecoder{}
+	var o fileOrder
+	d.decode(f, raw, &o)
+	// Check what decoded too, so every problem is reported at once; a
+	// field already reported is not reported again.
+	reported := map[string]bool{}
+	for _, p := range d.problems {
+		reported[p.Field] = true
+	}
+	add := func(field, format string, args ...any) {
+		if !reported[field] {
+			d.add(field, format, args...)
+		}
+	}
+	if strings.TrimSpace(o.Reference) == "" {
+		add(f+".reference", "is required")
+	}
+	if o.CreatedAt.IsZero() {
+		add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
+	}
+	if len(o.Lines) == 0 {
+		add(f+".lines", "an order needs at least one line")
+	}
+	lrefs := map[string]bool{}
+	for j, l := range o.Lines {
+		lf := fmt.Sprintf("%s.lines[%d]", f, j+1)
+		if strings.TrimSpace(l.Reference) == "" {
+			add(lf+".reference", "is required")
+		} else if lrefs[l.Reference] {
+			add(lf+".reference", "%q is used by another line of the order", l.Reference)
+		}
+		lrefs[l.Reference] = true
+		if l.Quantity <= 0 {
+			add(lf+".quantity", "must be positive, got %d", l.Quantity)
+		}
+		if l.Price.IsNegative() {
+			add(lf+".price", "must not be negative")
+		}
+	}
+	return parsedOrder{o: o, problems: d.problems}
+}
+
+// markDuplicateRefs makes both orders of a reference used twice invalid:
+// neither can be told apart from the other.
+func markDuplicateRefs(list []parsedOrder) {
+	byRef := map[string][]int{}
+	for i, p := range list {
+		if strings.TrimSpace(p.o.Reference) != "" {
+			byRef[p.o.Reference] = append(byRef[p.o.Reference], i)
+		}
+	}
 	for i := range list {
 		if at := byRef[list[i].o.Reference]; len(at) > 1 {
 			var others []string
@@ -271,6 +287,12 @@ func parseOrders(path string, data []byte) (ordersFile, error) {
 				Problem: fmt.Sprintf("%q is also the reference of %s", list[i].o.Reference, strings.Join(others, ", "))})
 		}
 	}
+}
+
+// collect files each parsed order as valid (indexed by reference) or
+// invalid; an invalid order's problems are grouped by its reference (or
+// its place in the file, without one).
+func (out *ordersFile) collect(path string, list []parsedOrder) {
 	invalid := map[string]int{} // ref -> index into out.invalid
 	for i, p := range list {
 		if len(p.problems) == 0 {
@@ -289,7 +311,6 @@ func parseOrders(path string, data []byte) (ordersFile, error) {
 		invalid[ref] = len(out.invalid)
 		out.invalid = append(out.invalid, invalidOrder{Ref: ref, Problems: p.problems})
 	}
-	return out, nil
 }
 
 // fileERP is the engine's ERP backed by two files: the orders (a JSON array,
