@@ -160,14 +160,8 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	if acct == nil {
 		return code
 	}
-	if acct.Settings.Mode() == store.ModeFetch {
-		// Fetch mode reads every order of the mapped channels updated since
-		// its cursor; these options only narrow an export.
-		for _, f := range []struct{ name, v string }{{"--search", o.search}, {"--from", o.from}, {"--to", o.to}} {
-			if f.v != "" {
-				return a.fail(exitUsage, "%s is for export mode; account %s runs in fetch mode (use --ref NUMBER to run one Veeqo order)", f.name, acct.Raw.Name)
-			}
-		}
+	if code := a.checkFetchFlags(acct, o); code != exitOK {
+		return code
 	}
 	from, to, code, ok := a.timeRange(acct, o.from, o.to)
 	if !ok {
@@ -214,6 +208,27 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 	} else {
 		a.printSummary(rep, err)
 	}
+	return a.runExit(acct, rep, err, o.asJSON)
+}
+
+// checkFetchFlags refuses the options that only narrow an export when the
+// account runs in fetch mode, which reads every order of the mapped
+// channels updated since its cursor.
+func (a *app) checkFetchFlags(acct *account, o syncFlags) int {
+	if acct.Settings.Mode() != store.ModeFetch {
+		return exitOK
+	}
+	for _, f := range []struct{ name, v string }{{"--search", o.search}, {"--from", o.from}, {"--to", o.to}} {
+		if f.v != "" {
+			return a.fail(exitUsage, "%s is for export mode; account %s runs in fetch mode (use --ref NUMBER to run one Veeqo order)", f.name, acct.Raw.Name)
+		}
+	}
+	return exitOK
+}
+
+// runExit is a run's exit code, explaining on stderr a run that could
+// not start (mode lock, lease) or failed.
+func (a *app) runExit(acct *account, rep vsync.Report, err error, asJSON bool) int {
 	var locked *vsync.ModeLockedError
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -230,7 +245,7 @@ func (a *app) runSync(ctx context.Context, o syncFlags, trigger string) int {
 		fmt.Fprintf(a.stderr, "veeqoctl: %v (if that run crashed on another machine, its lease expires after lease_ttl, default 30s)\n", err)
 		return exitFailure
 	case err != nil:
-		if !o.asJSON {
+		if !asJSON {
 			// The summary does not repeat it (it goes to stdout).
 			fmt.Fprintf(a.stderr, "veeqoctl: run failed: %s\n", oneLine(err.Error()))
 		}
