@@ -167,51 +167,17 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return a.fail(exitFailure, "%v", err)
 	}
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	now := a.now().UTC()
-	start := now
-	if *demo {
-		// Yesterday: today's UTC date can still be tomorrow in the account's
-		// zone, which would put the demo's new orders before the start date.
-		start = now.AddDate(0, 0, -1)
-	}
-	cfgBody := fmt.Sprintf(starterConfig, q(*baseURL), q(*keyEnv), q(start.Format("2006-01-02")))
-	files := []struct{ name, body string }{
-		{"veeqoctl.json", cfgBody},
-		{"veeqoctl.config.md", starterDoc},
-		{"orders.json", strings.ReplaceAll(fmt.Sprintf(starterOrders, q(now.Format("2006-01-02T15:04:05Z"))), `    "_comment_wave": "no wave: not a candidate until it is waved",`+"\n", "")},
-		{"shipments.example.jsonl", starterShipmentsExample},
-	}
-	if *demo {
-		body, err := demoConfig(cfgBody, *baseURL, *keyEnv)
-		if err != nil {
-			return a.fail(exitFailure, "%v", err)
-		}
-		files[0].body = body
-		files = append(files, struct{ name, body string }{"amazon-orders.json", fmt.Sprintf(demoAmazonOrders, q(now.Format("2006-01-02T15:04:05Z")))})
+	files, err := a.starterFiles(*baseURL, *keyEnv, *demo)
+	if err != nil {
+		return a.fail(exitFailure, "%v", err)
 	}
 	for _, f := range files {
 		p := filepath.Join(*dir, f.name)
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-		if *force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		}
-		fh, err := os.OpenFile(p, flags, 0o600)
+		err := writeOwnerOnly(p, f.body, *force)
 		if errors.Is(err, os.ErrExist) {
 			return a.fail(exitFailure, "%s exists (use --force to overwrite)", p)
 		}
 		if err != nil {
-			return a.fail(exitFailure, "%v", err)
-		}
-		if err := fh.Chmod(0o600); err != nil { // --force over a file others could read
-			fh.Close()
-			return a.fail(exitFailure, "%v", err)
-		}
-		if _, err := fh.WriteString(f.body); err != nil {
-			fh.Close()
-			return a.fail(exitFailure, "%v", err)
-		}
-		if err := fh.Close(); err != nil {
 			return a.fail(exitFailure, "%v", err)
 		}
 		fmt.Fprintf(a.stdout, "wrote %s\n", p)
@@ -229,6 +195,62 @@ func (a *app) cmdInit(_ context.Context, fs *flag.FlagSet, args []string) int {
 	fmt.Fprintf(a.stdout, "next: export %s=<your Veeqo API key>, edit veeqoctl.json (see veeqoctl.config.md), then run `veeqoctl --config %s check`\n",
 		*keyEnv, filepath.Join(*dir, "veeqoctl.json"))
 	return exitOK
+}
+
+// starterFile is one file init writes.
+type starterFile struct{ name, body string }
+
+// starterFiles are init's files: the config, its explanation, a sample
+// orders file and the shipments file's example; with demo the config has
+// the fetch-mode "amazon" account too, with its own orders file.
+func (a *app) starterFiles(baseURL, keyEnv string, demo bool) ([]starterFile, error) {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	now := a.now().UTC()
+	start := now
+	if demo {
+		// Yesterday: today's UTC date can still be tomorrow in the account's
+		// zone, which would put the demo's new orders before the start date.
+		start = now.AddDate(0, 0, -1)
+	}
+	cfgBody := fmt.Sprintf(starterConfig, q(baseURL), q(keyEnv), q(start.Format("2006-01-02")))
+	files := []starterFile{
+		{"veeqoctl.json", cfgBody},
+		{"veeqoctl.config.md", starterDoc},
+		{"orders.json", strings.ReplaceAll(fmt.Sprintf(starterOrders, q(now.Format("2006-01-02T15:04:05Z"))), `    "_comment_wave": "no wave: not a candidate until it is waved",`+"\n", "")},
+		{"shipments.example.jsonl", starterShipmentsExample},
+	}
+	if demo {
+		body, err := demoConfig(cfgBody, baseURL, keyEnv)
+		if err != nil {
+			return nil, err
+		}
+		files[0].body = body
+		files = append(files, starterFile{"amazon-orders.json", fmt.Sprintf(demoAmazonOrders, q(now.Format("2006-01-02T15:04:05Z")))})
+	}
+	return files, nil
+}
+
+// writeOwnerOnly writes body to p readable by its owner alone; without
+// force an existing file is an error (os.ErrExist), with force it is
+// overwritten and made owner-only too.
+func writeOwnerOnly(p, body string, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	fh, err := os.OpenFile(p, flags, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := fh.Chmod(0o600); err != nil { // --force over a file others could read
+		fh.Close()
+		return err
+	}
+	if _, err := fh.WriteString(body); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
 }
 
 // demoAmazonOrders is the demo's fetch-mode orders file: the ERP's copy of a
