@@ -163,6 +163,43 @@ func isNilPointer(v any) bool {
 
 // New validates cfg and builds an Engine for the mode cfg.Settings selects.
 func New(cfg Config) (*Engine, error) {
+	if problems := cfg.problems(); len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	}
+	s := cfg.Settings
+	if s.Account == "" {
+		s.Account = cfg.Account
+	}
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	c, err := s.compile(now)
+	if err != nil {
+		return nil, err
+	}
+	mode := s.Mode()
+	if mode == store.ModeNone {
+		return nil, ErrNoMode
+	}
+	e := &Engine{cfg: cfg, settings: s, mode: mode}
+	e.log = cfg.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.now = now
+	e.cfg.setDefaults()
+	e.self = process.Self()
+	if e.cfg.Holder == "" {
+		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", e.self.Host, e.self.PID, randHex(4))
+	}
+	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
+	e.tables = c.tables
+	return e, nil
+}
+
+// problems lists what is missing or wrong in cfg, each naming its field.
+func (cfg *Config) problems() []string {
 	var problems []string
 	if strings.TrimSpace(cfg.Account) == "" {
 		problems = append(problems, "Account is required")
@@ -198,53 +235,26 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.LeaseTTL < 0 {
 		problems = append(problems, "LeaseTTL must not be negative")
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+	return problems
+}
+
+// setDefaults fills in the durations and counts left zero.
+func (cfg *Config) setDefaults() {
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
 	}
-	s := cfg.Settings
-	if s.Account == "" {
-		s.Account = cfg.Account
+	if cfg.InDoubtSettle == 0 {
+		cfg.InDoubtSettle = DefaultInDoubtSettle
 	}
-	now := cfg.Clock
-	if now == nil {
-		now = time.Now
+	if cfg.InDoubtMargin == 0 {
+		cfg.InDoubtMargin = DefaultInDoubtMargin
 	}
-	c, err := s.compile(now)
-	if err != nil {
-		return nil, err
+	if cfg.ReportOutcomes == 0 {
+		cfg.ReportOutcomes = DefaultReportOutcomes
 	}
-	mode := s.Mode()
-	if mode == store.ModeNone {
-		return nil, ErrNoMode
+	if cfg.CatalogTTL <= 0 {
+		cfg.CatalogTTL = 15 * time.Minute
 	}
-	e := &Engine{cfg: cfg, settings: s, mode: mode}
-	e.log = cfg.Logger
-	if e.log == nil {
-		e.log = slog.New(slog.DiscardHandler)
-	}
-	e.now = now
-	if e.cfg.LeaseTTL == 0 {
-		e.cfg.LeaseTTL = DefaultLeaseTTL
-	}
-	if e.cfg.InDoubtSettle == 0 {
-		e.cfg.InDoubtSettle = DefaultInDoubtSettle
-	}
-	if e.cfg.InDoubtMargin == 0 {
-		e.cfg.InDoubtMargin = DefaultInDoubtMargin
-	}
-	if e.cfg.ReportOutcomes == 0 {
-		e.cfg.ReportOutcomes = DefaultReportOutcomes
-	}
-	if e.cfg.CatalogTTL <= 0 {
-		e.cfg.CatalogTTL = 15 * time.Minute
-	}
-	e.self = process.Self()
-	if e.cfg.Holder == "" {
-		e.cfg.Holder = fmt.Sprintf("%s-%d-%s", e.self.Host, e.self.PID, randHex(4))
-	}
-	e.loc, e.exportFilter, e.fetchFilter = c.loc, c.exportFilter, c.fetchFilter
-	e.tables = c.tables
-	return e, nil
 }
 
 // Mode returns the engine's mode.
@@ -419,32 +429,17 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if err := e.checkMode(ctx, !opts.DryRun); err != nil {
 		return rep, err
 	}
-	runID := ""
-	if e.cfg.NewRunID != nil {
-		runID = e.cfg.NewRunID()
-	} else {
-		runID = fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
-	}
+	runID := e.newRunID(start)
 	lease, err := e.acquireLease(ctx, runID)
 	if err != nil {
 		return rep, err
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	renewDone := make(chan struct{})
-	stopRenew := make(chan struct{})
 	calls0 := e.cfg.Veeqo.Requests()
 	r := &run{e: e, id: runID, opts: opts, rep: &rep, outIdx: map[string]int{}, looked: map[string]bool{}, cancel: cancel}
 	r.lease.Store(&lease)
-	go e.renewLease(runCtx, &r.lease, cancel, stopRenew, renewDone)
-	stopRenewer := func() {
-		select {
-		case <-stopRenew:
-		default:
-			close(stopRenew)
-		}
-		<-renewDone
-	}
+	stopRenewer := e.startRenewer(runCtx, r, cancel)
 	defer stopRenewer()
 
 	rep.RunID = r.id
@@ -456,23 +451,74 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		}
 	}
 
-	switch e.mode {
-	case store.ModeExport:
-		r.exportPass(runCtx)
-		if e.settings.ShipConfirmations() && runCtx.Err() == nil && r.runErr == nil {
-			r.confirmPass(runCtx)
-		}
-		if !opts.DryRun && runCtx.Err() == nil && r.runErr == nil {
-			r.erpCancelPass(runCtx)
-		}
-	case store.ModeFetch:
-		r.fetchPass(runCtx)
-	}
-
+	r.passes(runCtx)
 	if runCtx.Err() != nil && r.runErr == nil {
 		r.runErr = context.Cause(runCtx)
 	}
 	rep.VeeqoCalls = e.cfg.Veeqo.Requests() - calls0
+	r.finish(bg)
+	if f, ok := e.cfg.Notifier.(interface{ Flush(context.Context) error }); ok && e.cfg.Notifier != nil {
+		if err := f.Flush(bg); err != nil {
+			e.log.Warn("vsync: notifier flush failed", "err", err)
+		}
+	}
+	stopRenewer()
+	if err := e.cfg.Store.ReleaseLease(bg, *r.lease.Load()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		e.log.Warn("vsync: release lease", "err", err)
+	}
+	if r.runErr != nil {
+		return rep, r.runErr
+	}
+	return rep, nil
+}
+
+// startRenewer keeps the run's lease renewed until the returned stop is
+// called (it may be called more than once) or the renewal fails, which
+// cancels the run.
+func (e *Engine) startRenewer(ctx context.Context, r *run, cancel context.CancelCauseFunc) (stop func()) {
+	renewDone := make(chan struct{})
+	stopRenew := make(chan struct{})
+	go e.renewLease(ctx, &r.lease, cancel, stopRenew, renewDone)
+	return func() {
+		select {
+		case <-stopRenew:
+		default:
+			close(stopRenew)
+		}
+		<-renewDone
+	}
+}
+
+// newRunID is Config.NewRunID's id, or run-<start>-<random>.
+func (e *Engine) newRunID(start time.Time) string {
+	if e.cfg.NewRunID != nil {
+		return e.cfg.NewRunID()
+	}
+	return fmt.Sprintf("run-%s-%s", start.Format("20060102T150405Z"), randHex(3))
+}
+
+// passes runs the mode's passes: export, then (if confirmations are on)
+// the shipment import and (not in a dry run) the ERP cancellations, each
+// only while the run is still good; or the fetch pass.
+func (r *run) passes(ctx context.Context) {
+	switch r.e.mode {
+	case store.ModeExport:
+		r.exportPass(ctx)
+		if r.e.settings.ShipConfirmations() && ctx.Err() == nil && r.runErr == nil {
+			r.confirmPass(ctx)
+		}
+		if !r.opts.DryRun && ctx.Err() == nil && r.runErr == nil {
+			r.erpCancelPass(ctx)
+		}
+	case store.ModeFetch:
+		r.fetchPass(ctx)
+	}
+}
+
+// finish closes the report (time, status, scrubbed error) and, unless it
+// is a dry run, logs the summary and records the finished run.
+func (r *run) finish(bg context.Context) {
+	e, rep := r.e, r.rep
 	rep.Finished = e.clock()
 	rep.Duration = rep.Finished.Sub(rep.Started)
 	switch {
@@ -488,32 +534,20 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if r.runErr != nil {
 		rep.Error = e.scrub(r.runErr.Error())
 	}
-	if !opts.DryRun {
-		summary := fmt.Sprintf("run %s %s: %s", r.id, rep.Status, rep.Summary())
-		level := store.LevelInfo
-		if rep.Status == store.RunFailed {
-			level = store.LevelError
-			summary += ": " + rep.Error
-		}
-		r.logEntry(bg, level, ProcessRun, "", summary)
-		if _, err := e.cfg.Store.FinishRun(bg, store.Run{ID: r.id, Account: e.cfg.Account, Mode: e.mode, Trigger: rep.Trigger,
-			Status: rep.Status, StartedAt: start, FinishedAt: rep.Finished, Counts: rep.Counts(), VeeqoCalls: rep.VeeqoCalls, Error: rep.Error}); err != nil {
-			e.log.Warn("vsync: finish run", "run", r.id, "err", err)
-		}
+	if r.opts.DryRun {
+		return
 	}
-	if f, ok := e.cfg.Notifier.(interface{ Flush(context.Context) error }); ok && e.cfg.Notifier != nil {
-		if err := f.Flush(bg); err != nil {
-			e.log.Warn("vsync: notifier flush failed", "err", err)
-		}
+	summary := fmt.Sprintf("run %s %s: %s", r.id, rep.Status, rep.Summary())
+	level := store.LevelInfo
+	if rep.Status == store.RunFailed {
+		level = store.LevelError
+		summary += ": " + rep.Error
 	}
-	stopRenewer()
-	if err := e.cfg.Store.ReleaseLease(bg, *r.lease.Load()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
-		e.log.Warn("vsync: release lease", "err", err)
+	r.logEntry(bg, level, ProcessRun, "", summary)
+	if _, err := e.cfg.Store.FinishRun(bg, store.Run{ID: r.id, Account: e.cfg.Account, Mode: e.mode, Trigger: rep.Trigger,
+		Status: rep.Status, StartedAt: rep.Started, FinishedAt: rep.Finished, Counts: rep.Counts(), VeeqoCalls: rep.VeeqoCalls, Error: rep.Error}); err != nil {
+		e.log.Warn("vsync: finish run", "run", r.id, "err", err)
 	}
-	if r.runErr != nil {
-		return rep, r.runErr
-	}
-	return rep, nil
 }
 
 // DefaultLeaseTTL is Config.LeaseTTL's default.
