@@ -399,6 +399,23 @@ type compiled struct {
 func (s Settings) compile(now func() time.Time) (compiled, error) {
 	var c compiled
 	var e SettingsError
+	s.checkDirection(&e)
+	s.compileMapping(&c, &e, now)
+	for i, t := range s.ExcludedChannelTypes {
+		if strings.TrimSpace(t) == "" {
+			e.add(fmt.Sprintf("excluded_channel_types[%d]", i+1), "is empty")
+		}
+	}
+	s.checkSchedule(&c, &e)
+	s.checkPolicies(&e)
+	if len(e.Problems) == 0 {
+		return c, nil
+	}
+	return compiled{}, &e
+}
+
+// checkDirection checks the account name and that one direction is on.
+func (s Settings) checkDirection(e *SettingsError) {
 	if strings.TrimSpace(s.Account) == "" {
 		e.add("account", "is required")
 	}
@@ -408,17 +425,21 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 	case !s.ExportOrders && !s.FetchFulfillments && s.AutoSync:
 		e.add("export_orders", "auto_sync is on but neither export_orders nor fetch_fulfillments is: choose one direction")
 	}
-	var err error
+}
+
+// compileMapping builds the mode's filter and the mapping tables, with the
+// item identifier and default SKU they use.
+func (s Settings) compileMapping(c *compiled, e *SettingsError, now func() time.Time) {
 	ident, err := mapping.ParseIdentifier(s.ItemIdentifier)
 	if err != nil {
 		e.add("item_identifier", "%q is not one of sku, item_number, upc, custom:<field>", s.ItemIdentifier)
 	}
 	if s.Mode() == store.ModeFetch {
 		if c.fetchFilter, err = s.CompileFetchFilter(now); err != nil {
-			addFilterProblems(&e, err)
+			addFilterProblems(e, err)
 		}
 	} else if c.exportFilter, err = s.CompileExportFilter(now); err != nil {
-		addFilterProblems(&e, err)
+		addFilterProblems(e, err)
 	}
 	if strings.TrimSpace(s.DefaultSKU) != s.DefaultSKU {
 		e.add("default_sku", "has surrounding spaces")
@@ -438,13 +459,14 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 		if errors.As(x, &le) {
 			field = map[string]string{"carrier": "carrier_mapping", "ship service": "ship_service_mapping", "store": "store_mapping"}[le.Table]
 		}
-		addMappingProblems(&e, field, x)
+		addMappingProblems(e, field, x)
 	}
-	for i, t := range s.ExcludedChannelTypes {
-		if strings.TrimSpace(t) == "" {
-			e.add(fmt.Sprintf("excluded_channel_types[%d]", i+1), "is empty")
-		}
-	}
+}
+
+// checkSchedule checks the zone (building it), start date, hour, minute,
+// start offset and repeat interval.
+func (s Settings) checkSchedule(c *compiled, e *SettingsError) {
+	var err error
 	if c.loc, err = LoadLocation(s.TimeZone); err != nil {
 		e.add("time_zone", "%v", err)
 	}
@@ -473,6 +495,11 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 	} else if s.RepeatInterval > 0 && time.Duration(s.RepeatInterval) < time.Minute {
 		e.add("repeat_interval", "%s is shorter than a minute", time.Duration(s.RepeatInterval))
 	}
+}
+
+// checkPolicies checks the cancellation choices, the confirmation overlap,
+// the error e-mail recipients and the log exclusions.
+func (s Settings) checkPolicies(e *SettingsError) {
 	switch s.VeeqoCancelRemainder {
 	case "", CancelRemainderClose, CancelRemainderOpen:
 	default:
@@ -488,17 +515,13 @@ func (s Settings) compile(now func() time.Time) (compiled, error) {
 	} else if time.Duration(s.ConfirmationOverlap) > 7*24*time.Hour {
 		e.add("confirmation_overlap", "%s is longer than a week", time.Duration(s.ConfirmationOverlap))
 	}
-	validateEmails(&e, "instant_error_emails", s.InstantErrorEmails)
-	validateEmails(&e, "daily_error_emails", s.DailyErrorEmails)
+	validateEmails(e, "instant_error_emails", s.InstantErrorEmails)
+	validateEmails(e, "daily_error_emails", s.DailyErrorEmails)
 	for i, p := range strings.Split(s.ExcludeLogs, ",") {
 		if strings.ContainsAny(p, "\r\n") {
 			e.add("exclude_logs", "pattern %d contains a line break", i+1)
 		}
 	}
-	if len(e.Problems) == 0 {
-		return c, nil
-	}
-	return compiled{}, &e
 }
 
 func addFilterProblems(e *SettingsError, err error) {
