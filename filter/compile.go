@@ -249,40 +249,24 @@ func (c *compiler[T]) group(g Group, path string, depth int) cgroup[T] {
 	return out
 }
 
+// rowAt says where a row is, for its problems.
+type rowAt struct {
+	r    Row
+	path string
+	num  int
+}
+
+// problem records a problem of the row at.
+func (c *compiler[T]) problem(at rowAt, err error, format string, args ...any) {
+	c.problems = append(c.problems, Problem{
+		Path: at.path, Row: at.num, Field: at.r.Field, Operator: at.r.Operator, Value: at.r.Value,
+		Msg: fmt.Sprintf(format, args...), Err: err,
+	})
+}
+
 func (c *compiler[T]) row(r Row, path string, num int) (crow[T], bool) {
-	problem := func(err error, format string, args ...any) {
-		c.problems = append(c.problems, Problem{
-			Path: path, Row: num, Field: r.Field, Operator: r.Operator, Value: r.Value,
-			Msg: fmt.Sprintf(format, args...), Err: err,
-		})
-	}
-	ok := true
-	var f *field[T]
-	switch name := strings.TrimSpace(r.Field); {
-	case name == "":
-		problem(ErrUnknownField, "no field given (known: %s)", c.s.knownNames())
-		ok = false
-	default:
-		if f = c.s.lookup(name); f == nil {
-			msg := fmt.Sprintf("unknown field %q", clip(name))
-			if sug := c.s.suggest(name); sug != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", sug)
-			}
-			problem(ErrUnknownField, "%s (known: %s)", msg, c.s.knownNames())
-			ok = false
-		}
-	}
-	var op Operator
-	if strings.TrimSpace(r.Operator) == "" {
-		problem(ErrUnknownOperator, "no operator given (known: %s)", operatorNames())
-		ok = false
-	} else {
-		var err error
-		if op, err = ParseOperator(r.Operator); err != nil {
-			problem(ErrUnknownOperator, "unknown operator %q (known: %s)", clip(r.Operator), operatorNames())
-			ok = false
-		}
-	}
+	at := rowAt{r: r, path: path, num: num}
+	f, op, ok := c.fieldAndOperator(at)
 	if !ok {
 		return crow[T]{}, false
 	}
@@ -294,7 +278,7 @@ func (c *compiler[T]) row(r Row, path string, num int) (crow[T], bool) {
 		case (f.kind == KindText || f.kind == KindTexts) && op >= GreaterThan && op <= LessOrEqual:
 			why = "; text has no order"
 		}
-		problem(ErrOperatorMismatch, "operator %s does not apply to %s field %q%s (use: %s)",
+		c.problem(at, ErrOperatorMismatch, "operator %s does not apply to %s field %q%s (use: %s)",
 			op, f.kind, f.name, why, opList(f.kind.operators(f.optional)))
 		return crow[T]{}, false
 	}
@@ -307,19 +291,63 @@ func (c *compiler[T]) row(r Row, path string, num int) (crow[T], bool) {
 	}
 	value := strings.TrimSpace(r.Value)
 	if value == "" {
-		problem(ErrBadValue, "operator %s needs a value (use Is Empty to match an empty %s)", op, f.name)
+		c.problem(at, ErrBadValue, "operator %s needs a value (use Is Empty to match an empty %s)", op, f.name)
 		return crow[T]{}, false
 	}
 	items := []string{value}
 	if op == In || op == NotIn {
 		items = splitList(value)
 		if len(items) == 0 {
-			problem(ErrBadValue, "operator %s needs a comma-separated list of values, got %q", op, clip(r.Value))
+			c.problem(at, ErrBadValue, "operator %s needs a comma-separated list of values, got %q", op, clip(r.Value))
 			return crow[T]{}, false
 		}
 	}
+	if bad := c.parseValues(&cr, items, value); len(bad) > 0 {
+		c.problem(at, ErrBadValue, "%s for %s field %q", strings.Join(bad, "; "), f.kind, f.name)
+		return crow[T]{}, false
+	}
+	c.rows++
+	return cr, true
+}
+
+// fieldAndOperator resolves the row's field and operator, reporting each
+// that is missing or unknown.
+func (c *compiler[T]) fieldAndOperator(at rowAt) (*field[T], Operator, bool) {
+	ok := true
+	var f *field[T]
+	switch name := strings.TrimSpace(at.r.Field); {
+	case name == "":
+		c.problem(at, ErrUnknownField, "no field given (known: %s)", c.s.knownNames())
+		ok = false
+	default:
+		if f = c.s.lookup(name); f == nil {
+			msg := fmt.Sprintf("unknown field %q", clip(name))
+			if sug := c.s.suggest(name); sug != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", sug)
+			}
+			c.problem(at, ErrUnknownField, "%s (known: %s)", msg, c.s.knownNames())
+			ok = false
+		}
+	}
+	var op Operator
+	if strings.TrimSpace(at.r.Operator) == "" {
+		c.problem(at, ErrUnknownOperator, "no operator given (known: %s)", operatorNames())
+		ok = false
+	} else {
+		var err error
+		if op, err = ParseOperator(at.r.Operator); err != nil {
+			c.problem(at, ErrUnknownOperator, "unknown operator %q (known: %s)", clip(at.r.Operator), operatorNames())
+			ok = false
+		}
+	}
+	return f, op, ok
+}
+
+// parseValues parses the row's values as its field's kind into cr; it
+// returns what is wrong with each bad one.
+func (c *compiler[T]) parseValues(cr *crow[T], items []string, value string) []string {
 	var bad []string
-	switch f.kind {
+	switch cr.f.kind {
 	case KindText, KindTexts:
 		cr.strs = items
 	case KindNumber:
@@ -350,12 +378,7 @@ func (c *compiler[T]) row(r Row, path string, num int) (crow[T], bool) {
 		}
 		cr.b = b
 	}
-	if len(bad) > 0 {
-		problem(ErrBadValue, "%s for %s field %q", strings.Join(bad, "; "), f.kind, f.name)
-		return crow[T]{}, false
-	}
-	c.rows++
-	return cr, true
+	return bad
 }
 
 func opList(ops []Operator) string {
