@@ -406,66 +406,16 @@ func (p *EmailPolicy) instant(ctx context.Context, now time.Time, force bool) er
 
 // instantOnce sends at most one mail; more says whether candidates remain.
 func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool) (sent, more bool, err error) {
-	var mark markState
-	ver, err := p.loadJSON(ctx, StateInstantMark, &mark)
+	mark, ver, err := p.loadInstantMark(ctx, now)
 	if err != nil {
 		return false, false, err
 	}
-	if p.sentMark > mark.Seq {
-		// An earlier save failed after its mail went out: save it now, and never resend meanwhile.
-		if err := p.advanceMark(ctx, p.sentMark, ver, now); err != nil {
-			p.log.ErrorContext(ctx, "notify: instant mark still not saved", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
-		} else {
-			ver, err = p.loadJSON(ctx, StateInstantMark, &mark)
-			if err != nil {
-				return false, false, err
-			}
-		}
-		mark.Seq = max(mark.Seq, p.sentMark)
-	}
-
 	p.mu.Lock()
 	snapshot := slices.Clone(p.buf)
 	firstSeen := p.pendingSince
 	p.mu.Unlock()
 
-	// Gather candidates: the buffer above the mark, plus the durable log after the mark (catch-up after a
-	// restart, events from other processes, buffer overflow). Buffered entries without a Seq come last.
-	bySeq := map[int64]pending{}
-	var noSeq []pending
-	for _, pe := range snapshot {
-		switch {
-		case pe.e.Seq == 0:
-			noSeq = append(noSeq, pe)
-		case pe.e.Seq > mark.Seq:
-			bySeq[pe.e.Seq] = pe
-		}
-	}
-	if p.src != nil {
-		more, err = p.readSource(ctx, mark.Seq, now, bySeq)
-		if err != nil {
-			// Carry on with what is buffered; the next tick retries the catch-up.
-			p.log.WarnContext(ctx, "notify: catch-up from the log failed", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
-		}
-	}
-	cands := make([]pending, 0, len(bySeq)+len(noSeq))
-	for _, pe := range bySeq {
-		cands = append(cands, pe)
-	}
-	slices.SortFunc(cands, func(a, b pending) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
-	cands = append(cands, noSeq...)
-	if len(cands) > p.o.maxPerMail {
-		cands, more = cands[:p.o.maxPerMail], true
-	}
-	events := make([]Event, len(cands))
-	var ids []uint64
-	for i, pe := range cands {
-		events[i] = pe.e
-		if pe.e.Seq == 0 {
-			ids = append(ids, pe.id)
-		}
-	}
-
+	events, ids, more := p.instantCandidates(ctx, snapshot, mark.Seq, now)
 	if len(events) == 0 {
 		p.dropBuffered(mark.Seq, nil)
 		return false, false, nil
@@ -500,6 +450,73 @@ func (p *EmailPolicy) instantOnce(ctx context.Context, now time.Time, force bool
 	}
 	p.dropBuffered(newMark, ids)
 	return true, more, nil
+}
+
+// loadInstantMark loads the saved instant mark and its version, first
+// saving a mark this process sent but could not save; the mark returned is
+// never below what this process sent.
+func (p *EmailPolicy) loadInstantMark(ctx context.Context, now time.Time) (markState, int64, error) {
+	var mark markState
+	ver, err := p.loadJSON(ctx, StateInstantMark, &mark)
+	if err != nil {
+		return mark, 0, err
+	}
+	if p.sentMark > mark.Seq {
+		// An earlier save failed after its mail went out: save it now, and never resend meanwhile.
+		if err := p.advanceMark(ctx, p.sentMark, ver, now); err != nil {
+			p.log.ErrorContext(ctx, "notify: instant mark still not saved", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
+		} else {
+			ver, err = p.loadJSON(ctx, StateInstantMark, &mark)
+			if err != nil {
+				return mark, 0, err
+			}
+		}
+		mark.Seq = max(mark.Seq, p.sentMark)
+	}
+	return mark, ver, nil
+}
+
+// instantCandidates gathers the next mail's events: the buffer above the
+// mark, plus the durable log after the mark (catch-up after a restart,
+// events from other processes, buffer overflow), in Seq order; buffered
+// entries without a Seq come last, and ids lists those. At most maxPerMail
+// are taken; more says whether others remain.
+func (p *EmailPolicy) instantCandidates(ctx context.Context, snapshot []pending, markSeq int64, now time.Time) (events []Event, ids []uint64, more bool) {
+	bySeq := map[int64]pending{}
+	var noSeq []pending
+	for _, pe := range snapshot {
+		switch {
+		case pe.e.Seq == 0:
+			noSeq = append(noSeq, pe)
+		case pe.e.Seq > markSeq:
+			bySeq[pe.e.Seq] = pe
+		}
+	}
+	if p.src != nil {
+		var err error
+		more, err = p.readSource(ctx, markSeq, now, bySeq)
+		if err != nil {
+			// Carry on with what is buffered; the next tick retries the catch-up.
+			p.log.WarnContext(ctx, "notify: catch-up from the log failed", slog.String("account", p.v.cfg.Account), slog.Any("error", err))
+		}
+	}
+	cands := make([]pending, 0, len(bySeq)+len(noSeq))
+	for _, pe := range bySeq {
+		cands = append(cands, pe)
+	}
+	slices.SortFunc(cands, func(a, b pending) int { return cmp.Compare(a.e.Seq, b.e.Seq) })
+	cands = append(cands, noSeq...)
+	if len(cands) > p.o.maxPerMail {
+		cands, more = cands[:p.o.maxPerMail], true
+	}
+	events = make([]Event, len(cands))
+	for i, pe := range cands {
+		events[i] = pe.e
+		if pe.e.Seq == 0 {
+			ids = append(ids, pe.id)
+		}
+	}
+	return events, ids, more
 }
 
 // readSource adds the log's events after afterSeq (and not older than the catch-up age) to bySeq, up to
