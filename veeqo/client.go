@@ -268,22 +268,9 @@ func WithMaxResponseBytes(n int64) Option {
 // New returns a client that authenticates with apiKey (sent as x-api-key).
 // An empty key is an error unless WithBearerToken is given.
 func New(apiKey string, opts ...Option) (*Client, error) {
-	cfg := config{
-		baseURL:   DefaultBaseURL,
-		userAgent: DefaultUserAgent,
-		rateLimit: DefaultRateLimit,
-		burst:     DefaultBurst,
-		retry:     DefaultRetryPolicy(),
-		maxBody:   DefaultMaxResponseBytes,
-		timeout:   DefaultAttemptTimeout,
-	}
-	for i, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("veeqo: option %d is nil", i)
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	if strings.ContainsAny(apiKey, "\r\n") {
 		return nil, errors.New("veeqo: the API key contains a line break")
@@ -313,10 +300,58 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		maxBody:   cfg.maxBody,
 		timeout:   cfg.timeout,
 	}
+	c.rc = &retryablehttp.Client{
+		HTTPClient:   c.httpClient(cfg.httpClient),
+		Logger:       nil, // retryablehttp's own logging stays off; transport logs via slog
+		RetryWaitMin: c.retry.MinBackoff,
+		RetryWaitMax: c.retry.MaxBackoff,
+		RetryMax:     c.retry.MaxAttempts - 1,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: keepLastResponse,
+	}
+	s := service{client: c}
+	c.Orders = (*OrdersService)(&s)
+	c.Allocations = (*AllocationsService)(&s)
+	c.Shipments = (*ShipmentsService)(&s)
+	c.Products = (*ProductsService)(&s)
+	c.Channels = (*ChannelsService)(&s)
+	c.Warehouses = (*WarehousesService)(&s)
+	c.DeliveryMethods = (*DeliveryMethodsService)(&s)
+	c.Customers = (*CustomersService)(&s)
+	c.Company = (*CompanyService)(&s)
+	return c, nil
+}
 
+// newConfig is the defaults with opts applied in order.
+func newConfig(opts []Option) (config, error) {
+	cfg := config{
+		baseURL:   DefaultBaseURL,
+		userAgent: DefaultUserAgent,
+		rateLimit: DefaultRateLimit,
+		burst:     DefaultBurst,
+		retry:     DefaultRetryPolicy(),
+		maxBody:   DefaultMaxResponseBytes,
+		timeout:   DefaultAttemptTimeout,
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			return config{}, fmt.Errorf("veeqo: option %d is nil", i)
+		}
+		if err := opt(&cfg); err != nil {
+			return config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+// httpClient is a copy of the caller's client (or a pooled one) whose
+// transport goes through the client's (auth, pacing, logging) and which
+// never follows a redirect to another host.
+func (c *Client) httpClient(user *http.Client) *http.Client {
 	var hc http.Client
-	if cfg.httpClient != nil {
-		hc = *cfg.httpClient // a copy: the caller's client is never touched
+	if user != nil {
+		hc = *user // a copy: the caller's client is never touched
 	} else {
 		hc = http.Client{Transport: cleanhttp.DefaultPooledTransport()}
 	}
@@ -340,29 +375,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		}
 		return nil
 	}
-
-	c.rc = &retryablehttp.Client{
-		HTTPClient:   &hc,
-		Logger:       nil, // retryablehttp's own logging stays off; transport logs via slog
-		RetryWaitMin: c.retry.MinBackoff,
-		RetryWaitMax: c.retry.MaxBackoff,
-		RetryMax:     c.retry.MaxAttempts - 1,
-		CheckRetry:   c.checkRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: keepLastResponse,
-	}
-
-	s := service{client: c}
-	c.Orders = (*OrdersService)(&s)
-	c.Allocations = (*AllocationsService)(&s)
-	c.Shipments = (*ShipmentsService)(&s)
-	c.Products = (*ProductsService)(&s)
-	c.Channels = (*ChannelsService)(&s)
-	c.Warehouses = (*WarehousesService)(&s)
-	c.DeliveryMethods = (*DeliveryMethodsService)(&s)
-	c.Customers = (*CustomersService)(&s)
-	c.Company = (*CompanyService)(&s)
-	return c, nil
+	return &hc
 }
 
 // Requests reports how many HTTP requests this client has sent so far,
