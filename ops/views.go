@@ -432,98 +432,119 @@ const maxBulk = 500
 
 // recordAction resolves, unresolves or runs the given records.
 func (h *Handler) recordAction(ctx context.Context, a *acct, user, action string, items []actionItem, note string) ([]actionResult, string, error) {
-	if len(items) == 0 {
-		return nil, "", fieldError("records", "select at least one record")
-	}
-	if len(items) > maxBulk {
-		return nil, "", fieldError("records", "%d records selected; at most %d at once", len(items), maxBulk)
-	}
-	if len([]rune(note)) > 1000 {
-		return nil, "", fieldError("note", "is longer than 1000 characters")
-	}
-	for i, it := range items {
-		if it.Process == "" || strings.TrimSpace(it.Reference) == "" {
-			return nil, "", fieldError(fmt.Sprintf("records[%d]", i+1), "needs a process and a reference")
-		}
-		if !containsStr(processNames, it.Process) {
-			return nil, "", fieldError(fmt.Sprintf("records[%d].process", i+1), "%q is not one of %s", visible(truncate(it.Process, 40)), strings.Join(processNames, ", "))
-		}
+	if err := checkActionItems(items, note); err != nil {
+		return nil, "", err
 	}
 	eng, err := a.engine()
 	if err != nil {
 		return nil, "", err
 	}
-	var out []actionResult
 	switch action {
 	case "resolve", "unresolve":
-		ok := 0
-		for _, it := range items {
-			var rec store.Record
-			var err error
-			if action == "resolve" {
-				rec, err = eng.Resolve(ctx, it.Process, it.Reference, user, note)
-			} else {
-				rec, err = eng.Unresolve(ctx, it.Process, it.Reference, user)
-			}
-			res := actionResult{Process: it.Process, Reference: it.Reference, OK: err == nil}
-			if err != nil {
-				res.Error = err.Error()
-				if errors.Is(err, store.ErrNotFound) {
-					res.Error = "no such record"
-				}
-			} else {
-				res.Status = string(rec.Status)
-				ok++
-			}
-			out = append(out, res)
-		}
-		return out, fmt.Sprintf("%d of %d records marked %sd by %s", ok, len(items), action, user), nil
+		return markRecords(ctx, eng, action, user, items, note)
 	case "run":
-		var refs []string
-		seen := map[string]bool{}
-		for _, it := range items {
-			if !seen[it.Reference] {
-				seen[it.Reference] = true
-				refs = append(refs, it.Reference)
-			}
-		}
-		rep, err := eng.Run(context.WithoutCancel(ctx), vsync.RunOptions{Trigger: manualTrigger(user), Refs: refs})
-		if errors.Is(err, vsync.ErrRunInProgress) || errors.Is(err, vsync.ErrModeLocked) {
-			return nil, "", &httpError{status: http.StatusConflict, msg: err.Error()}
-		}
-		if err != nil && rep.RunID == "" {
-			return nil, "", err
-		}
-		byRef := map[string]vsync.Outcome{}
-		for _, o := range rep.Outcomes {
-			byRef[o.Process+":"+o.Reference] = o
-			if _, ok := byRef[":"+o.Reference]; !ok {
-				byRef[":"+o.Reference] = o
-			}
-		}
-		for _, it := range items {
-			res := actionResult{Process: it.Process, Reference: it.Reference}
-			o, ok := byRef[it.Process+":"+it.Reference]
-			if !ok {
-				o, ok = byRef[":"+it.Reference]
-			}
-			if ok {
-				res.Status, res.OK = string(o.Status), o.Status != store.RecordError
-				if o.Status == store.RecordError {
-					res.Error = o.Message
-				}
-			} else {
-				res.OK, res.Status = true, "unchanged"
-			}
-			out = append(out, res)
-		}
-		msg := fmt.Sprintf("run %s %s: %d exported, %d failed, %d confirmations applied", rep.RunID, rep.Status, rep.Exported, rep.Failed, rep.ConfirmationsApplied)
-		if err != nil {
-			msg += ": " + err.Error()
-		}
-		return out, msg, nil
+		return runRecords(ctx, eng, user, items)
 	}
 	return nil, "", fieldError("action", "%q is not one of run, resolve, unresolve", visible(truncate(action, 40)))
+}
+
+// checkActionItems checks a bulk action's selection and note.
+func checkActionItems(items []actionItem, note string) error {
+	if len(items) == 0 {
+		return fieldError("records", "select at least one record")
+	}
+	if len(items) > maxBulk {
+		return fieldError("records", "%d records selected; at most %d at once", len(items), maxBulk)
+	}
+	if len([]rune(note)) > 1000 {
+		return fieldError("note", "is longer than 1000 characters")
+	}
+	for i, it := range items {
+		if it.Process == "" || strings.TrimSpace(it.Reference) == "" {
+			return fieldError(fmt.Sprintf("records[%d]", i+1), "needs a process and a reference")
+		}
+		if !containsStr(processNames, it.Process) {
+			return fieldError(fmt.Sprintf("records[%d].process", i+1), "%q is not one of %s", visible(truncate(it.Process, 40)), strings.Join(processNames, ", "))
+		}
+	}
+	return nil
+}
+
+// markRecords resolves or unresolves each record.
+func markRecords(ctx context.Context, eng *vsync.Engine, action, user string, items []actionItem, note string) ([]actionResult, string, error) {
+	var out []actionResult
+	ok := 0
+	for _, it := range items {
+		var rec store.Record
+		var err error
+		if action == "resolve" {
+			rec, err = eng.Resolve(ctx, it.Process, it.Reference, user, note)
+		} else {
+			rec, err = eng.Unresolve(ctx, it.Process, it.Reference, user)
+		}
+		res := actionResult{Process: it.Process, Reference: it.Reference, OK: err == nil}
+		if err != nil {
+			res.Error = err.Error()
+			if errors.Is(err, store.ErrNotFound) {
+				res.Error = "no such record"
+			}
+		} else {
+			res.Status = string(rec.Status)
+			ok++
+		}
+		out = append(out, res)
+	}
+	return out, fmt.Sprintf("%d of %d records marked %sd by %s", ok, len(items), action, user), nil
+}
+
+// runRecords runs the records' references in one run (detached from the
+// request, so a closed page does not stop it) and reports each record's
+// outcome; a record the run did not touch is "unchanged".
+func runRecords(ctx context.Context, eng *vsync.Engine, user string, items []actionItem) ([]actionResult, string, error) {
+	var refs []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.Reference] {
+			seen[it.Reference] = true
+			refs = append(refs, it.Reference)
+		}
+	}
+	rep, err := eng.Run(context.WithoutCancel(ctx), vsync.RunOptions{Trigger: manualTrigger(user), Refs: refs})
+	if errors.Is(err, vsync.ErrRunInProgress) || errors.Is(err, vsync.ErrModeLocked) {
+		return nil, "", &httpError{status: http.StatusConflict, msg: err.Error()}
+	}
+	if err != nil && rep.RunID == "" {
+		return nil, "", err
+	}
+	byRef := map[string]vsync.Outcome{}
+	for _, o := range rep.Outcomes {
+		byRef[o.Process+":"+o.Reference] = o
+		if _, ok := byRef[":"+o.Reference]; !ok {
+			byRef[":"+o.Reference] = o
+		}
+	}
+	var out []actionResult
+	for _, it := range items {
+		res := actionResult{Process: it.Process, Reference: it.Reference}
+		o, ok := byRef[it.Process+":"+it.Reference]
+		if !ok {
+			o, ok = byRef[":"+it.Reference]
+		}
+		if ok {
+			res.Status, res.OK = string(o.Status), o.Status != store.RecordError
+			if o.Status == store.RecordError {
+				res.Error = o.Message
+			}
+		} else {
+			res.OK, res.Status = true, "unchanged"
+		}
+		out = append(out, res)
+	}
+	msg := fmt.Sprintf("run %s %s: %d exported, %d failed, %d confirmations applied", rep.RunID, rep.Status, rep.Exported, rep.Failed, rep.ConfirmationsApplied)
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	return out, msg, nil
 }
 
 func containsStr(list []string, s string) bool {
