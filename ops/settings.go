@@ -127,68 +127,25 @@ func fieldValues(s vsync.Settings) map[string]string {
 // field; Validate's problems are added by the caller.
 func settingsFromForm(account string, v url.Values) (vsync.Settings, []vsync.FieldProblem) {
 	s := vsync.Settings{Account: account}
-	var probs []vsync.FieldProblem
-	bad := func(field, format string, args ...any) {
-		probs = append(probs, vsync.FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
-	}
-	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	check := func(k string) bool {
-		switch strings.ToLower(get(k)) {
-		case "", "0", "off", "false":
-			return false
-		case "on", "1", "true":
-			return true
-		}
-		bad(k, "%q is not on or off", visible(truncate(get(k), 40)))
-		return false
-	}
-	num := func(k string) int {
-		if get(k) == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(get(k))
-		if err != nil {
-			bad(k, "%q is not a whole number", visible(truncate(get(k), 40)))
-		}
-		return n
-	}
-	jsonField := func(k string, dst any) {
-		if get(k) == "" {
-			return
-		}
-		dec := json.NewDecoder(strings.NewReader(get(k)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(dst); err != nil {
-			bad(k, "is not valid JSON for this field: %v", err)
-		}
-	}
-	dur := func(k string) vsync.Duration {
-		if get(k) == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(get(k))
-		if err != nil {
-			bad(k, "%q is not a duration (e.g. 10m, 1h30m)", visible(truncate(get(k), 40)))
-		}
-		return vsync.Duration(d)
-	}
+	r := &formReader{v: v}
+	get, check := r.get, r.check
 	s.ExportOrders, s.FetchFulfillments = check("export_orders"), check("fetch_fulfillments")
 	sc := check("fetch_ship_confirmation")
 	s.FetchShipConfirmation = &sc
 	s.ItemIdentifier, s.DisableMultishipment, s.DefaultSKU = get("item_identifier"), check("disable_multishipment"), v.Get("default_sku")
 	var g filter.Group
-	jsonField("filters", &g)
+	r.jsonField("filters", &g)
 	s.Filters = g
 	var cm, sm mapping.TableConfig
-	jsonField("carrier_mapping", &cm)
-	jsonField("ship_service_mapping", &sm)
+	r.jsonField("carrier_mapping", &cm)
+	r.jsonField("ship_service_mapping", &sm)
 	s.CarrierMapping, s.ShipServiceMapping = cm, sm
 	var st mapping.StoreConfig
-	jsonField("store_mapping", &st)
+	r.jsonField("store_mapping", &st)
 	s.StoreMapping = st
 	if get("excluded_channel_types") != "" {
 		var ex []string
-		jsonField("excluded_channel_types", &ex)
+		r.jsonField("excluded_channel_types", &ex)
 		if ex == nil {
 			ex = []string{}
 		}
@@ -196,16 +153,77 @@ func settingsFromForm(account string, v url.Values) (vsync.Settings, []vsync.Fie
 	}
 	s.TimeZone, s.AutoSync = get("time_zone"), check("auto_sync")
 	if d, err := vsync.ParseDate(get("start_date")); err != nil {
-		bad("start_date", "%q is not a date (YYYY-MM-DD)", visible(truncate(get("start_date"), 40)))
+		r.bad("start_date", "%q is not a date (YYYY-MM-DD)", visible(truncate(get("start_date"), 40)))
 	} else {
 		s.StartDate = d
 	}
-	s.Hour, s.Minute, s.StartOffsetMinutes = num("hour"), num("minute"), num("start_offset_minutes")
-	s.RepeatInterval, s.ConfirmationOverlap = dur("repeat_interval"), dur("confirmation_overlap")
+	s.Hour, s.Minute, s.StartOffsetMinutes = r.num("hour"), r.num("minute"), r.num("start_offset_minutes")
+	s.RepeatInterval, s.ConfirmationOverlap = r.dur("repeat_interval"), r.dur("confirmation_overlap")
 	s.InstantErrorEmails = vsync.EmailSetting{Enabled: check("instant_error_emails.enabled"), Recipients: get("instant_error_emails.recipients")}
 	s.DailyErrorEmails = vsync.EmailSetting{Enabled: check("daily_error_emails.enabled"), Recipients: get("daily_error_emails.recipients")}
 	s.ExcludeLogs = get("exclude_logs")
-	return s, probs
+	return s, r.probs
+}
+
+// formReader reads typed values from the settings form, collecting one
+// problem per value it cannot read.
+type formReader struct {
+	v     url.Values
+	probs []vsync.FieldProblem
+}
+
+func (r *formReader) bad(field, format string, args ...any) {
+	r.probs = append(r.probs, vsync.FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (r *formReader) get(k string) string { return strings.TrimSpace(r.v.Get(k)) }
+
+// check reads a checkbox: empty, 0, off or false is off; on, 1 or true on.
+func (r *formReader) check(k string) bool {
+	switch strings.ToLower(r.get(k)) {
+	case "", "0", "off", "false":
+		return false
+	case "on", "1", "true":
+		return true
+	}
+	r.bad(k, "%q is not on or off", visible(truncate(r.get(k), 40)))
+	return false
+}
+
+// num reads a whole number; empty is 0.
+func (r *formReader) num(k string) int {
+	if r.get(k) == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(r.get(k))
+	if err != nil {
+		r.bad(k, "%q is not a whole number", visible(truncate(r.get(k), 40)))
+	}
+	return n
+}
+
+// jsonField decodes a JSON value strictly into dst; empty leaves dst.
+func (r *formReader) jsonField(k string, dst any) {
+	if r.get(k) == "" {
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(r.get(k)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		r.bad(k, "is not valid JSON for this field: %v", err)
+	}
+}
+
+// dur reads a Go duration (10m, 1h30m); empty is 0.
+func (r *formReader) dur(k string) vsync.Duration {
+	if r.get(k) == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(r.get(k))
+	if err != nil {
+		r.bad(k, "%q is not a duration (e.g. 10m, 1h30m)", visible(truncate(r.get(k), 40)))
+	}
+	return vsync.Duration(d)
 }
 
 // formField maps a problem's field ("carrier_mapping[2].veeqo_name") to
