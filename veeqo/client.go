@@ -526,26 +526,12 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		u.RawQuery = req.query.Encode()
 	}
 	endpoint := "/" + strings.TrimPrefix(req.path, "/")
-	var body []byte
-	if req.body != nil {
-		b, err := json.Marshal(req.body)
-		if err != nil {
-			return nil, fmt.Errorf("veeqo: %s %s: encode request: %w", req.method, endpoint, err)
-		}
-		body = b
-	}
 	st := &callState{method: req.method, endpoint: endpoint}
 	ctx = context.WithValue(ctx, callStateKey{}, st)
-
-	var rawBody any
-	if body != nil {
-		rawBody = body
-	}
-	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.method, u.String(), rawBody)
+	rreq, err := c.newRequest(ctx, req, u, endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("veeqo: %s %s: %w", req.method, endpoint, err)
+		return nil, err
 	}
-	c.setHeaders(rreq.Header, body != nil)
 
 	var payload []byte
 	rreq.SetResponseHandler(func(r *http.Response) error {
@@ -594,20 +580,53 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		return resp, apiErr
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
-		// encoding/json would read bytes that are not UTF-8 as U+FFFD and
-		// pass a mangled name or reference on as Veeqo's.
-		if off := display.InvalidUTF8(payload); off >= 0 {
-			return resp, &DecodeError{Method: req.method, Path: endpoint,
-				Err: fmt.Errorf("the answer is not valid UTF-8 at byte offset %d of %d (byte 0x%02x)", off, len(payload), payload[off])}
+		if err := c.decodeInto(req.method, endpoint, payload, out, resp); err != nil {
+			return resp, err
 		}
-		if err := json.Unmarshal(payload, out); err != nil {
-			return resp, &DecodeError{Method: req.method, Path: endpoint, Err: c.scrubError(err)}
-		}
-		h := fnv.New64a()
-		_, _ = h.Write(payload)
-		resp.bodySum = h.Sum64()
 	}
 	return resp, nil
+}
+
+// newRequest builds the retryable request: the JSON body, if any, and
+// the headers.
+func (c *Client) newRequest(ctx context.Context, req request, u *url.URL, endpoint string) (*retryablehttp.Request, error) {
+	var body []byte
+	if req.body != nil {
+		b, err := json.Marshal(req.body)
+		if err != nil {
+			return nil, fmt.Errorf("veeqo: %s %s: encode request: %w", req.method, endpoint, err)
+		}
+		body = b
+	}
+	var rawBody any
+	if body != nil {
+		rawBody = body
+	}
+	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.method, u.String(), rawBody)
+	if err != nil {
+		return nil, fmt.Errorf("veeqo: %s %s: %w", req.method, endpoint, err)
+	}
+	c.setHeaders(rreq.Header, body != nil)
+	return rreq, nil
+}
+
+// decodeInto decodes a successful answer into out and notes its checksum
+// on resp; an answer that is not UTF-8 or does not decode is a
+// *DecodeError.
+func (c *Client) decodeInto(method, endpoint string, payload []byte, out any, resp *Response) error {
+	// encoding/json would read bytes that are not UTF-8 as U+FFFD and
+	// pass a mangled name or reference on as Veeqo's.
+	if off := display.InvalidUTF8(payload); off >= 0 {
+		return &DecodeError{Method: method, Path: endpoint,
+			Err: fmt.Errorf("the answer is not valid UTF-8 at byte offset %d of %d (byte 0x%02x)", off, len(payload), payload[off])}
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return &DecodeError{Method: method, Path: endpoint, Err: c.scrubError(err)}
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(payload)
+	resp.bodySum = h.Sum64()
+	return nil
 }
 
 func (c *Client) setHeaders(h http.Header, hasBody bool) {
