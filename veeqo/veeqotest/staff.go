@@ -138,54 +138,11 @@ func (s *Server) ShipPartial(orderID int64, lines map[int64]int, info ShipInfo) 
 			err = fmt.Errorf("ShipPartial of order %d: no lines: %w", orderID, ErrInvalid)
 			return
 		}
-		ordered, allocated, shipped := rec.quantities()
 		wid := st.defaultWarehouse(rec)
-		for _, sid := range sortedKeys(lines, false) {
-			q := lines[sid]
-			switch {
-			case ordered[sid] == 0:
-				err = fmt.Errorf("sellable %d is not on order %d: %w", sid, orderID, ErrInvalid)
-			case q <= 0:
-				err = fmt.Errorf("quantity %d of sellable %d must be positive: %w", q, sid, ErrInvalid)
-			case q > ordered[sid]-shipped[sid]:
-				err = fmt.Errorf("quantity %d of sellable %d exceeds the %d left unshipped on order %d: %w",
-					q, sid, ordered[sid]-shipped[sid], orderID, ErrInvalid)
-			}
-			if err != nil {
-				return
-			}
-			if fromFree := min(q, ordered[sid]-allocated[sid]); fromFree > 0 && !st.canAllocate(sid, wid, fromFree) {
-				err = fmt.Errorf("sellable %d in warehouse %d: %w", sid, wid, ErrNoStock)
-				return
-			}
+		if err = st.checkPartial(rec, lines, wid); err != nil {
+			return
 		}
-		// Take from unshipped allocations what the free remainder lacks.
-		var take []allocLine
-		for _, sid := range sortedKeys(lines, false) {
-			q := lines[sid]
-			need := q - max(0, ordered[sid]-allocated[sid])
-			for _, a := range rec.allocs {
-				if need <= 0 {
-					break
-				}
-				if a.shipment != nil {
-					continue
-				}
-				for i := range a.lines {
-					l := &a.lines[i]
-					if l.sellableID != sid || need <= 0 {
-						continue
-					}
-					n := min(need, l.qty)
-					l.qty -= n
-					need -= n
-					a.updated = now
-					st.allocated[stockKey{sid, a.warehouseID}] -= n
-				}
-				a.lines = slices.DeleteFunc(a.lines, func(l allocLine) bool { return l.qty == 0 })
-			}
-			take = append(take, allocLine{sellableID: sid, qty: q})
-		}
+		take := st.takeForPartial(rec, lines, now)
 		rec.allocs = slices.DeleteFunc(rec.allocs, func(a *allocRec) bool { return len(a.lines) == 0 && a.shipment == nil })
 		a := st.allocate(rec, wid, take, now)
 		out = *st.ship(rec, a, info, now)
@@ -193,6 +150,63 @@ func (s *Server) ShipPartial(orderID int64, lines map[int64]int, info ShipInfo) 
 		st.touch(rec, now)
 	})
 	return out, err
+}
+
+// checkPartial checks ShipPartial's quantities against the order: each
+// sellable on it, positive, within what is unshipped, and what comes from
+// the unallocated remainder in stock at warehouse wid.
+func (st *state) checkPartial(rec *orderRec, lines map[int64]int, wid int64) error {
+	ordered, allocated, shipped := rec.quantities()
+	for _, sid := range sortedKeys(lines, false) {
+		q := lines[sid]
+		switch {
+		case ordered[sid] == 0:
+			return fmt.Errorf("sellable %d is not on order %d: %w", sid, rec.o.ID, ErrInvalid)
+		case q <= 0:
+			return fmt.Errorf("quantity %d of sellable %d must be positive: %w", q, sid, ErrInvalid)
+		case q > ordered[sid]-shipped[sid]:
+			return fmt.Errorf("quantity %d of sellable %d exceeds the %d left unshipped on order %d: %w",
+				q, sid, ordered[sid]-shipped[sid], rec.o.ID, ErrInvalid)
+		}
+		if fromFree := min(q, ordered[sid]-allocated[sid]); fromFree > 0 && !st.canAllocate(sid, wid, fromFree) {
+			return fmt.Errorf("sellable %d in warehouse %d: %w", sid, wid, ErrNoStock)
+		}
+	}
+	return nil
+}
+
+// takeForPartial takes from unshipped allocations what the free remainder
+// lacks (they shrink; emptied lines go) and returns the new allocation's
+// lines.
+func (st *state) takeForPartial(rec *orderRec, lines map[int64]int, now time.Time) []allocLine {
+	ordered, allocated, _ := rec.quantities()
+	var take []allocLine
+	for _, sid := range sortedKeys(lines, false) {
+		q := lines[sid]
+		need := q - max(0, ordered[sid]-allocated[sid])
+		for _, a := range rec.allocs {
+			if need <= 0 {
+				break
+			}
+			if a.shipment != nil {
+				continue
+			}
+			for i := range a.lines {
+				l := &a.lines[i]
+				if l.sellableID != sid || need <= 0 {
+					continue
+				}
+				n := min(need, l.qty)
+				l.qty -= n
+				need -= n
+				a.updated = now
+				st.allocated[stockKey{sid, a.warehouseID}] -= n
+			}
+			a.lines = slices.DeleteFunc(a.lines, func(l allocLine) bool { return l.qty == 0 })
+		}
+		take = append(take, allocLine{sellableID: sid, qty: q})
+	}
+	return take
 }
 
 // ClearAllocations simulates the momentary zero-allocation read Veeqo gives
