@@ -21,72 +21,89 @@ func knownStatus(s string) bool {
 	return false
 }
 
-// filterOrders returns the ids matching GET /orders' filters, newest first.
-// A query (the search) does not see orders created after searchHorizon:
-// the search index trails the database (Server.SetSearchLag).
-func (st *state) filterOrders(q map[string][]string, searchHorizon time.Time) []int64 {
+// orderQuery is GET /orders' filters, parsed.
+type orderQuery struct {
+	status                 string
+	sinceID                int64
+	createdMin, updatedMin time.Time
+	hasCreated, hasUpdated bool
+	query                  string
+	tags                   []string
+	channels               []int64
+	hasChannels            bool
+	allocAt                int64
+	hasAllocAt             bool
+}
+
+func parseOrderQuery(q map[string][]string) orderQuery {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
 			return strings.TrimSpace(v[0])
 		}
 		return ""
 	}
-	status := get("status")
-	if status != "" && !knownStatus(status) {
-		return nil
-	}
-	sinceID, _ := strconv.ParseInt(get("since_id"), 10, 64)
-	createdMin, hasCreated := parseTimeFilter(get("created_at_min"))
-	updatedMin, hasUpdated := parseTimeFilter(get("updated_at_min"))
-	query := get("query")
-	var tags []string
+	var oq orderQuery
+	oq.status = get("status")
+	oq.sinceID, _ = strconv.ParseInt(get("since_id"), 10, 64)
+	oq.createdMin, oq.hasCreated = parseTimeFilter(get("created_at_min"))
+	oq.updatedMin, oq.hasUpdated = parseTimeFilter(get("updated_at_min"))
+	oq.query = get("query")
 	for _, t := range strings.Split(get("tags"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			tags = append(tags, t)
+			oq.tags = append(oq.tags, t)
 		}
 	}
-	channels, hasChannels := idList(q, "channel_ids")
+	oq.channels, oq.hasChannels = idList(q, "channel_ids")
 	allocAt, allocErr := strconv.ParseInt(get("allocated_at"), 10, 64)
-	hasAllocAt := allocErr == nil
+	oq.allocAt, oq.hasAllocAt = allocAt, allocErr == nil
+	return oq
+}
 
+// filterOrders returns the ids matching GET /orders' filters, newest first.
+// A query (the search) does not see orders created after searchHorizon:
+// the search index trails the database (Server.SetSearchLag).
+func (st *state) filterOrders(q map[string][]string, searchHorizon time.Time) []int64 {
+	oq := parseOrderQuery(q)
+	if oq.status != "" && !knownStatus(oq.status) {
+		return nil
+	}
 	var out []int64
 	for i := len(st.orderIDs) - 1; i >= 0; i-- { // newest first
 		id := st.orderIDs[i]
-		rec := st.orders[id]
-		// Cancelled (like every kept status) is only ever an override: no
-		// need to roll the lines up for it.
-		switch {
-		case status == "":
-			if rec.override == veeqo.StatusCancelled {
-				continue
-			}
-		case keptStatus(veeqo.OrderStatus(status)):
-			if string(rec.override) != status {
-				continue
-			}
-		case string(rec.status()) != status:
-			continue
+		if st.orderPasses(id, st.orders[id], oq, searchHorizon) {
+			out = append(out, id)
 		}
-		if id <= sinceID ||
-			hasCreated && rec.o.CreatedAt.Before(createdMin) ||
-			hasUpdated && rec.o.UpdatedAt.Before(updatedMin) {
-			continue
-		}
-		if hasChannels && !containsID(channels, rec.channelID) {
-			continue
-		}
-		if hasAllocAt && !rec.hasAllocationIn(allocAt) {
-			continue
-		}
-		if len(tags) > 0 && !rec.hasAnyTag(tags) {
-			continue
-		}
-		if query != "" && (rec.o.CreatedAt.After(searchHorizon) || !st.orderMatches(rec, query)) {
-			continue
-		}
-		out = append(out, id)
 	}
 	return out
+}
+
+// orderPasses reports whether the order passes every filter of oq.
+func (st *state) orderPasses(id int64, rec *orderRec, oq orderQuery, searchHorizon time.Time) bool {
+	// Cancelled (like every kept status) is only ever an override: no
+	// need to roll the lines up for it.
+	switch {
+	case oq.status == "":
+		if rec.override == veeqo.StatusCancelled {
+			return false
+		}
+	case keptStatus(veeqo.OrderStatus(oq.status)):
+		if string(rec.override) != oq.status {
+			return false
+		}
+	case string(rec.status()) != oq.status:
+		return false
+	}
+	switch {
+	case id <= oq.sinceID,
+		oq.hasCreated && rec.o.CreatedAt.Before(oq.createdMin),
+		oq.hasUpdated && rec.o.UpdatedAt.Before(oq.updatedMin),
+		oq.hasChannels && !containsID(oq.channels, rec.channelID),
+		oq.hasAllocAt && !rec.hasAllocationIn(oq.allocAt),
+		len(oq.tags) > 0 && !rec.hasAnyTag(oq.tags),
+		oq.query != "" && (rec.o.CreatedAt.After(searchHorizon) || !st.orderMatches(rec, oq.query)):
+		return false
+	}
+	return true
 }
 
 func containsID(ids []int64, id int64) bool {
