@@ -81,23 +81,20 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 		return code
 	}
 	q := store.RecordQuery{ErrorsOnly: *errorsOnly, HideResolved: *hideResolved, Search: *search, Process: *process, From: fromT, To: toT}
-	out := []recordJSON{}
-	for {
-		q.Limit = 1000
-		if *limit > 0 {
-			q.Limit = min(1000, *limit-len(out))
-		}
+	out, err := collectPages(*limit, func(size int, cursor string) ([]recordJSON, string, error) {
+		q.Limit, q.After = size, cursor
 		page, err := w.engine.Records(ctx, q)
 		if err != nil {
-			return a.fail(exitFailure, "read records: %v", err)
+			return nil, "", err
 		}
+		var recs []recordJSON
 		for _, r := range page.Records {
-			out = append(out, recordOf(r))
+			recs = append(recs, recordOf(r))
 		}
-		if page.Next == "" || (*limit > 0 && len(out) >= *limit) {
-			break
-		}
-		q.After = page.Next
+		return recs, page.Next, nil
+	})
+	if err != nil {
+		return a.fail(exitFailure, "read records: %v", err)
 	}
 	if *asJSON {
 		_ = writeJSON(a.stdout, out)
@@ -134,12 +131,8 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	if *limit < 0 {
 		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
 	}
-	for _, l := range levels {
-		switch l {
-		case store.LevelInfo, store.LevelWarning, store.LevelError:
-		default:
-			return a.fail(exitUsage, "--level %q is not one of %s, %s, %s", l, store.LevelInfo, store.LevelWarning, store.LevelError)
-		}
+	if code, ok := a.checkLevels(levels); !ok {
+		return code
 	}
 	if code, ok := a.checkProcess(*process); !ok {
 		return code
@@ -155,24 +148,21 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	}
 	q := store.LogQuery{RunID: *run, Reference: *ref, Search: *search, Levels: levels, HideResolved: *hideResolved,
 		Process: *process, From: fromT, To: toT}
-	out := []logJSON{}
-	for {
-		q.Limit = 1000
-		if *limit > 0 {
-			q.Limit = min(1000, *limit-len(out))
-		}
+	out, err := collectPages(*limit, func(size int, cursor string) ([]logJSON, string, error) {
+		q.Limit, q.Before = size, cursor
 		page, err := w.engine.Logs(ctx, q)
 		if err != nil {
-			return a.fail(exitFailure, "read logs: %v", err)
+			return nil, "", err
 		}
+		var entries []logJSON
 		for _, e := range page.Entries {
-			out = append(out, logJSON{Seq: e.Seq, Time: e.Time, RunID: e.RunID, Process: e.Process, Level: e.Level,
+			entries = append(entries, logJSON{Seq: e.Seq, Time: e.Time, RunID: e.RunID, Process: e.Process, Level: e.Level,
 				Reference: e.Reference, Message: e.Message})
 		}
-		if page.Next == "" || (*limit > 0 && len(out) >= *limit) {
-			break
-		}
-		q.Before = page.Next
+		return entries, page.Next, nil
+	})
+	if err != nil {
+		return a.fail(exitFailure, "read logs: %v", err)
 	}
 	if *asJSON {
 		_ = writeJSON(a.stdout, out)
@@ -184,6 +174,41 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	}
 	table(a.stdout, []string{"TIME (UTC)", "LEVEL", "PROCESS", "REFERENCE", "MESSAGE"}, rows)
 	return exitOK
+}
+
+// collectPages reads pages of at most 1000 through read (given the page
+// size and the cursor, "" at first) until none is left or limit items are
+// read (limit 0: all).
+func collectPages[T any](limit int, read func(size int, cursor string) ([]T, string, error)) ([]T, error) {
+	out := []T{}
+	cursor := ""
+	for {
+		size := 1000
+		if limit > 0 {
+			size = min(1000, limit-len(out))
+		}
+		items, next, err := read(size, cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if next == "" || (limit > 0 && len(out) >= limit) {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// checkLevels refuses a --level that names no log level (a usage error).
+func (a *app) checkLevels(levels []string) (int, bool) {
+	for _, l := range levels {
+		switch l {
+		case store.LevelInfo, store.LevelWarning, store.LevelError:
+		default:
+			return a.fail(exitUsage, "--level %q is not one of %s, %s, %s", l, store.LevelInfo, store.LevelWarning, store.LevelError), false
+		}
+	}
+	return exitOK, true
 }
 
 var processes = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch}
@@ -262,30 +287,13 @@ func (a *app) resolveCmd(ctx context.Context, fs *flag.FlagSet, args []string, r
 	}
 	changed := 0
 	for _, p := range procs {
-		rec, err := w.store.GetRecord(ctx, w.acct.Raw.Name, p, ref)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		did, code := a.resolveOne(ctx, w, p, ref, *by, *note, resolve)
+		if code != exitOK {
+			return code
 		}
-		if err != nil {
-			return a.fail(exitFailure, "read record %s %s: %v", p, ref, err)
+		if did {
+			changed++
 		}
-		if rec.Resolved == resolve {
-			continue
-		}
-		if resolve {
-			_, err = w.engine.Resolve(ctx, p, ref, *by, *note)
-		} else {
-			_, err = w.engine.Unresolve(ctx, p, ref, *by)
-		}
-		if err != nil {
-			return a.fail(exitFailure, "%v", err)
-		}
-		changed++
-		verb := "resolved"
-		if !resolve {
-			verb = "unresolved"
-		}
-		fmt.Fprintf(a.stdout, "%s %s: %s\n", p, ref, verb)
 	}
 	if changed == 0 {
 		state := "unresolved"
@@ -295,6 +303,34 @@ func (a *app) resolveCmd(ctx context.Context, fs *flag.FlagSet, args []string, r
 		return a.fail(exitFailure, "no %s record for %q", state, ref)
 	}
 	return exitOK
+}
+
+// resolveOne marks the record of process p for ref resolved (or
+// unresolved), saying so; did is false when there is no such record or it
+// is marked so already.
+func (a *app) resolveOne(ctx context.Context, w *wired, p, ref, by, note string, resolve bool) (did bool, code int) {
+	rec, err := w.store.GetRecord(ctx, w.acct.Raw.Name, p, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, exitOK
+	}
+	if err != nil {
+		return false, a.fail(exitFailure, "read record %s %s: %v", p, ref, err)
+	}
+	if rec.Resolved == resolve {
+		return false, exitOK
+	}
+	verb := "resolved"
+	if resolve {
+		_, err = w.engine.Resolve(ctx, p, ref, by, note)
+	} else {
+		_, err = w.engine.Unresolve(ctx, p, ref, by)
+		verb = "unresolved"
+	}
+	if err != nil {
+		return false, a.fail(exitFailure, "%v", err)
+	}
+	fmt.Fprintf(a.stdout, "%s %s: %s\n", p, ref, verb)
+	return true, exitOK
 }
 
 func (a *app) cmdSchedule(ctx context.Context, fs *flag.FlagSet, args []string) int {
