@@ -408,30 +408,13 @@ func (f *fileERP) readJournal() error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if off := display.InvalidUTF8(line); off >= 0 {
-			f.offset -= int64(i + 1)
-			f.lineNo--
-			return fmt.Errorf("shipments file %s line %d: not valid UTF-8 at column %d (byte 0x%02x)", f.shipmentsPath, f.lineNo+1, off+1, line[off])
-		}
-		var s fileShipment
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
+		u, err := decodeJournalLine(line)
+		if err != nil {
+			// The line is read again next time, and fails again.
 			f.offset -= int64(i + 1)
 			f.lineNo--
 			return fmt.Errorf("shipments file %s line %d: %w", f.shipmentsPath, f.lineNo+1, err)
 		}
-		if s.Key == 0 {
-			f.offset -= int64(i + 1)
-			f.lineNo--
-			return fmt.Errorf("shipments file %s line %d: key (the Veeqo shipment id, or order id for kind cancel) is missing", f.shipmentsPath, f.lineNo+1)
-		}
-		if s.Kind != vsync.KindShipment && s.Kind != vsync.KindVoid && s.Kind != vsync.KindCancel {
-			f.offset -= int64(i + 1)
-			f.lineNo--
-			return fmt.Errorf("shipments file %s line %d: kind %q is not \"\", void or cancel", f.shipmentsPath, f.lineNo+1, s.Kind)
-		}
-		u := s.update()
 		if f.keys[u.Key()] {
 			continue
 		}
@@ -441,6 +424,27 @@ func (f *fileERP) readJournal() error {
 	}
 	f.tornTail = false
 	return nil
+}
+
+// decodeJournalLine decodes one complete journal line strictly: UTF-8,
+// known fields only, a key and a known kind.
+func decodeJournalLine(line []byte) (vsync.ShipmentUpdate, error) {
+	if off := display.InvalidUTF8(line); off >= 0 {
+		return vsync.ShipmentUpdate{}, fmt.Errorf("not valid UTF-8 at column %d (byte 0x%02x)", off+1, line[off])
+	}
+	var s fileShipment
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return vsync.ShipmentUpdate{}, err
+	}
+	if s.Key == 0 {
+		return vsync.ShipmentUpdate{}, errors.New("key (the Veeqo shipment id, or order id for kind cancel) is missing")
+	}
+	if s.Kind != vsync.KindShipment && s.Kind != vsync.KindVoid && s.Kind != vsync.KindCancel {
+		return vsync.ShipmentUpdate{}, fmt.Errorf("kind %q is not \"\", void or cancel", s.Kind)
+	}
+	return s.update(), nil
 }
 
 // Candidates implements vsync.ERP.
@@ -535,6 +539,33 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 		return fmt.Errorf("encode shipment %d: %w", u.ShipmentID, err)
 	}
 	line = append(line, '\n')
+	if err := f.appendLine(line); err != nil {
+		return err
+	}
+	f.offset += int64(len(line))
+	f.lineNo++
+	f.keys[u.Key()] = true
+	f.journal = append(f.journal, u)
+	if err := f.mem.ApplyShipment(ctx, u); err != nil {
+		return err
+	}
+	if f.applyDelay > 0 {
+		t := time.NewTimer(f.applyDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			// The line is durable: the shipment is applied, whatever the
+			// caller does with the context now.
+		}
+	}
+	return nil
+}
+
+// appendLine appends one line to the journal and makes it durable (the
+// file, and the directory when the file is new), first cutting off a torn
+// last line.
+func (f *fileERP) appendLine(line []byte) error {
 	_, statErr := os.Stat(f.shipmentsPath)
 	created := errors.Is(statErr, os.ErrNotExist)
 	// Owner-only: the lines name customers' orders and tracking.
@@ -563,23 +594,6 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	}
 	if created {
 		syncDir(filepath.Dir(f.shipmentsPath))
-	}
-	f.offset += int64(len(line))
-	f.lineNo++
-	f.keys[u.Key()] = true
-	f.journal = append(f.journal, u)
-	if err := f.mem.ApplyShipment(ctx, u); err != nil {
-		return err
-	}
-	if f.applyDelay > 0 {
-		t := time.NewTimer(f.applyDelay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			// The line is durable: the shipment is applied, whatever the
-			// caller does with the context now.
-		}
 	}
 	return nil
 }
