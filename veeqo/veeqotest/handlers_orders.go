@@ -907,14 +907,9 @@ func (s *Server) deleteShipment(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
 	now := s.now()
 	s.act(w, http.StatusNoContent, func(st *state) (any, *apiError) {
-		ref, ok := st.shipments[id]
-		if !ok {
-			return nil, errNotFound()
-		}
-		rec := st.orders[ref[0]]
-		a := rec.alloc(ref[1])
-		if a == nil || a.shipment == nil {
-			return nil, errNotFound()
+		rec, a, err := st.shipped(id)
+		if err != nil {
+			return nil, fromHelperErr(err)
 		}
 		rec.hidden = false
 		st.unship(rec, a, now)
