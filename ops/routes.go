@@ -12,6 +12,8 @@ import (
 
 // routes registers every view: a JSON route under api/ and an HTML page
 // over the same functions.
+// It is one piece on purpose: a route table, one line per route, read as
+// the map of the operations page's URL space.
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")

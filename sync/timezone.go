@@ -13,7 +13,8 @@ import (
 
 // windowsZones maps the names of the Windows-style labels a settings page
 // shows ("(UTC-08:00) Pacific Time (US and Canada)") to IANA zones. Keys are
-// normalised (norm) label names without the "(UTC±hh:mm)" prefix.
+// normalised (norm) label names without the "(UTC±hh:mm)" prefix. It is one
+// piece on purpose: a data table, as long as the list of labels.
 func windowsZones() map[string]string {
 	return map[string]string{
 		"dateline standard time":              "Etc/GMT+12",
