@@ -123,64 +123,8 @@ type SMTPMailer struct {
 // NewSMTPMailer validates cfg (every problem at once, each naming its field; the error matches
 // ErrInvalidConfig) and returns a mailer. It does not connect.
 func NewSMTPMailer(cfg SMTPConfig, opts ...SMTPOption) (*SMTPMailer, error) {
-	var ce ConfigError
-	if cfg.TLS == "" {
-		cfg.TLS = TLSStartTLS
-	}
-	cfg.Host = strings.TrimSpace(cfg.Host)
-	if cfg.Host == "" {
-		ce.add("Host", "is required")
-	} else if strings.ContainsFunc(cfg.Host, isControl) || strings.ContainsAny(cfg.Host, " /") {
-		ce.add("Host", "%q is not a host name", sanitizeLine(cfg.Host))
-	}
-	switch cfg.TLS {
-	case TLSStartTLS, TLSOpportunistic:
-		if cfg.Port == 0 {
-			cfg.Port = 587
-		}
-	case TLSImplicit:
-		if cfg.Port == 0 {
-			cfg.Port = 465
-		}
-	case TLSNone:
-		if cfg.Port == 0 {
-			cfg.Port = 25
-		}
-		if cfg.Host != "" && !isLoopback(cfg.Host) {
-			ce.add("TLS", "%q is allowed only for a loopback host, not %q", TLSNone, cfg.Host)
-		}
-	default:
-		ce.add("TLS", "%q is not one of starttls, starttls-opportunistic, tls, none", sanitizeLine(string(cfg.TLS)))
-	}
-	if cfg.Port < 0 || cfg.Port > 65535 {
-		ce.add("Port", "%d is not in 1-65535", cfg.Port)
-	}
-	if cfg.Password != "" && cfg.Username == "" {
-		ce.add("Username", "is required when a password is set")
-	}
-	if cfg.Username != "" && (cfg.TLS == TLSNone || cfg.TLS == TLSOpportunistic) {
-		ce.add("TLS", "authentication needs %q or %q, so the password never travels in clear text", TLSStartTLS, TLSImplicit)
-	}
-	for name, d := range map[string]time.Duration{"Timeout": cfg.Timeout, "Backoff": cfg.Backoff, "MaxBackoff": cfg.MaxBackoff} {
-		if d < 0 {
-			ce.add(name, "must not be negative")
-		}
-	}
-	if cfg.MaxAttempts < 0 {
-		ce.add("MaxAttempts", "must not be negative")
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 3
-	}
-	if cfg.Backoff == 0 {
-		cfg.Backoff = time.Second
-	}
-	if cfg.MaxBackoff == 0 {
-		cfg.MaxBackoff = 30 * time.Second
-	}
+	ce := checkSMTPConfig(&cfg)
+	setSMTPDefaults(&cfg)
 	m := &SMTPMailer{cfg: &cfg, log: discardLogger()}
 	var errs []error
 	for _, o := range opts {
@@ -201,6 +145,74 @@ func NewSMTPMailer(cfg SMTPConfig, opts ...SMTPOption) (*SMTPMailer, error) {
 		m.tls.ServerName = cfg.Host
 	}
 	return m, nil
+}
+
+// checkSMTPConfig checks cfg, filling in the TLS mode and the port its
+// mode implies; each problem names its field.
+func checkSMTPConfig(cfg *SMTPConfig) ConfigError {
+	var e ConfigError
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	cfg.Host = strings.TrimSpace(cfg.Host)
+	if cfg.Host == "" {
+		e.add("Host", "is required")
+	} else if strings.ContainsFunc(cfg.Host, isControl) || strings.ContainsAny(cfg.Host, " /") {
+		e.add("Host", "%q is not a host name", sanitizeLine(cfg.Host))
+	}
+	switch cfg.TLS {
+	case TLSStartTLS, TLSOpportunistic:
+		if cfg.Port == 0 {
+			cfg.Port = 587
+		}
+	case TLSImplicit:
+		if cfg.Port == 0 {
+			cfg.Port = 465
+		}
+	case TLSNone:
+		if cfg.Port == 0 {
+			cfg.Port = 25
+		}
+		if cfg.Host != "" && !isLoopback(cfg.Host) {
+			e.add("TLS", "%q is allowed only for a loopback host, not %q", TLSNone, cfg.Host)
+		}
+	default:
+		e.add("TLS", "%q is not one of starttls, starttls-opportunistic, tls, none", sanitizeLine(string(cfg.TLS)))
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		e.add("Port", "%d is not in 1-65535", cfg.Port)
+	}
+	if cfg.Password != "" && cfg.Username == "" {
+		e.add("Username", "is required when a password is set")
+	}
+	if cfg.Username != "" && (cfg.TLS == TLSNone || cfg.TLS == TLSOpportunistic) {
+		e.add("TLS", "authentication needs %q or %q, so the password never travels in clear text", TLSStartTLS, TLSImplicit)
+	}
+	for name, d := range map[string]time.Duration{"Timeout": cfg.Timeout, "Backoff": cfg.Backoff, "MaxBackoff": cfg.MaxBackoff} {
+		if d < 0 {
+			e.add(name, "must not be negative")
+		}
+	}
+	if cfg.MaxAttempts < 0 {
+		e.add("MaxAttempts", "must not be negative")
+	}
+	return e
+}
+
+// setSMTPDefaults fills in the timeout, attempts and backoffs left zero.
+func setSMTPDefaults(cfg *SMTPConfig) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.Backoff == 0 {
+		cfg.Backoff = time.Second
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
 }
 
 // String describes the mailer without the password.
