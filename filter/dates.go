@@ -91,27 +91,10 @@ func parseRelative(s string) (dateValue, error) {
 	if rest == "" {
 		return v, nil
 	}
-	sign := 1
-	switch rest[0] {
-	case '+':
-	case '-':
-		sign = -1
-	default:
-		return dateValue{}, fmt.Errorf("want + or - after %q", base)
+	sign, n, unit, err := splitOffset(key, base, rest)
+	if err != nil {
+		return dateValue{}, err
 	}
-	rest = rest[1:]
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return dateValue{}, fmt.Errorf("want a number after %q", key[:len(base)+1])
-	}
-	n, err := strconv.Atoi(rest[:i])
-	if err != nil || n > maxRelativeDays*24*60 {
-		return dateValue{}, fmt.Errorf("offset %q is too large", rest[:i])
-	}
-	unit := rest[i:]
 	if v.day {
 		switch unit {
 		case "", "d", "day", "days":
@@ -126,24 +109,56 @@ func parseRelative(s string) (dateValue, error) {
 		v.days += sign * n
 		return v, nil
 	}
-	var per time.Duration
-	switch unit {
-	case "s", "sec", "secs", "second", "seconds":
-		per = time.Second
-	case "m", "min", "mins", "minute", "minutes":
-		per = time.Minute
-	case "h", "hr", "hrs", "hour", "hours":
-		per = time.Hour
-	case "d", "day", "days":
-		per = 24 * time.Hour
-	case "w", "week", "weeks":
-		per = 7 * 24 * time.Hour
-	default:
-		return dateValue{}, fmt.Errorf("unit %q: now takes s, m, h, d or w", unit)
+	per, err := nowUnit(unit)
+	if err != nil {
+		return dateValue{}, err
 	}
 	if time.Duration(n) > maxRelativeDays*24*time.Hour/per {
-		return dateValue{}, fmt.Errorf("offset %q is too large", rest)
+		return dateValue{}, fmt.Errorf("offset %q is too large", rest[1:])
 	}
 	v.offset = time.Duration(sign*n) * per
 	return v, nil
+}
+
+// splitOffset reads the "+7d" after a relative date's base (key is the
+// whole value): the sign, the number and the unit as written.
+func splitOffset(key, base, rest string) (sign, n int, unit string, err error) {
+	sign = 1
+	switch rest[0] {
+	case '+':
+	case '-':
+		sign = -1
+	default:
+		return 0, 0, "", fmt.Errorf("want + or - after %q", base)
+	}
+	rest = rest[1:]
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, 0, "", fmt.Errorf("want a number after %q", key[:len(base)+1])
+	}
+	n, err = strconv.Atoi(rest[:i])
+	if err != nil || n > maxRelativeDays*24*60 {
+		return 0, 0, "", fmt.Errorf("offset %q is too large", rest[:i])
+	}
+	return sign, n, rest[i:], nil
+}
+
+// nowUnit is the length of one unit of a "now" offset.
+func nowUnit(unit string) (time.Duration, error) {
+	switch unit {
+	case "s", "sec", "secs", "second", "seconds":
+		return time.Second, nil
+	case "m", "min", "mins", "minute", "minutes":
+		return time.Minute, nil
+	case "h", "hr", "hrs", "hour", "hours":
+		return time.Hour, nil
+	case "d", "day", "days":
+		return 24 * time.Hour, nil
+	case "w", "week", "weeks":
+		return 7 * 24 * time.Hour, nil
+	}
+	return 0, fmt.Errorf("unit %q: now takes s, m, h, d or w", unit)
 }
