@@ -268,59 +268,64 @@ func newNameTable(table string, cfg TableConfig, scoped bool) (*NameTable, error
 	}
 	t.policy = policy
 	for i, r := range cfg.Rows {
-		n := i + 1
-		erp, veeqo, store := Normalize(r.ERPName), Normalize(r.VeeqoName), Normalize(r.Store)
-		if erp == "" && veeqo == "" && store == "" {
-			continue // an unused line on the settings page
-		}
-		bad := false
-		if erp == "" {
-			add(n, ErrBadRow, "erp_name is empty (veeqo_name %q)", r.VeeqoName)
-			bad = true
-		}
-		if veeqo == "" {
-			add(n, ErrBadRow, "veeqo_name is empty (erp_name %q)", r.ERPName)
-			bad = true
-		}
-		if store != "" && !scoped {
-			add(n, ErrBadRow, "%s rows cannot be scoped to a store (store %q)", table, r.Store)
-			bad = true
-		}
-		if bad {
-			continue
-		}
-		scope := ""
-		if store != "" {
-			scope = fmt.Sprintf(" for store %q", r.Store)
-		}
-		if idx, dup := t.toVeeqo[store][erp]; dup {
-			prev := t.rows[idx]
-			if Normalize(prev.VeeqoName) == veeqo {
-				add(n, ErrDuplicate, "duplicates row %d (erp_name %q%s)", prev.num, r.ERPName, scope)
-			} else {
-				add(n, ErrDuplicate, "erp_name %q%s is already mapped by row %d (to %q, here to %q)",
-					r.ERPName, scope, prev.num, prev.VeeqoName, r.VeeqoName)
-			}
-			continue
-		}
-		if idx, dup := t.toERP[store][veeqo]; dup {
-			prev := t.rows[idx]
-			add(n, ErrConflict, "veeqo_name %q%s is already mapped from %q by row %d; mapping it from %q too "+
-				"would make the reverse direction (Veeqo -> ERP) ambiguous", r.VeeqoName, scope, prev.ERPName, prev.num, r.ERPName)
-			continue
-		}
-		t.rows = append(t.rows, tableRow{NameRow: r, num: n})
-		if t.toVeeqo[store] == nil {
-			t.toVeeqo[store] = map[string]int{}
-			t.toERP[store] = map[string]int{}
-		}
-		t.toVeeqo[store][erp] = len(t.rows) - 1
-		t.toERP[store][veeqo] = len(t.rows) - 1
+		t.addRow(i+1, r, scoped, add)
 	}
 	if len(problems) > 0 {
 		return nil, &LoadError{Table: table, Problems: problems}
 	}
 	return t, nil
+}
+
+// addRow checks row n and adds it to the table, or reports through add
+// why it cannot be added (a blank row is skipped).
+func (t *NameTable) addRow(n int, r NameRow, scoped bool, add func(row int, err error, format string, args ...any)) {
+	erp, veeqo, store := Normalize(r.ERPName), Normalize(r.VeeqoName), Normalize(r.Store)
+	if erp == "" && veeqo == "" && store == "" {
+		return // an unused line on the settings page
+	}
+	bad := false
+	if erp == "" {
+		add(n, ErrBadRow, "erp_name is empty (veeqo_name %q)", r.VeeqoName)
+		bad = true
+	}
+	if veeqo == "" {
+		add(n, ErrBadRow, "veeqo_name is empty (erp_name %q)", r.ERPName)
+		bad = true
+	}
+	if store != "" && !scoped {
+		add(n, ErrBadRow, "%s rows cannot be scoped to a store (store %q)", t.table, r.Store)
+		bad = true
+	}
+	if bad {
+		return
+	}
+	scope := ""
+	if store != "" {
+		scope = fmt.Sprintf(" for store %q", r.Store)
+	}
+	if idx, dup := t.toVeeqo[store][erp]; dup {
+		prev := t.rows[idx]
+		if Normalize(prev.VeeqoName) == veeqo {
+			add(n, ErrDuplicate, "duplicates row %d (erp_name %q%s)", prev.num, r.ERPName, scope)
+		} else {
+			add(n, ErrDuplicate, "erp_name %q%s is already mapped by row %d (to %q, here to %q)",
+				r.ERPName, scope, prev.num, prev.VeeqoName, r.VeeqoName)
+		}
+		return
+	}
+	if idx, dup := t.toERP[store][veeqo]; dup {
+		prev := t.rows[idx]
+		add(n, ErrConflict, "veeqo_name %q%s is already mapped from %q by row %d; mapping it from %q too "+
+			"would make the reverse direction (Veeqo -> ERP) ambiguous", r.VeeqoName, scope, prev.ERPName, prev.num, r.ERPName)
+		return
+	}
+	t.rows = append(t.rows, tableRow{NameRow: r, num: n})
+	if t.toVeeqo[store] == nil {
+		t.toVeeqo[store] = map[string]int{}
+		t.toERP[store] = map[string]int{}
+	}
+	t.toVeeqo[store][erp] = len(t.rows) - 1
+	t.toERP[store][veeqo] = len(t.rows) - 1
 }
 
 // Config returns the table as it was loaded, for saving.

@@ -249,35 +249,10 @@ func (m *StoreMap) resolve(ctx context.Context) (*storeIndex, error) {
 		ix.rowErr[i] = &LoadError{Table: "store", Problems: []RowProblem{p}}
 	}
 	for i, r := range m.rows {
-		var ch veeqo.Channel
-		if r.ChannelID != 0 {
-			c, ok := byID[r.ChannelID]
-			if !ok {
-				fail(i, ErrUnknownChannel, "Veeqo has no channel with id %d (store %q; channels: %s)", r.ChannelID, r.ERPStore, knownList)
-				continue
-			}
-			if Normalize(r.VeeqoChannel) != "" && Normalize(r.VeeqoChannel) != Normalize(c.Name) {
-				fail(i, ErrUnknownChannel, "Veeqo channel %d is named %q, not %q (store %q)", c.ID, c.Name, r.VeeqoChannel, r.ERPStore)
-				continue
-			}
-			ch = c
-		} else {
-			found := byName[Normalize(r.VeeqoChannel)]
-			switch len(found) {
-			case 0:
-				fail(i, ErrUnknownChannel, "Veeqo has no channel named %q (store %q; channels: %s)", r.VeeqoChannel, r.ERPStore, knownList)
-				continue
-			case 1:
-				ch = found[0]
-			default:
-				var ids []string
-				for _, c := range found {
-					ids = append(ids, fmt.Sprintf("%d (%s)", c.ID, c.TypeCode))
-				}
-				fail(i, ErrAmbiguous, "Veeqo channel name %q matches channels %s; set channel_id on the row",
-					r.VeeqoChannel, strings.Join(ids, ", "))
-				continue
-			}
+		ch, fault := channelOf(r, byID, byName, knownList)
+		if fault != nil {
+			fail(i, fault.err, "%s", fault.msg)
+			continue
 		}
 		if prev, dup := ix.byChannel[ch.ID]; dup {
 			fail(i, ErrConflict, "channel %q (id %d) is already mapped from store %q by row %d",
@@ -288,6 +263,40 @@ func (m *StoreMap) resolve(ctx context.Context) (*storeIndex, error) {
 		ix.byChannel[ch.ID] = i
 	}
 	return ix, nil
+}
+
+// rowFault is why a row does not resolve: the sentinel and the message.
+type rowFault struct {
+	err error
+	msg string
+}
+
+// channelOf finds a store row's channel: by channel_id (whose name, when
+// the row gives one too, must match) or by a name no other channel has.
+func channelOf(r storeRow, byID map[int64]veeqo.Channel, byName map[string][]veeqo.Channel, knownList string) (veeqo.Channel, *rowFault) {
+	if r.ChannelID != 0 {
+		c, ok := byID[r.ChannelID]
+		if !ok {
+			return c, &rowFault{ErrUnknownChannel, fmt.Sprintf("Veeqo has no channel with id %d (store %q; channels: %s)", r.ChannelID, r.ERPStore, knownList)}
+		}
+		if Normalize(r.VeeqoChannel) != "" && Normalize(r.VeeqoChannel) != Normalize(c.Name) {
+			return c, &rowFault{ErrUnknownChannel, fmt.Sprintf("Veeqo channel %d is named %q, not %q (store %q)", c.ID, c.Name, r.VeeqoChannel, r.ERPStore)}
+		}
+		return c, nil
+	}
+	found := byName[Normalize(r.VeeqoChannel)]
+	switch len(found) {
+	case 0:
+		return veeqo.Channel{}, &rowFault{ErrUnknownChannel, fmt.Sprintf("Veeqo has no channel named %q (store %q; channels: %s)", r.VeeqoChannel, r.ERPStore, knownList)}
+	case 1:
+		return found[0], nil
+	}
+	var ids []string
+	for _, c := range found {
+		ids = append(ids, fmt.Sprintf("%d (%s)", c.ID, c.TypeCode))
+	}
+	return veeqo.Channel{}, &rowFault{ErrAmbiguous, fmt.Sprintf("Veeqo channel name %q matches channels %s; set channel_id on the row",
+		r.VeeqoChannel, strings.Join(ids, ", "))}
 }
 
 // Check resolves every row against Veeqo's channel list and returns a
