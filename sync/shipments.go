@@ -226,48 +226,14 @@ func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef str
 // applied again verbatim, a new one computed, recorded pending, applied and
 // marked applied (or ignored, or flagged, as the rules say).
 func (r *run) applyShipment(ctx context.Context, t *importTally, process, recordRef, erpRef string, o *veeqo.Order, a veeqo.Allocation, mapLines lineMapper) {
-	e := r.e
 	sh := a.Shipment
-	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, sh.ID)
-	have := err == nil
-	switch {
-	case have && row.State == store.ShipmentPending:
-		if u, ok := r.reapply(ctx, row); ok {
-			t.done = append(t.done, describeUpdate(u))
-			t.warns = append(t.warns, u.Warnings...)
-			return
-		}
-		// Later shipments are computed from the ERP's shipped quantities,
-		// which lack this one until it lands: stop.
-		t.errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", sh.ID)
-		return
-	case have && row.State == store.ShipmentIgnored && e.settings.DisableMultishipment:
-		// Ignored as a late shipment of a finalised order; if a void has
-		// since withdrawn the final one, it replaces it.
-		if fin, err := r.finalised(ctx, erpRef); err != nil || fin {
-			if err != nil {
-				t.errMsg = fmt.Sprintf("reading earlier shipments failed: %v", err)
-			}
-			return
-		}
-	case have:
-		return
-	case !errors.Is(err, store.ErrNotFound):
-		t.errMsg = fmt.Sprintf("reading shipment %d state failed: %v", sh.ID, err)
+	row, have, next := r.shipmentState(ctx, t, erpRef, sh.ID)
+	if !next {
 		return
 	}
-	erp, err := e.cfg.ERP.Order(ctx, erpRef)
-	gone := ""
-	switch {
-	case errors.Is(err, ErrERPOrderNotFound):
-		gone = "deleted"
-	case err != nil:
-		if ctx.Err() == nil {
-			t.errMsg = fmt.Sprintf("reading ERP order %s failed: %v", erpRef, err)
-		}
+	erp, gone, ok := r.erpOrderFor(ctx, t, erpRef)
+	if !ok {
 		return
-	case strings.EqualFold(erp.Status, OrderCancelled):
-		gone = "cancelled"
 	}
 	if gone != "" {
 		if f := r.flagShipment(ctx, process, recordRef, erpRef, o, a, gone, have); f != "" {
@@ -312,6 +278,63 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 		return
 	}
 	r.writeAheadApply(ctx, t, row, have, erpRef, o, a, u, raw)
+}
+
+// shipmentState reads what the store knows of shipment shID: a pending
+// one is applied again here (or stops the order while the ERP lacks it),
+// an ignored one goes on only when a void has since withdrawn the order's
+// final shipment, any other known one is done. next says whether the
+// shipment is to be computed; have whether the store has a row for it.
+func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, shID int64) (row store.AppliedShipment, have, next bool) {
+	e := r.e
+	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
+	have = err == nil
+	switch {
+	case have && row.State == store.ShipmentPending:
+		if u, ok := r.reapply(ctx, row); ok {
+			t.done = append(t.done, describeUpdate(u))
+			t.warns = append(t.warns, u.Warnings...)
+			return row, have, false
+		}
+		// Later shipments are computed from the ERP's shipped quantities,
+		// which lack this one until it lands: stop.
+		t.errMsg = fmt.Sprintf("shipment %d is still pending in the ERP", shID)
+		return row, have, false
+	case have && row.State == store.ShipmentIgnored && e.settings.DisableMultishipment:
+		// Ignored as a late shipment of a finalised order; if a void has
+		// since withdrawn the final one, it replaces it.
+		if fin, err := r.finalised(ctx, erpRef); err != nil || fin {
+			if err != nil {
+				t.errMsg = fmt.Sprintf("reading earlier shipments failed: %v", err)
+			}
+			return row, have, false
+		}
+	case have:
+		return row, have, false
+	case !errors.Is(err, store.ErrNotFound):
+		t.errMsg = fmt.Sprintf("reading shipment %d state failed: %v", shID, err)
+		return row, have, false
+	}
+	return row, have, true
+}
+
+// erpOrderFor reads the ERP order a shipment belongs to; gone says it was
+// "deleted" or "cancelled" there. ok is false when it cannot be read (the
+// tally says why, unless the run is stopping).
+func (r *run) erpOrderFor(ctx context.Context, t *importTally, erpRef string) (erp ERPOrder, gone string, ok bool) {
+	erp, err := r.e.cfg.ERP.Order(ctx, erpRef)
+	switch {
+	case errors.Is(err, ErrERPOrderNotFound):
+		gone = "deleted"
+	case err != nil:
+		if ctx.Err() == nil {
+			t.errMsg = fmt.Sprintf("reading ERP order %s failed: %v", erpRef, err)
+		}
+		return erp, "", false
+	case strings.EqualFold(erp.Status, OrderCancelled):
+		gone = "cancelled"
+	}
+	return erp, gone, true
 }
 
 // writeAheadApply records a computed shipment update as pending, applies it
