@@ -130,39 +130,16 @@ func (r *run) settleDoubt(ctx context.Context, ex store.Export, o *ERPOrder, lis
 			return ex, false
 		}
 	}
-	var mine, foreign []veeqo.Order
-	if cands := append(slices.Clone(listed), hinted...); len(cands) > 0 {
-		if o == nil {
-			cur, err := e.cfg.ERP.Order(ctx, ex.ERPRef)
-			if err != nil {
-				if ctx.Err() == nil {
-					r.doubtErr(ctx, ex, fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the ERP order could not be read to tell whether one is ours (%v); it will be retried before any new create", len(cands), ex.Number, err))
-				}
-				return ex, false
-			}
-			o = &cur
-		}
-		ch, err := e.channelFor(ctx, o.Store)
-		if err != nil {
-			if ctx.Err() == nil {
-				r.doubtErr(ctx, ex, fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the order's channel is unknown (%v); it will be retried before any new create", len(cands), ex.Number, err))
-			}
-			return ex, false
-		}
-		mine, foreign = ours(cands, ch.ID, orderEmail(*o))
+	mine, foreign, ok := r.splitCandidates(ctx, ex, o, append(slices.Clone(listed), hinted...))
+	if !ok {
+		return ex, false
 	}
 	if len(mine) > 0 {
-		first := mine[0]
 		note := "found in Veeqo's order list by number after an unknown outcome (not created again)"
 		if len(listed) == 0 {
 			note = fmt.Sprintf("found by Veeqo's search, not in its order list since %s, after an unknown outcome (not created again)", since.Format(time.RFC3339))
 		}
-		r.rep.Reconciled++
-		_, ok := r.complete(ctx, ex, &first, []string{note}, "")
-		if ok {
-			r.relinked = append(r.relinked, first.ID)
-			r.reportTwins(ctx, ex.ERPRef, ex.Number, first.ID, mine[1:])
-		}
+		r.relink(ctx, ex, mine, note)
 		return ex, false
 	}
 	if waiting {
@@ -178,6 +155,56 @@ func (r *run) settleDoubt(ctx context.Context, ex store.Export, o *ERPOrder, lis
 		r.inDoubt(ctx, ex.ERPRef, msg)
 		return ex, false
 	}
+	return r.releaseDoubt(ctx, ex, foreign, since)
+}
+
+// splitCandidates tells the orders found with the export's number apart:
+// mine could have been created by this account for the ERP order o (read
+// when nil) on its channel, foreign could not. ok is false (recorded) when
+// o or its channel cannot be had.
+func (r *run) splitCandidates(ctx context.Context, ex store.Export, o *ERPOrder, cands []veeqo.Order) (mine, foreign []veeqo.Order, ok bool) {
+	if len(cands) == 0 {
+		return nil, nil, true
+	}
+	e := r.e
+	if o == nil {
+		cur, err := e.cfg.ERP.Order(ctx, ex.ERPRef)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.doubtErr(ctx, ex, fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the ERP order could not be read to tell whether one is ours (%v); it will be retried before any new create", len(cands), ex.Number, err))
+			}
+			return nil, nil, false
+		}
+		o = &cur
+	}
+	ch, err := e.channelFor(ctx, o.Store)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.doubtErr(ctx, ex, fmt.Sprintf("outcome of an earlier export is unknown and Veeqo has %d order(s) numbered %s, but the order's channel is unknown (%v); it will be retried before any new create", len(cands), ex.Number, err))
+		}
+		return nil, nil, false
+	}
+	mine, foreign = ours(cands, ch.ID, orderEmail(*o))
+	return mine, foreign, true
+}
+
+// relink completes the export with the oldest of its orders found in
+// Veeqo, reporting the others as twins.
+func (r *run) relink(ctx context.Context, ex store.Export, mine []veeqo.Order, note string) {
+	first := mine[0]
+	r.rep.Reconciled++
+	if _, ok := r.complete(ctx, ex, &first, []string{note}, ""); ok {
+		r.relinked = append(r.relinked, first.ID)
+		r.reportTwins(ctx, ex.ERPRef, ex.Number, first.ID, mine[1:])
+	}
+}
+
+// releaseDoubt marks an in-doubt export failed once its order is in Veeqo
+// neither by list nor by search after the settle time, so that it is
+// created again; it returns the updated export and whether that may
+// happen now.
+func (r *run) releaseDoubt(ctx context.Context, ex store.Export, foreign []veeqo.Order, since time.Time) (store.Export, bool) {
+	e := r.e
 	ex.State = store.ExportFailed
 	ex.LastError = "not in Veeqo by number after an unknown outcome and the settle time"
 	msg := fmt.Sprintf("order number %s is not in Veeqo (its order list since %s and its search): the earlier attempt did not create it; it can be created", ex.Number, since.Format(time.RFC3339))
