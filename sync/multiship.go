@@ -96,10 +96,26 @@ func ComputeUpdate(order ERPOrder, c Confirmation, disable, finalised bool) (Shi
 		u.Warnings = append(u.Warnings, fmt.Sprintf("shipment %d ignored: order %s was finalised by its first shipment (multishipment disabled)", c.ShipmentID, order.Ref))
 		return u, DecisionIgnore
 	}
-	known := make(map[string]bool, len(order.Lines))
+	allDone := lineUpdates(&u, order, c, disable)
+	warnUnknownLines(&u, order, c)
+	switch {
+	case allDone:
+		u.Status = OrderShipped
+		u.Final = true
+	case disable:
+		u.Status = OrderClosed
+		u.Final = true
+	default:
+		u.Status = OrderPartiallyShipped
+	}
+	return u, DecisionApply
+}
+
+// lineUpdates adds each line's update to u (the rule's quantities, closes
+// and remainders) and reports whether every line is done.
+func lineUpdates(u *ShipmentUpdate, order ERPOrder, c Confirmation, disable bool) bool {
 	allDone := true
 	for _, l := range order.Lines {
-		known[l.Ref] = true
 		q := max(c.Quantities[l.Ref], 0)
 		remaining := max(l.Quantity-l.Shipped, 0)
 		if l.Closed {
@@ -128,6 +144,16 @@ func ComputeUpdate(order ERPOrder, c Confirmation, disable, finalised bool) (Shi
 			}
 		}
 	}
+	return allDone
+}
+
+// warnUnknownLines warns of each quantity for a line the order lacks (it
+// is not applied), in line order.
+func warnUnknownLines(u *ShipmentUpdate, order ERPOrder, c Confirmation) {
+	known := make(map[string]bool, len(order.Lines))
+	for _, l := range order.Lines {
+		known[l.Ref] = true
+	}
 	var unknown []string
 	for ref, q := range c.Quantities {
 		if !known[ref] && q > 0 {
@@ -138,15 +164,4 @@ func ComputeUpdate(order ERPOrder, c Confirmation, disable, finalised bool) (Shi
 	for _, ref := range unknown {
 		u.Warnings = append(u.Warnings, fmt.Sprintf("line %s of shipment %d is not a line of order %s; its quantity %d was not applied", ref, c.ShipmentID, order.Ref, c.Quantities[ref]))
 	}
-	switch {
-	case allDone:
-		u.Status = OrderShipped
-		u.Final = true
-	case disable:
-		u.Status = OrderClosed
-		u.Final = true
-	default:
-		u.Status = OrderPartiallyShipped
-	}
-	return u, DecisionApply
 }
