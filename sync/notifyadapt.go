@@ -128,31 +128,14 @@ func (n *notifySource) Events(ctx context.Context, q notify.EventQuery) iter.Seq
 		after, ok := n.floor(key, q.Since)
 		keepFloor := true // whether this read may raise the floor
 		if !ok {
-			// First query of this shape: find the oldest match by paging
-			// newest first (To left out, so the floor serves any Until).
-			oldest, found, err := oldestEntry(ctx, n.s, store.LogQuery{Account: q.Account, Levels: lq.Levels, From: q.Since, Limit: logPage})
+			var more bool
+			after, keepFloor, more, err = n.firstFloor(ctx, q, lq.Levels, key, newest, yield)
 			if err != nil {
 				yield(notify.Event{}, err)
 				return
 			}
-			if !found {
-				n.setFloor(key, q.Since, newest)
+			if !more {
 				return
-			}
-			after = oldest.Seq - 1
-			if after == 0 {
-				// Seq 1 cannot be read oldest first (AfterSeq 0 means
-				// newest first): yield it here, read on after it, and keep
-				// no floor that would hide it from the next query.
-				keepFloor = false
-				if q.Until.IsZero() || oldest.Time.Before(q.Until) {
-					if !yield(eventOf(oldest), nil) {
-						return
-					}
-				}
-				after = oldest.Seq
-			} else {
-				n.setFloor(key, q.Since, after)
 			}
 		}
 		lq.AfterSeq = after
@@ -173,6 +156,34 @@ func (n *notifySource) Events(ctx context.Context, q notify.EventQuery) iter.Seq
 			n.setFloor(key, q.Since, newest)
 		}
 	}
+}
+
+// firstFloor starts the first query of its shape: it finds the oldest
+// match by paging newest first (To left out, so the floor serves any
+// Until) and sets the floor below it. It returns the Seq to read on after,
+// whether the read may raise the floor, and whether there is more to read.
+func (n *notifySource) firstFloor(ctx context.Context, q notify.EventQuery, levels []string, key string, newest int64, yield func(notify.Event, error) bool) (after int64, keepFloor, more bool, err error) {
+	oldest, found, err := oldestEntry(ctx, n.s, store.LogQuery{Account: q.Account, Levels: levels, From: q.Since, Limit: logPage})
+	if err != nil {
+		return 0, false, false, err
+	}
+	if !found {
+		n.setFloor(key, q.Since, newest)
+		return 0, false, false, nil
+	}
+	if after = oldest.Seq - 1; after != 0 {
+		n.setFloor(key, q.Since, after)
+		return after, true, true, nil
+	}
+	// Seq 1 cannot be read oldest first (AfterSeq 0 means newest first):
+	// yield it here, read on after it, and keep no floor that would hide
+	// it from the next query.
+	if q.Until.IsZero() || oldest.Time.Before(q.Until) {
+		if !yield(eventOf(oldest), nil) {
+			return 0, false, false, nil
+		}
+	}
+	return oldest.Seq, false, true, nil
 }
 
 // ascend yields the entries lq selects after lq.AfterSeq (> 0), oldest
