@@ -101,54 +101,66 @@ func (r *run) voidShipments(ctx context.Context, process, recordRef string, o *v
 	if err != nil {
 		return nil, fmt.Sprintf("reading the applied shipments of Veeqo order %d failed: %v", o.ID, err)
 	}
-	bg := context.WithoutCancel(ctx)
 	for _, row := range rows {
 		if live[row.ShipmentID] {
 			continue
 		}
-		var applied ShipmentUpdate
-		if err := json.Unmarshal(row.Update, &applied); err != nil {
-			return warns, fmt.Sprintf("shipment %d was voided in Veeqo but its stored update does not decode (%v); withdraw it by hand", row.ShipmentID, err)
+		msg, errMsg, ok := r.withdrawVoided(ctx, process, recordRef, row, cancelled[row.ShipmentID])
+		if !ok {
+			return warns, errMsg
 		}
-		erp, err := e.cfg.ERP.Order(ctx, row.ERPRef)
-		if err != nil {
-			if ctx.Err() != nil {
-				return warns, ""
-			}
-			return warns, fmt.Sprintf("shipment %d was voided in Veeqo; reading ERP order %s to withdraw it failed: %v", row.ShipmentID, row.ERPRef, err)
-		}
-		how := "the shipment was deleted"
-		if cancelled[row.ShipmentID] {
-			how = "its tracking number was cancelled"
-		}
-		tracking := strings.Join(applied.TrackingNumbers, ", ")
-		if tracking == "" {
-			tracking = "none"
-		}
-		msg := fmt.Sprintf("shipment %d (tracking %s) was voided in Veeqo after it was applied (%s): its quantities and tracking number are withdrawn from ERP order %s",
-			row.ShipmentID, tracking, how, row.ERPRef)
-		vu := VoidUpdate(erp, applied)
-		vu.Warnings = []string{msg}
-		if err := e.cfg.ERP.ApplyShipment(ctx, vu); err != nil {
-			if ctx.Err() != nil {
-				return warns, ""
-			}
-			return warns, fmt.Sprintf("withdrawing voided shipment %d from ERP order %s failed: %v; tried again on the next run", row.ShipmentID, row.ERPRef, err)
-		}
-		raw, err := json.Marshal(vu)
-		if err != nil {
-			return warns, fmt.Sprintf("encoding the withdrawal of shipment %d failed: %v", row.ShipmentID, err)
-		}
-		row.State, row.Update, row.Warning = store.ShipmentVoided, raw, msg
-		if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
-			// The ERP has it (idempotent by key): the next pass records it.
-			e.log.Warn("vsync: mark shipment voided", "shipment", row.ShipmentID, "err", err)
-		}
-		r.rep.ShipmentsVoided++
-		r.logEntry(bg, store.LevelWarning, process, recordRef, msg)
 		warns = append(warns, msg)
 	}
 	return warns, ""
+}
+
+// withdrawVoided withdraws one voided shipment's applied update from the
+// ERP and marks it voided, returning the warning; ok is false, with the
+// reason (none when the run is stopping), when it could not.
+func (r *run) withdrawVoided(ctx context.Context, process, recordRef string, row store.AppliedShipment, cancelled bool) (msg, errMsg string, ok bool) {
+	e := r.e
+	bg := context.WithoutCancel(ctx)
+	var applied ShipmentUpdate
+	if err := json.Unmarshal(row.Update, &applied); err != nil {
+		return "", fmt.Sprintf("shipment %d was voided in Veeqo but its stored update does not decode (%v); withdraw it by hand", row.ShipmentID, err), false
+	}
+	erp, err := e.cfg.ERP.Order(ctx, row.ERPRef)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", false
+		}
+		return "", fmt.Sprintf("shipment %d was voided in Veeqo; reading ERP order %s to withdraw it failed: %v", row.ShipmentID, row.ERPRef, err), false
+	}
+	how := "the shipment was deleted"
+	if cancelled {
+		how = "its tracking number was cancelled"
+	}
+	tracking := strings.Join(applied.TrackingNumbers, ", ")
+	if tracking == "" {
+		tracking = "none"
+	}
+	msg = fmt.Sprintf("shipment %d (tracking %s) was voided in Veeqo after it was applied (%s): its quantities and tracking number are withdrawn from ERP order %s",
+		row.ShipmentID, tracking, how, row.ERPRef)
+	vu := VoidUpdate(erp, applied)
+	vu.Warnings = []string{msg}
+	if err := e.cfg.ERP.ApplyShipment(ctx, vu); err != nil {
+		if ctx.Err() != nil {
+			return "", "", false
+		}
+		return "", fmt.Sprintf("withdrawing voided shipment %d from ERP order %s failed: %v; tried again on the next run", row.ShipmentID, row.ERPRef, err), false
+	}
+	raw, err := json.Marshal(vu)
+	if err != nil {
+		return "", fmt.Sprintf("encoding the withdrawal of shipment %d failed: %v", row.ShipmentID, err), false
+	}
+	row.State, row.Update, row.Warning = store.ShipmentVoided, raw, msg
+	if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
+		// The ERP has it (idempotent by key): the next pass records it.
+		e.log.Warn("vsync: mark shipment voided", "shipment", row.ShipmentID, "err", err)
+	}
+	r.rep.ShipmentsVoided++
+	r.logEntry(bg, store.LevelWarning, process, recordRef, msg)
+	return msg, "", true
 }
 
 // cancelRemainder handles an order Veeqo cancelled after some of it
