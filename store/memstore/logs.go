@@ -71,24 +71,7 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 		return store.LogPage{}, err
 	}
 	defer s.mu.Unlock()
-	match := func(e store.LogEntry) bool {
-		switch {
-		case e.Account != q.Account,
-			q.RunID != "" && e.RunID != q.RunID,
-			q.Process != "" && e.Process != q.Process,
-			len(q.Levels) > 0 && !slices.Contains(q.Levels, e.Level),
-			q.Reference != "" && e.Reference != q.Reference,
-			q.Search != "" && !containsFold(e.Reference, q.Search) && !containsFold(e.Message, q.Search),
-			!inRange(e.Time, q.From, q.To):
-			return false
-		}
-		if q.HideResolved {
-			if r, ok := s.records[key3{e.Account, e.Process, e.Reference}]; ok && r.Resolved {
-				return false
-			}
-		}
-		return true
-	}
+	match := func(e store.LogEntry) bool { return s.logMatches(e, q) }
 	var page store.LogPage
 	if q.AfterSeq > 0 {
 		// s.logs is ordered by Seq.
@@ -118,6 +101,27 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 		page.Entries = append(page.Entries, e)
 	}
 	return page, nil
+}
+
+// logMatches reports whether q selects e (the paging aside). The caller
+// holds the lock.
+func (s *Store) logMatches(e store.LogEntry, q store.LogQuery) bool {
+	switch {
+	case e.Account != q.Account,
+		q.RunID != "" && e.RunID != q.RunID,
+		q.Process != "" && e.Process != q.Process,
+		len(q.Levels) > 0 && !slices.Contains(q.Levels, e.Level),
+		q.Reference != "" && e.Reference != q.Reference,
+		q.Search != "" && !containsFold(e.Reference, q.Search) && !containsFold(e.Message, q.Search),
+		!inRange(e.Time, q.From, q.To):
+		return false
+	}
+	if q.HideResolved {
+		if r, ok := s.records[key3{e.Account, e.Process, e.Reference}]; ok && r.Resolved {
+			return false
+		}
+	}
+	return true
 }
 
 // PurgeLogs implements store.LogStore.

@@ -164,6 +164,30 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 			w.add("l.seq < ?", c.Seq)
 		}
 	}
+	logFilters(&w, q)
+	order := "DESC"
+	if asc {
+		order = "ASC"
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT `+prefixed("l.", logCols)+` FROM {s}.logs l WHERE `+w.sql()+
+		` ORDER BY l.seq `+order+` LIMIT `+fmt.Sprint(n+1)), w.args...)
+	if err != nil {
+		return store.LogPage{}, fmt.Errorf("pgstore: QueryLogs: %w", err)
+	}
+	entries, err := collect(rows, scanLog)
+	if err != nil {
+		return store.LogPage{}, fmt.Errorf("pgstore: QueryLogs: %w", err)
+	}
+	page := store.LogPage{Entries: entries}
+	if len(entries) > n {
+		page.Entries = entries[:n]
+		page.Next = store.EncodeCursor(logCursor{Seq: page.Entries[n-1].Seq, Asc: asc})
+	}
+	return page, nil
+}
+
+// logFilters adds q's filters (all but the account and the paging) to w.
+func logFilters(w *where, q store.LogQuery) {
 	if q.RunID != "" {
 		w.add("l.run_id = ?", q.RunID)
 	}
@@ -189,25 +213,6 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 		w.add(`NOT EXISTS (SELECT 1 FROM {s}.records r WHERE r.account = l.account AND r.process = l.process
 			AND r.reference = l.reference AND r.resolved)`)
 	}
-	order := "DESC"
-	if asc {
-		order = "ASC"
-	}
-	rows, err := s.pool.Query(ctx, s.q(`SELECT `+prefixed("l.", logCols)+` FROM {s}.logs l WHERE `+w.sql()+
-		` ORDER BY l.seq `+order+` LIMIT `+fmt.Sprint(n+1)), w.args...)
-	if err != nil {
-		return store.LogPage{}, fmt.Errorf("pgstore: QueryLogs: %w", err)
-	}
-	entries, err := collect(rows, scanLog)
-	if err != nil {
-		return store.LogPage{}, fmt.Errorf("pgstore: QueryLogs: %w", err)
-	}
-	page := store.LogPage{Entries: entries}
-	if len(entries) > n {
-		page.Entries = entries[:n]
-		page.Next = store.EncodeCursor(logCursor{Seq: page.Entries[n-1].Seq, Asc: asc})
-	}
-	return page, nil
 }
 
 // PurgeLogs deletes entries older than before, of every account; it

@@ -119,53 +119,11 @@ func scanLog(sc scanner) (store.LogEntry, error) {
 // the last Seq); otherwise newest first (by Seq), Next paging backwards.
 func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage, error) {
 	const op = "QueryLogs"
-	if q.Account == "" {
-		return store.LogPage{}, wrap(op, invalid("query: Account is empty"))
-	}
-	for _, l := range q.Levels {
-		if !validLevel(l) {
-			return store.LogPage{}, wrap(op, invalid("query: level %q is not info, warning or error", l))
-		}
-	}
-	if err := checkTime("query: From", q.From); err != nil {
-		return store.LogPage{}, wrap(op, err)
-	}
-	if err := checkTime("query: To", q.To); err != nil {
-		return store.LogPage{}, wrap(op, err)
-	}
-	if q.AfterSeq < 0 {
-		return store.LogPage{}, wrap(op, invalid("query: AfterSeq %d is negative", q.AfterSeq))
-	}
-	n, err := limit("query: Limit", q.Limit, defaultLogLimit, maxLogLimit)
+	n, err := checkLogQuery(q)
 	if err != nil {
 		return store.LogPage{}, wrap(op, err)
 	}
-	var w where
-	w.add("account = ?", q.Account)
-	if q.RunID != "" {
-		w.add("run_id = ?", q.RunID)
-	}
-	if q.Process != "" {
-		w.add("process = ?", q.Process)
-	}
-	in(&w, "level", q.Levels)
-	if q.Reference != "" {
-		w.add("reference = ?", q.Reference)
-	}
-	if q.Search != "" {
-		f := fold(q.Search)
-		w.add("(instr(reference_fold, ?) > 0 OR instr(message_fold, ?) > 0)", f, f)
-	}
-	if !q.From.IsZero() {
-		w.add("time >= ?", q.From.UnixNano())
-	}
-	if !q.To.IsZero() {
-		w.add("time < ?", q.To.UnixNano())
-	}
-	if q.HideResolved {
-		w.add(`NOT EXISTS (SELECT 1 FROM records r WHERE r.account = logs.account AND r.process = logs.process
-			AND r.reference = logs.reference AND r.resolved = 1)`)
-	}
+	w := logWhere(q)
 	ascending := q.AfterSeq > 0
 	order := " ORDER BY seq DESC"
 	if ascending {
@@ -197,6 +155,59 @@ func (s *Store) QueryLogs(ctx context.Context, q store.LogQuery) (store.LogPage,
 		}
 	}
 	return page, nil
+}
+
+// checkLogQuery checks q and returns its page size.
+func checkLogQuery(q store.LogQuery) (int, error) {
+	if q.Account == "" {
+		return 0, invalid("query: Account is empty")
+	}
+	for _, l := range q.Levels {
+		if !validLevel(l) {
+			return 0, invalid("query: level %q is not info, warning or error", l)
+		}
+	}
+	if err := checkTime("query: From", q.From); err != nil {
+		return 0, err
+	}
+	if err := checkTime("query: To", q.To); err != nil {
+		return 0, err
+	}
+	if q.AfterSeq < 0 {
+		return 0, invalid("query: AfterSeq %d is negative", q.AfterSeq)
+	}
+	return limit("query: Limit", q.Limit, defaultLogLimit, maxLogLimit)
+}
+
+// logWhere is the filter q selects, before the paging condition.
+func logWhere(q store.LogQuery) where {
+	var w where
+	w.add("account = ?", q.Account)
+	if q.RunID != "" {
+		w.add("run_id = ?", q.RunID)
+	}
+	if q.Process != "" {
+		w.add("process = ?", q.Process)
+	}
+	in(&w, "level", q.Levels)
+	if q.Reference != "" {
+		w.add("reference = ?", q.Reference)
+	}
+	if q.Search != "" {
+		f := fold(q.Search)
+		w.add("(instr(reference_fold, ?) > 0 OR instr(message_fold, ?) > 0)", f, f)
+	}
+	if !q.From.IsZero() {
+		w.add("time >= ?", q.From.UnixNano())
+	}
+	if !q.To.IsZero() {
+		w.add("time < ?", q.To.UnixNano())
+	}
+	if q.HideResolved {
+		w.add(`NOT EXISTS (SELECT 1 FROM records r WHERE r.account = logs.account AND r.process = logs.process
+			AND r.reference = logs.reference AND r.resolved = 1)`)
+	}
+	return w
 }
 
 // purgeBatch is how many log entries one PurgeLogs transaction deletes, so
