@@ -129,23 +129,9 @@ func WithClock(now func() time.Time) Option {
 // fails with ErrSchemaTooNew if the file was migrated by a newer build.
 // Several processes may open the same file at once.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{now: time.Now}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, wrap("open", err)
-		}
-	}
-	if cfg.log == nil {
-		cfg.log = slog.New(slog.DiscardHandler)
-	}
-	if strings.TrimSpace(path) == "" {
-		return nil, wrap("open", invalid("path is empty"))
-	}
-	if path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, wrap("open", invalid("path %q: give a file path (not a URI or :memory:)", path))
+	cfg, err := openConfig(path, opts)
+	if err != nil {
+		return nil, wrap("open", err)
 	}
 
 	// SQLite would create the file 0644 (less the umask); it holds customer
@@ -161,26 +147,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		log:    cfg.log,
 		now:    cfg.now,
 	}
-	var err error
-	if s.wdb, err = sql.Open("sqlite", dsn(path, false)); err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
-	}
-	s.wdb.SetMaxOpenConns(1)
-	s.wdb.SetMaxIdleConns(1)
-	s.wdb.SetConnMaxLifetime(0)
-	s.wdb.SetConnMaxIdleTime(0)
-
-	if err := s.retry(ctx, func() error { return s.wdb.PingContext(ctx) }); err != nil {
-		s.wdb.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
-	}
-	if err := s.migrate(ctx, migrations()); err != nil {
-		s.wdb.Close()
+	if err := s.openWriter(ctx); err != nil {
 		return nil, err
-	}
-	if err := s.sealClearKeys(ctx); err != nil {
-		s.wdb.Close()
-		return nil, wrap("open: sealing API keys", err)
 	}
 
 	if s.rdb, err = sql.Open("sqlite", dsn(path, true)); err != nil {
@@ -197,6 +165,57 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// openConfig applies the options and checks the path.
+func openConfig(path string, opts []Option) (config, error) {
+	cfg := config{now: time.Now}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
+	if strings.TrimSpace(path) == "" {
+		return cfg, invalid("path is empty")
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return cfg, invalid("path %q: give a file path (not a URI or :memory:)", path)
+	}
+	return cfg, nil
+}
+
+// openWriter opens the single writer connection and, through it, brings
+// the schema up to date and seals API keys stored in clear; on failure it
+// is closed again.
+func (s *Store) openWriter(ctx context.Context) error {
+	var err error
+	if s.wdb, err = sql.Open("sqlite", dsn(s.path, false)); err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", s.path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+
+	if err := s.retry(ctx, func() error { return s.wdb.PingContext(ctx) }); err != nil {
+		s.wdb.Close()
+		return fmt.Errorf("sqlitestore: open %s: %w", s.path, err)
+	}
+	if err := s.migrate(ctx, migrations()); err != nil {
+		s.wdb.Close()
+		return err
+	}
+	if err := s.sealClearKeys(ctx); err != nil {
+		s.wdb.Close()
+		return wrap("open: sealing API keys", err)
+	}
+	return nil
 }
 
 // dsn is the driver's connection string for path. Every connection gets the
