@@ -162,34 +162,13 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 	if writeRecord && r.Account == "" {
 		r.Account = e.Account
 	}
-	if writeRecord {
-		if err := validRecordUpdate("CompleteExport", r); err != nil {
-			return store.Export{}, err
-		}
-	}
-	if err := validLogs("CompleteExport", logs); err != nil {
-		return store.Export{}, err
-	}
-	exportSQL, exportSQLArgs, err := s.updateExportSQL("CompleteExport", e)
+	b, err := s.completeExportBatch(e, r, writeRecord, logs)
 	if err != nil {
 		return store.Export{}, err
 	}
-	// One round trip for the writes: the statements are pipelined in the
-	// transaction, which commits only if every one of them succeeded.
-	var b pgx.Batch
-	b.Queue(exportSQL, exportSQLArgs...)
-	if writeRecord {
-		sql, args := s.upsertRecordSQL(r)
-		b.Queue(sql, args...)
-	}
-	if len(logs) > 0 {
-		b.Queue(lockSQL, s.logLockKey)
-		sql, args := s.appendLogsSQL(logs)
-		b.Queue(sql, args...)
-	}
 	var out store.Export
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		br := tx.SendBatch(ctx, &b)
+		br := tx.SendBatch(ctx, b)
 		defer br.Close()
 		got, err := scanExport(br.QueryRow())
 		if err != nil {
@@ -220,6 +199,36 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 		return store.Export{}, err
 	}
 	return out, nil
+}
+
+// completeExportBatch checks CompleteExport's writes and queues them: one
+// round trip for the writes, pipelined in the transaction, which commits
+// only if every one of them succeeded.
+func (s *Store) completeExportBatch(e store.Export, r store.RecordUpdate, writeRecord bool, logs []store.LogEntry) (*pgx.Batch, error) {
+	if writeRecord {
+		if err := validRecordUpdate("CompleteExport", r); err != nil {
+			return nil, err
+		}
+	}
+	if err := validLogs("CompleteExport", logs); err != nil {
+		return nil, err
+	}
+	exportSQL, exportSQLArgs, err := s.updateExportSQL("CompleteExport", e)
+	if err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(exportSQL, exportSQLArgs...)
+	if writeRecord {
+		sql, args := s.upsertRecordSQL(r)
+		b.Queue(sql, args...)
+	}
+	if len(logs) > 0 {
+		b.Queue(lockSQL, s.logLockKey)
+		sql, args := s.appendLogsSQL(logs)
+		b.Queue(sql, args...)
+	}
+	return b, nil
 }
 
 // GetExport returns the export of an ERP order. ErrNotFound.
