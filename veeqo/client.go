@@ -570,14 +570,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		payload = b
 	}
 	if hresp.StatusCode < 200 || hresp.StatusCode > 299 {
-		apiErr := c.newAPIError(req.method, u, hresp, payload, attempts)
-		if cerr := ctx.Err(); cerr != nil {
-			// Cancelled while the answer came in: the retry loop stopped on
-			// the context, so say so (errors.Is context.Canceled), with the
-			// answer that would have been retried.
-			return resp, fmt.Errorf("veeqo: %s %s: %w (last answer: %w)", req.method, endpoint, cerr, apiErr)
-		}
-		return resp, apiErr
+		return resp, c.statusError(ctx, req.method, endpoint, u, hresp, payload, attempts)
 	}
 	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
 		if err := c.decodeInto(req.method, endpoint, payload, out, resp); err != nil {
@@ -585,6 +578,18 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		}
 	}
 	return resp, nil
+}
+
+// statusError is the *APIError of a non-2xx answer; when the context ended
+// while it came in (the retry loop stopped on it), the error says so
+// (errors.Is context.Canceled) and carries the answer that would have been
+// retried.
+func (c *Client) statusError(ctx context.Context, method, endpoint string, u *url.URL, hresp *http.Response, payload []byte, attempts int) error {
+	apiErr := c.newAPIError(method, u, hresp, payload, attempts)
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("veeqo: %s %s: %w (last answer: %w)", method, endpoint, cerr, apiErr)
+	}
+	return apiErr
 }
 
 // newRequest builds the retryable request: the JSON body, if any, and
@@ -715,6 +720,27 @@ type transport struct {
 	client *Client
 }
 
+// logAttempt logs one attempt at debug level, its error redacted.
+func (c *Client) logAttempt(ctx context.Context, method, path string, attempt int, dur time.Duration, resp *http.Response, err error) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("path", path),
+		slog.Int("attempt", attempt),
+		slog.Duration("duration", dur),
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", c.redact(err.Error())))
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "veeqo request", attrs...)
+}
+
+// RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.client
 	ctx := req.Context()
@@ -736,21 +762,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	dur := time.Since(start)
 
-	if c.logger.Enabled(ctx, slog.LevelDebug) {
-		attrs := []slog.Attr{
-			slog.String("method", req.Method),
-			slog.String("path", path),
-			slog.Int("attempt", attempt),
-			slog.Duration("duration", dur),
-		}
-		if resp != nil {
-			attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", c.redact(err.Error())))
-		}
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "veeqo request", attrs...)
-	}
+	c.logAttempt(ctx, req.Method, path, attempt, dur, resp, err)
 
 	if st != nil {
 		st.unknown.Store(err != nil && trace.mayHaveSent() && !idempotent(req.Method))
