@@ -67,9 +67,50 @@ func main() {
 
 // run parses args and runs the scenarios; it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, cpuProfile, code, ok := parseFlags(args, stderr)
+	if !ok {
+		return code
+	}
+	if cfg.childFetch > 0 {
+		if err := runChild(cfg, cfg.childFetch, cfg.childLines, stdin, stdout); err != nil {
+			fmt.Fprintln(stderr, "veeqobench child:", err)
+			return 1
+		}
+		return 0
+	}
+	cfg.pgDSN = os.Getenv("VEEQOCONNECT_PG_DSN")
+	if cfg.dir == "" {
+		dir, err := os.MkdirTemp("", "veeqobench-")
+		if err != nil {
+			fmt.Fprintln(stderr, "veeqobench:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cfg.dir = dir
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "veeqobench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "veeqobench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(stdout, "# veeqobench: drain=%g/s capacity=%d orders=%d fetch_orders=%d skus=%d (Veeqo: 5/s, 100)\n",
+		cfg.drain, cfg.capacity, cfg.orders, cfg.fetchOrders, cfg.skus)
+	return runScenarios(ctx, cfg, stdout)
+}
+
+// parseFlags reads the command line into a config; ok is false, with the
+// exit code, for -help or a bad flag (reported on stderr).
+func parseFlags(args []string, stderr io.Writer) (cfg config, cpuProfile string, code int, ok bool) {
 	fs := flag.NewFlagSet("veeqobench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg config
 	var only string
 	fs.Float64Var(&cfg.drain, "drain", 50, "the fake's bucket drain in requests/s (Veeqo: 5); the client's pace scales with it")
 	fs.IntVar(&cfg.capacity, "capacity", 100, "the fake's bucket capacity (Veeqo: 100)")
@@ -80,18 +121,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&only, "only", "", "comma-separated scenarios to run (default all): "+strings.Join(scenarioNames(), ","))
 	fs.BoolVar(&cfg.smoke, "smoke", false, "small sizes for a quick check: 20 orders, 2,000 to fetch, drain 200/s (flags given explicitly win)")
 	fs.StringVar(&cfg.dir, "dir", "", "directory for the SQLite stores (default a temporary one, removed)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios to this file")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the scenarios to this file")
 	fs.IntVar(&cfg.childFetch, "child-fetch", 0, "internal: serve a fake with this many shipped orders")
 	fs.IntVar(&cfg.childLines, "lines", 1, "internal: lines per order of -child-fetch")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return cfg, "", 0, false
 		}
-		return 2
+		return cfg, "", 2, false
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "veeqobench: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return cfg, "", 2, false
 	}
 	if cfg.smoke {
 		// Small sizes, unless given explicitly.
@@ -103,6 +144,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}
 	}
+	if problems := cfg.check(only); len(problems) > 0 {
+		fmt.Fprintln(stderr, "veeqobench: "+strings.Join(problems, "; "))
+		return cfg, "", 2, false
+	}
+	return cfg, cpuProfile, 0, true
+}
+
+// check lists what is wrong with the sizes and the -only list, which it
+// sets.
+func (cfg *config) check(only string) []string {
 	var problems []string
 	if !(cfg.drain > 0) {
 		problems = append(problems, "-drain must be positive")
@@ -122,42 +173,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		cfg.only = append(cfg.only, s)
 	}
-	if len(problems) > 0 {
-		fmt.Fprintln(stderr, "veeqobench: "+strings.Join(problems, "; "))
-		return 2
-	}
-	if cfg.childFetch > 0 {
-		if err := runChild(cfg, cfg.childFetch, cfg.childLines, stdin, stdout); err != nil {
-			fmt.Fprintln(stderr, "veeqobench child:", err)
-			return 1
-		}
-		return 0
-	}
-	cfg.pgDSN = os.Getenv("VEEQOCONNECT_PG_DSN")
-	if cfg.dir == "" {
-		dir, err := os.MkdirTemp("", "veeqobench-")
-		if err != nil {
-			fmt.Fprintln(stderr, "veeqobench:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		cfg.dir = dir
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(stderr, "veeqobench:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(stderr, "veeqobench:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
-	fmt.Fprintf(stdout, "# veeqobench: drain=%g/s capacity=%d orders=%d fetch_orders=%d skus=%d (Veeqo: 5/s, 100)\n",
-		cfg.drain, cfg.capacity, cfg.orders, cfg.fetchOrders, cfg.skus)
+	return problems
+}
+
+// runScenarios runs the scenarios picked, printing each result line; it
+// returns the exit code.
+func runScenarios(ctx context.Context, cfg config, stdout io.Writer) int {
 	failed := false
 	for _, sc := range scenarios() {
 		if len(cfg.only) > 0 && !slices.ContainsFunc(cfg.only, func(s string) bool { return sc.covers(s) }) {
