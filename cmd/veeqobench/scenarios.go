@@ -213,16 +213,21 @@ func exportScenario(ctx context.Context, cfg config, lines int) ([]result, error
 			wall: wall, drain: cfg.drain, heapPeak: peak, heapLive: live, heapScope: "process"})
 	}
 
-	// The baseline on a fresh fake, same waves, same limit.
+	return out, baselineExport(ctx, cfg, waves, out)
+}
+
+// baselineExport exports the same waves with the baseline on a fresh fake
+// at the same limit, filling in each result's baseline figures.
+func baselineExport(ctx context.Context, cfg config, waves [][]vsync.ERPOrder, out []result) error {
 	bclk := &clock{}
 	bsrv, err := newFake(cfg, bclk, cfg.skus)
 	if err != nil {
-		return out, err
+		return err
 	}
 	defer bsrv.Close()
 	bc, _, err := newClient(bsrv.URL(), bsrv.APIKey(), rate.Limit(cfg.drain*4/5), 1)
 	if err != nil {
-		return out, err
+		return err
 	}
 	for i, wv := range waves {
 		if i == 1 {
@@ -240,11 +245,11 @@ func exportScenario(ctx context.Context, cfg config, lines int) ([]result, error
 			return err
 		})
 		if err != nil {
-			return out, fmt.Errorf("baseline: %w", err)
+			return fmt.Errorf("baseline: %w", err)
 		}
 		out[i].baseCalls, out[i].baseWall = calls, wall
 	}
-	return out, nil
+	return nil
 }
 
 // confirmScenario exports a wave, ships a share of it, and measures the
@@ -303,30 +308,39 @@ func confirmOne(ctx context.Context, cfg config, pct int) (result, error) {
 		return result{}, fmt.Errorf("%s: %d confirmations applied, %d shipped", name, rep.ConfirmationsApplied, ship)
 	}
 	lists := w.srv.Count("GET", "/orders") - lists0
-	// The poll reads every order updated since its cursor less the
-	// confirmation overlap: the previous wave's orders as well as the
-	// shipped ones. Count that window from the fake's own data.
+	window, err := pollWindow(w.srv, calls)
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return result{scenario: name, orders: ship, lines: 1, distinctSKUs: min(cfg.skus, cfg.orders), calls: calls, throttled: thr, wall: wall,
+		drain: cfg.drain, heapPeak: peak, heapLive: live, heapScope: "process",
+		extra: []string{fmt.Sprintf("shipped=%d", ship), fmt.Sprintf("updated_in_window=%d", window), fmt.Sprintf("list_calls=%d", lists),
+			fmt.Sprintf("list_calls_per_100_updated=%.2f", float64(lists)*100/float64(max(window, 1)))}}, nil
+}
+
+// pollWindow counts the orders the run's poll (among its last calls
+// requests) read: every order updated since its cursor less the
+// confirmation overlap, the previous wave's orders as well as the shipped
+// ones, counted from the fake's own data.
+func pollWindow(srv *veeqotest.Server, calls int) (int, error) {
 	window := 0
-	reqs := w.srv.Requests()
+	reqs := srv.Requests()
 	for _, rq := range reqs[len(reqs)-calls:] {
 		if rq.Method != http.MethodGet || rq.Path != "/orders" || rq.Query.Get("status") != "" {
 			continue
 		}
 		since, err := time.Parse(time.RFC3339, rq.Query.Get("updated_at_min"))
 		if err != nil {
-			return result{}, fmt.Errorf("%s: poll without updated_at_min: %v", name, rq.Query)
+			return 0, fmt.Errorf("poll without updated_at_min: %v", rq.Query)
 		}
-		for _, o := range w.srv.Orders() {
+		for _, o := range srv.Orders() {
 			if !o.UpdatedAt.Before(since) && o.Status != veeqo.StatusCancelled {
 				window++
 			}
 		}
 		break
 	}
-	return result{scenario: name, orders: ship, lines: 1, distinctSKUs: min(cfg.skus, cfg.orders), calls: calls, throttled: thr, wall: wall,
-		drain: cfg.drain, heapPeak: peak, heapLive: live, heapScope: "process",
-		extra: []string{fmt.Sprintf("shipped=%d", ship), fmt.Sprintf("updated_in_window=%d", window), fmt.Sprintf("list_calls=%d", lists),
-			fmt.Sprintf("list_calls_per_100_updated=%.2f", float64(lists)*100/float64(max(window, 1)))}}, nil
+	return window, nil
 }
 
 // fetchScenario imports the fulfillments of n shipped marketplace orders
