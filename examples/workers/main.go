@@ -223,8 +223,44 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 	fmt.Fprintf(w, "workers: 3 workers, 2 accounts, one PostgreSQL state (schemas %s, %s)\n", storeSchema, riverSchema)
 
 	// 1. The library's leases alone: three workers run "west" at once.
+	if err := leasesAlone(ctx, w, workers, accounts[1], sum); err != nil {
+		return nil, err
+	}
+
+	// 2. River: periodic, per-account unique jobs.
+	clients, jr, err := startRiver(ctx, w, workers, accounts, riverSchema, interval, sum)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, stopClients := context.WithCancel(ctx)
+	defer stopClients()
+	for _, c := range clients {
+		if err := c.Start(runCtx); err != nil {
+			return nil, err
+		}
+	}
+	stopAll := func() {
+		for _, c := range clients {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = c.Stop(sctx)
+			cancel()
+		}
+	}
+
+	err = shipAndWait(ctx, w, accounts)
+	stopAll()
+	if err != nil {
+		return nil, err
+	}
+
+	summarize(w, accounts, jr, sum)
+	return sum, nil
+}
+
+// leasesAlone has three workers call Run on account west at the same
+// moment: one runs, the others find the lease held.
+func leasesAlone(ctx context.Context, w io.Writer, workers []*worker, west *account, sum *Summary) error {
 	fmt.Fprintln(w, "\n1. leases alone: three workers call Run on account west at the same moment")
-	west := accounts[1]
 	west.srv.SetLatency(10 * time.Millisecond) // a run that lasts, as against the real Veeqo
 	type result struct {
 		worker string
@@ -249,7 +285,7 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 			sum.LeaseHeld++
 			lines = append(lines, fmt.Sprintf("   %s: lease held by another worker, skipped", r.worker))
 		case r.err != nil:
-			return nil, fmt.Errorf("%s: %w", r.worker, r.err)
+			return fmt.Errorf("%s: %w", r.worker, r.err)
 		default:
 			sum.LeaseRan++
 			lines = append(lines, fmt.Sprintf("   %s: ran, %s", r.worker, r.rep.Summary()))
@@ -259,25 +295,30 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 	slices.Sort(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
 	fmt.Fprintf(w, "   Veeqo (west) was asked to create %d orders for %d ERP orders\n", west.srv.Count("POST", "/orders"), west.orders)
+	return nil
+}
 
-	// 2. River: periodic, per-account unique jobs.
+// startRiver migrates River's tables, starts a client per worker with a
+// periodic sync job per account, and has every worker insert every
+// account's sync job at once (River keeps one of each).
+func startRiver(ctx context.Context, w io.Writer, workers []*worker, accounts []*account, riverSchema string, interval time.Duration, sum *Summary) ([]*river.Client[pgx.Tx], *journal, error) {
 	fmt.Fprintf(w, "\n2. River: a periodic sync job per account (%s), unique per account, on three clients\n", describeInterval(interval))
 	migrator, err := rivermigrate.New(riverpgxv5.New(workers[0].pool), &rivermigrate.Config{Schema: riverSchema, Logger: quietLogger()})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := workers[0].pool.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{riverSchema}.Sanitize()); err != nil {
-		return nil, fmt.Errorf("create schema %s: %w", riverSchema, err)
+		return nil, nil, fmt.Errorf("create schema %s: %w", riverSchema, err)
 	}
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("migrating River's tables: %w", err)
+		return nil, nil, fmt.Errorf("migrating River's tables: %w", err)
 	}
 	jr := &journal{}
 	var clients []*river.Client[pgx.Tx]
 	for _, wk := range workers {
 		c, err := newRiverClient(wk, accounts, riverSchema, interval, jr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		clients = append(clients, c)
 	}
@@ -287,7 +328,7 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 		for _, a := range accounts {
 			res, err := c.Insert(ctx, syncArgs{Account: a.name}, nil)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if res.UniqueSkippedAsDuplicate {
 				sum.Duplicates++
@@ -297,23 +338,12 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 		}
 	}
 	fmt.Fprintf(w, "   each worker inserted a sync job per account: %d inserted, %d skipped as duplicates\n", sum.Inserted, sum.Duplicates)
-	runCtx, stopClients := context.WithCancel(ctx)
-	defer stopClients()
-	for _, c := range clients {
-		if err := c.Start(runCtx); err != nil {
-			return nil, err
-		}
-	}
-	stopAll := func() {
-		for _, c := range clients {
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = c.Stop(sctx)
-			cancel()
-		}
-	}
+	return clients, jr, nil
+}
 
-	// Wait for both accounts' orders in Veeqo, have the warehouses ship
-	// them, and wait for the confirmations in the ERPs.
+// shipAndWait waits for both accounts' orders in Veeqo, has the
+// warehouses ship them, and waits for the confirmations in the ERPs.
+func shipAndWait(ctx context.Context, w io.Writer, accounts []*account) error {
 	if err := waitFor(ctx, 60*time.Second, "every order exported", func() bool {
 		for _, a := range accounts {
 			if len(a.srv.Orders()) < a.orders {
@@ -322,14 +352,12 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 		}
 		return true
 	}); err != nil {
-		stopAll()
-		return nil, err
+		return err
 	}
 	for _, a := range accounts {
 		for _, o := range a.srv.Orders() {
 			if _, err := a.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: fmt.Sprintf("1Z%d", o.ID), CarrierName: "UPS", ServiceName: "Standard"}); err != nil {
-				stopAll()
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -342,11 +370,14 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 		}
 		return true
 	}); err != nil {
-		stopAll()
-		return nil, err
+		return err
 	}
-	stopAll()
+	return nil
+}
 
+// summarize counts the jobs that ran the engine, by account and worker,
+// and prints each account's figures.
+func summarize(w io.Writer, accounts []*account, jr *journal, sum *Summary) {
 	byWorker := map[string]bool{}
 	for _, r := range jr.all() {
 		if r.snoozed {
@@ -366,7 +397,6 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 			a.name, a.orders, sum.Creates[a.name], sum.Applied[a.name], sum.Jobs[a.name])
 	}
 	fmt.Fprintf(w, "   jobs ran on: %s\n", strings.Join(sum.Workers, ", "))
-	return sum, nil
 }
 
 // checkPostgres fails with a clear message when dsn is missing, malformed
