@@ -232,21 +232,10 @@ func run(ctx context.Context, w io.Writer, dsn string, interval time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stopClients := context.WithCancel(ctx)
-	defer stopClients()
-	for _, c := range clients {
-		if err := c.Start(runCtx); err != nil {
-			return nil, err
-		}
+	stopAll, err := startClients(ctx, clients)
+	if err != nil {
+		return nil, err
 	}
-	stopAll := func() {
-		for _, c := range clients {
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = c.Stop(sctx)
-			cancel()
-		}
-	}
-
 	err = shipAndWait(ctx, w, accounts)
 	stopAll()
 	if err != nil {
@@ -339,6 +328,26 @@ func startRiver(ctx context.Context, w io.Writer, workers []*worker, accounts []
 	}
 	fmt.Fprintf(w, "   each worker inserted a sync job per account: %d inserted, %d skipped as duplicates\n", sum.Inserted, sum.Duplicates)
 	return clients, jr, nil
+}
+
+// startClients starts the River clients; stop stops them (each within
+// 30s) and ends their context.
+func startClients(ctx context.Context, clients []*river.Client[pgx.Tx]) (stop func(), err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	for _, c := range clients {
+		if err := c.Start(runCtx); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	return func() {
+		for _, c := range clients {
+			sctx, cancelStop := context.WithTimeout(context.Background(), 30*time.Second)
+			_ = c.Stop(sctx)
+			cancelStop()
+		}
+		cancel()
+	}, nil
 }
 
 // shipAndWait waits for both accounts' orders in Veeqo, has the
