@@ -70,6 +70,8 @@ func (p *pager) since(n int) []store.LogEntry {
 	return append([]store.LogEntry(nil), p.pages[n:]...)
 }
 
+// run is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func run(ctx context.Context, w io.Writer) error {
 	srv, err := veeqotest.Start()
 	if err != nil {

@@ -78,6 +78,8 @@ func withDir(dir string, f func(string) error) error {
 // StateFile is the state's file name inside the directory run is given.
 const StateFile = "veeqoconnect.db"
 
+// run is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func run(ctx context.Context, w io.Writer, dir string) error {
 	// The fake Veeqo with veeqoctl's demo catalogue: warehouse "Main",
 	// channel "Web Store", delivery methods Standard and Express, SKUs

@@ -69,6 +69,8 @@ func (m *marketplace) order(number string, ch veeqo.Channel, lines map[string]in
 	return m.srv.AddOrder(o)
 }
 
+// run is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func run(ctx context.Context, w io.Writer) error {
 	srv, err := veeqotest.Start()
 	if err != nil {

@@ -63,6 +63,8 @@ type account struct {
 	orderID map[string]int64
 }
 
+// run is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func run(ctx context.Context, w io.Writer) error {
 	clk := &clock{t: time.Date(2026, 11, 2, 16, 0, 0, 0, time.UTC)} // 08:00 in Los Angeles
 	st := memstore.New(memstore.WithClock(clk.Now))
@@ -250,6 +252,8 @@ func (a *account) ship(ref string, lines map[string]int, info veeqotest.ShipInfo
 	return err
 }
 
+// report is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func report(ctx context.Context, w io.Writer, a *account, st store.Store, loc *time.Location) error {
 	rule := "multishipment allowed"
 	if a.engine.Settings().DisableMultishipment {

@@ -85,6 +85,8 @@ const settingsJSON = `{
 
 // run simulates the day, printing what happens, and returns the mail the
 // SMTP server received.
+// It is one piece on purpose: an example is read top to bottom as the
+// walkthrough it prints, each step beside its output.
 func run(ctx context.Context, w io.Writer) ([]receivedMail, error) {
 	settings, err := vsync.ParseSettings([]byte(settingsJSON))
 	if err != nil {

@@ -85,6 +85,8 @@ func testAccountList(t *testing.T, s store.Store) {
 	diff(t, "ListAccounts (ordered by name, API keys opened)", want, got)
 }
 
+// testAccountUpdateCAS is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testAccountUpdateCAS(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	orig := addAccount(t, s, "acme")
@@ -271,6 +273,8 @@ func testAccountSetModeRace(t *testing.T, s store.Store) {
 // testAccountRemove fills every kind of state for two accounts, removes one
 // and checks that all of its state is gone (also after re-adding the name)
 // and all of the other's is intact.
+// It is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testAccountRemove(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	fill := func(name string) store.Lease {

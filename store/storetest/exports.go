@@ -511,6 +511,8 @@ func testExportIsolation(t *testing.T, s store.Store) {
 // reader that sees the Veeqo id must also see the record and the log, and a
 // reader that sees the record must see the Veeqo id (one transaction, not
 // three writes).
+// It is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testCompleteExportVisibility(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")

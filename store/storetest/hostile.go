@@ -39,6 +39,8 @@ var hostileRefs = []string{
 // literally, on every store: a search or filter holding SQL quoting,
 // comment or pattern characters finds exactly the rows holding that text,
 // and breaks nothing.
+// It is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testSQLMetacharacters(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")

@@ -239,6 +239,8 @@ func testLogAfterSeq(t *testing.T, s store.Store) {
 	diff(t, "catch-up with AfterSeq", all, got)
 }
 
+// testLogPaging is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testLogPaging(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")

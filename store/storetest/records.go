@@ -22,6 +22,8 @@ func recordCases() []testCase {
 	}
 }
 
+// testRecordUpsert is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testRecordUpsert(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")
@@ -194,6 +196,8 @@ func recordFixture(t *testing.T, s store.Store) map[string]store.Record {
 	return out
 }
 
+// testRecordQuery is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testRecordQuery(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	all := recordFixture(t, s)
@@ -270,6 +274,8 @@ func testRecordQuery(t *testing.T, s store.Store) {
 // testRecordPaging pages 250 records with ties on LastRunAt through several
 // page sizes and filters, and checks the documented order with no gaps and
 // no duplicates.
+// It is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testRecordPaging(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")

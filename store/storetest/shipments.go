@@ -137,6 +137,8 @@ func testShipmentUpdateCAS(t *testing.T, s store.Store) {
 	}
 }
 
+// testShipmentList is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testShipmentList(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")
