@@ -136,8 +136,6 @@ func writeErrors(w http.ResponseWriter, status int, msgs []string) {
 	_, _ = w.Write(b)
 }
 
-func writeNotFound(w http.ResponseWriter) { writeError(w, http.StatusNotFound, "Not found") }
-
 // writeRouteNotFound is Rails' unknown-route answer.
 func writeRouteNotFound(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", contentType)
