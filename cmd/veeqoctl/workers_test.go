@@ -142,13 +142,16 @@ func TestWorkersShareOnePostgreSQLStore(t *testing.T) {
 	// Kill the worker holding the most leases, while it holds them.
 	var victim *exec.Cmd
 	var held []string
+	var expires map[string]time.Time
 	waitFor("a worker holding a lease", func() bool {
 		byPID := map[int][]string{}
+		expires = map[string]time.Time{}
 		for _, a := range accts {
 			l, err := st.GetLease(ctx, a.name)
 			require.NoError(t, err)
 			if l.Holder.ID != "" {
 				byPID[l.Holder.PID] = append(byPID[l.Holder.PID], a.name)
+				expires[a.name] = l.ExpiresAt
 			}
 		}
 		victim, held = nil, nil
@@ -159,10 +162,12 @@ func TestWorkersShareOnePostgreSQLStore(t *testing.T) {
 		}
 		return victim != nil
 	})
+	killed := time.Now()
 	require.NoError(t, victim.Process.Signal(syscall.SIGKILL))
 	require.Error(t, victim.Wait())
-	killed := time.Now()
 	victimIdx := slices.Index(procs, victim)
+	// Taken over at once (same host, the holder's process is gone), not
+	// when the dead worker's leases expire.
 	waitFor("the dead worker's accounts taken over", func() bool {
 		for _, name := range held {
 			if !slices.ContainsFunc(allRuns(t, st, name), func(r store.Run) bool { return r.StartedAt.After(killed) }) {
@@ -171,6 +176,18 @@ func TestWorkersShareOnePostgreSQLStore(t *testing.T) {
 		}
 		return true
 	})
+	for _, name := range held {
+		runs := allRuns(t, st, name)
+		i := slices.IndexFunc(runs, func(r store.Run) bool { return r.StartedAt.After(killed) })
+		first := runs[i]
+		for _, r := range runs {
+			if r.StartedAt.After(killed) && r.StartedAt.Before(first.StartedAt) {
+				first = r
+			}
+		}
+		require.True(t, first.StartedAt.Before(expires[name]), "%s taken over at %s, only when the dead worker's lease expired (%s)",
+			name, first.StartedAt.Format(time.RFC3339Nano), expires[name].Format(time.RFC3339Nano))
+	}
 
 	waitFor("the second wave exported", exported)
 	for _, a := range accts {
