@@ -183,7 +183,7 @@ func crashLoop(t *testing.T, kind string, seed uint64, extra map[string]any) {
 	applyDelay := "VEEQOCTL_TEST_APPLY_DELAY=10ms"
 
 	var f crashFigures
-	deadline := time.Now().Add(10 * time.Minute)
+	deadline := time.Now().Add(time.Minute + time.Duration(kills)*2*time.Second)
 	for f.kills < kills {
 		require.True(t, time.Now().Before(deadline), "the crash loop took too long: %+v", f)
 		if rng.IntN(2) == 0 {
