@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/store/pgstore"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
@@ -98,7 +100,7 @@ func pgAccountName(t *testing.T, dsn, prefix string) string {
 			return
 		}
 		defer s.Close()
-		if err := s.RemoveAccount(ctx, name); err != nil {
+		if err := s.RemoveAccount(ctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Logf("cleanup: %v", err)
 		}
 	})

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xoroerp/veeqoconnect/store"
@@ -35,8 +38,8 @@ func TestWorkersShareOnePostgreSQLStore(t *testing.T) {
 		workers  = 4
 		perWave  = 5 // orders per account before and after the kill
 	)
-	// One connection per account per worker: 80 for the four workers.
-	dsn := pgDSN(t, 1)
+	// The accounts of a worker share its pool: 16 connections for the four.
+	dsn := pgDSN(t, 4)
 	dir := t.TempDir()
 	type acct struct {
 		name   string
@@ -281,4 +284,79 @@ func allRuns(t *testing.T, st store.Store, account string) []store.Run {
 		}
 		q.Before = runs[len(runs)-1].StartedAt
 	}
+}
+
+// TestServeSharesOnePoolPerDatabase: the accounts of a serve that name one
+// PostgreSQL DSN share one store and its connection pool, so a worker
+// serving many accounts holds at most the pool's connections, not a pool
+// per account.
+func TestServeSharesOnePoolPerDatabase(t *testing.T) {
+	t.Parallel()
+	const accounts = 5
+	dsn := pgDSN(t, 2)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	q := u.Query()
+	appName := "veeqoctl-pool-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	q.Set("application_name", appName)
+	u.RawQuery = q.Encode()
+	dir := t.TempDir()
+	var accts []any
+	var servers []*world
+	env := []string{serveEnv}
+	for i := range accounts {
+		name := pgAccountName(t, dsn, fmt.Sprintf("pool%02d", i))
+		w := newWorld(t)
+		keyVar := fmt.Sprintf("VEEQOCTL_TEST_KEY_%02d", i)
+		env = append(env, keyVar+"="+w.key)
+		o := order(name+"-SO-1", "MUG-1:1")
+		o["created_at"] = time.Now().UTC().Format(time.RFC3339)
+		b, err := json.Marshal([]any{o})
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-orders.json"), b, 0o600))
+		accts = append(accts, map[string]any{
+			"name": name, "base_url": w.srv.URL(), "api_key_env": keyVar, "rate_limit": 1000, "postgres_dsn": u.String(),
+			"orders_file": name + "-orders.json", "shipments_file": name + "-shipments.jsonl", "settings": scheduledSettings(),
+		})
+		servers = append(servers, w)
+	}
+	b, err := json.Marshal(map[string]any{"accounts": accts})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "veeqoctl.json"), b, 0o600))
+
+	c := exec.Command(binPath, "serve", "--tick", "100ms")
+	c.Dir, c.Env = dir, append(os.Environ(), env...)
+	errb := &lockedBuffer{}
+	c.Stderr = errb
+	require.NoError(t, c.Start())
+	defer func() {
+		if c.ProcessState == nil {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+	}()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv("VEEQOCONNECT_PG_DSN")) // a plain connection, without the pool setting
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	peak := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for done := false; !done; {
+		require.True(t, time.Now().Before(deadline), "not every account exported: %s", errb.String())
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", appName).Scan(&n))
+		peak = max(peak, n)
+		done = true
+		for _, w := range servers {
+			if len(w.srv.Orders()) == 0 {
+				done = false
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, c.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, c.Wait(), errb.String())
+	t.Logf("%d accounts on one DSN (pool_max_conns=2): at most %d connections seen", accounts, peak)
+	require.LessOrEqual(t, peak, 2, "the serve's connections to the database")
+	require.Positive(t, peak)
 }
