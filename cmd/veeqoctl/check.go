@@ -10,6 +10,7 @@ import (
 
 	"github.com/xoroerp/veeqoconnect/mapping"
 	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
@@ -263,39 +264,11 @@ func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileER
 		return // the settings' own problems are reported by the config check
 	}
 	file := acct.Raw.OrdersFile
-	type use struct {
-		first string
-		n     int
-	}
-	uses := map[[3]string]*use{} // kind, store, name
-	var order [][3]string
-	note := func(k [3]string, ref string) {
-		if u := uses[k]; u != nil {
-			u.n++
-			return
-		}
-		uses[k] = &use{first: ref, n: 1}
-		order = append(order, k)
-	}
-	byItem := map[[3]string]mapping.Line{}
-	for _, o := range erp.file.orders {
-		note([3]string{"store", o.Store, ""}, o.Ref)
-		if strings.TrimSpace(o.ShipService) != "" {
-			note([3]string{"ship_service", o.Store, o.ShipService}, o.Ref)
-		}
-		for _, l := range o.Lines {
-			ml := mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields}
-			k := [3]string{"item", "", m.Settings().ItemIdentifier.Value(ml)}
-			if _, seen := byItem[k]; !seen {
-				byItem[k] = ml
-			}
-			note(k, o.Ref)
-		}
-	}
-	where := func(u *use, field string) string {
+	uses, order, byItem := collectUses(erp.file.orders, m)
+	where := func(u *fileUse, field string) string {
 		return fmt.Sprintf("%s[%d].%s", file, erp.file.index[u.first], field)
 	}
-	orders := func(u *use) string {
+	orders := func(u *fileUse) string {
 		if u.n == 1 {
 			return "order " + u.first
 		}
@@ -331,6 +304,44 @@ func (a *app) checkOrderMappings(ctx context.Context, acct *account, erp *fileER
 		}
 	}
 	checkItems(ctx, m, items, uses, where, orders, rep)
+}
+
+// fileUse is a store, ship service or item the orders file uses: the first
+// order that uses it and how many do.
+type fileUse struct {
+	first string
+	n     int
+}
+
+// collectUses lists the stores, ship services and items (by the mapper's
+// identifier) the orders use, keyed by kind, store and name, in the order
+// first met; byItem is the first line of each item.
+func collectUses(orders []vsync.ERPOrder, m *mapping.Mapper) (uses map[[3]string]*fileUse, order [][3]string, byItem map[[3]string]mapping.Line) {
+	uses = map[[3]string]*fileUse{}
+	note := func(k [3]string, ref string) {
+		if u := uses[k]; u != nil {
+			u.n++
+			return
+		}
+		uses[k] = &fileUse{first: ref, n: 1}
+		order = append(order, k)
+	}
+	byItem = map[[3]string]mapping.Line{}
+	for _, o := range orders {
+		note([3]string{"store", o.Store, ""}, o.Ref)
+		if strings.TrimSpace(o.ShipService) != "" {
+			note([3]string{"ship_service", o.Store, o.ShipService}, o.Ref)
+		}
+		for _, l := range o.Lines {
+			ml := mapping.Line{Ref: l.Ref, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC, Custom: l.CustomFields}
+			k := [3]string{"item", "", m.Settings().ItemIdentifier.Value(ml)}
+			if _, seen := byItem[k]; !seen {
+				byItem[k] = ml
+			}
+			note(k, o.Ref)
+		}
+	}
+	return uses, order, byItem
 }
 
 // checkItems resolves one line per distinct item identifier the orders
