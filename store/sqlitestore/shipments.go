@@ -124,19 +124,72 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 	}
 	var out store.AppliedShipment
 	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		all := append(append(make([]any, 0, len(args)+3), args...), sh.Account, sh.ShipmentID, sh.Version)
 		var err error
-		out, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentUpdate, all...))
-		if isNoRows(err) {
-			return s.missingOrConflict(ctx, tx, qShipmentExists,
-				fmt.Sprintf("shipment %d of account %q", sh.ShipmentID, sh.Account), sh.Account, sh.ShipmentID)
-		}
+		out, err = s.updateShipment(ctx, tx, sh, args)
 		return err
 	})
 	if err != nil {
 		return store.AppliedShipment{}, wrap(op, err)
 	}
 	return out, nil
+}
+
+// updateShipment writes sh's columns (args, from shipmentArgs) in tx if its
+// version is the stored one.
+func (s *Store) updateShipment(ctx context.Context, tx *sql.Tx, sh store.AppliedShipment, args []any) (store.AppliedShipment, error) {
+	all := append(append(make([]any, 0, len(args)+3), args...), sh.Account, sh.ShipmentID, sh.Version)
+	out, err := scanShipment(s.txQueryRow(ctx, tx, qShipmentUpdate, all...))
+	if isNoRows(err) {
+		return store.AppliedShipment{}, s.missingOrConflict(ctx, tx, qShipmentExists,
+			fmt.Sprintf("shipment %d of account %q", sh.ShipmentID, sh.Account), sh.Account, sh.ShipmentID)
+	}
+	return out, err
+}
+
+// CompleteShipment does UpdateShipment, UpsertRecord (when r is not nil)
+// and AppendLogs in one transaction: the shipment's state, the operations
+// record and the log land together or not at all (nothing is written on
+// store.ErrConflict or store.ErrNotFound).
+func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
+	const op = "CompleteShipment"
+	now := s.clock()
+	args, err := shipmentArgs(&sh, now)
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	var rargs []any
+	if r != nil {
+		ru := *r
+		if rargs, err = recordArgs(&ru, now); err != nil {
+			return store.AppliedShipment{}, nil, wrap(op, err)
+		}
+	}
+	logs = append([]store.LogEntry(nil), logs...) // logArgs fills in defaults
+	largs, err := logArgs(logs, now)
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	var (
+		out      store.AppliedShipment
+		appended []store.LogEntry
+	)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if out, err = s.updateShipment(ctx, tx, sh, args); err != nil {
+			return err
+		}
+		if rargs != nil {
+			if _, err = s.txExec(ctx, tx, qRecordUpsertExec, rargs...); err != nil {
+				return err
+			}
+		}
+		appended, err = s.appendLogs(ctx, tx, logs, largs)
+		return err
+	})
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	return out, appended, nil
 }
 
 // GetShipment returns one shipment's row. store.ErrNotFound.
