@@ -224,6 +224,25 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	if q.Limit < 0 {
 		return nil, wrap(op, invalid("query: Limit %d is negative", q.Limit))
 	}
+	query, args := shipmentListQuery(q)
+	var out []store.AppliedShipment
+	err := s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		sh, err := scanShipment(r)
+		if err == nil {
+			out = append(out, sh)
+		}
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// shipmentListQuery is ListShipments' statement for q and its arguments.
+// The statement depends only on which fields q sets (and how many states),
+// so the engine's frequent shapes are prepared once (shipmentListShapes).
+func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 	var w where
 	w.add("account = ?", q.Account)
 	if q.ERPRef != "" {
@@ -250,16 +269,22 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	var out []store.AppliedShipment
-	err := s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
-		sh, err := scanShipment(r)
-		if err == nil {
-			out = append(out, sh)
-		}
-		return err
-	}, query, args...)
-	if err != nil {
-		return nil, wrap(op, err)
+	return query, args
+}
+
+// shipmentListShapes are the ListShipments statements the engine runs for
+// every order it looks at (a Veeqo order's applied shipments, an ERP
+// order's applied or pending one, the pending ones), prepared at Open so
+// that they are not parsed again on every call.
+func shipmentListShapes() []string {
+	var out []string
+	for _, q := range []store.ShipmentQuery{
+		{Account: "a", VeeqoOrderID: 1, States: []store.ShipmentState{store.ShipmentApplied}},
+		{Account: "a", ERPRef: "r", States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}, Limit: 1},
+		{Account: "a", States: []store.ShipmentState{store.ShipmentPending}},
+	} {
+		query, _ := shipmentListQuery(q)
+		out = append(out, query)
 	}
-	return out, nil
+	return out
 }
