@@ -19,15 +19,9 @@ func (s *Server) DeleteShipment(shipmentID int64) error {
 	now := s.now()
 	var err error
 	s.withState(func(st *state) {
-		ref, ok := st.shipments[shipmentID]
-		if !ok {
-			err = fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
-			return
-		}
-		rec := st.orders[ref[0]]
-		a := rec.alloc(ref[1])
-		if a == nil || a.shipment == nil {
-			err = fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
+		var rec *orderRec
+		var a *allocRec
+		if rec, a, err = st.shipped(shipmentID); err != nil {
 			return
 		}
 		rec.hidden = false
@@ -35,6 +29,20 @@ func (s *Server) DeleteShipment(shipmentID int64) error {
 		st.touch(rec, now)
 	})
 	return err
+}
+
+// shipped finds a shipment's order and allocation.
+func (st *state) shipped(shipmentID int64) (*orderRec, *allocRec, error) {
+	ref, ok := st.shipments[shipmentID]
+	if !ok {
+		return nil, nil, fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
+	}
+	rec := st.orders[ref[0]]
+	a := rec.alloc(ref[1])
+	if a == nil || a.shipment == nil {
+		return nil, nil, fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
+	}
+	return rec, a, nil
 }
 
 // CancelTracking marks a shipment's tracking number cancelled (its label
@@ -45,15 +53,9 @@ func (s *Server) CancelTracking(shipmentID int64) error {
 	now := s.now()
 	var err error
 	s.withState(func(st *state) {
-		ref, ok := st.shipments[shipmentID]
-		if !ok {
-			err = fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
-			return
-		}
-		rec := st.orders[ref[0]]
-		a := rec.alloc(ref[1])
-		if a == nil || a.shipment == nil {
-			err = fmt.Errorf("shipment %d: %w", shipmentID, ErrNotFound)
+		var rec *orderRec
+		var a *allocRec
+		if rec, a, err = st.shipped(shipmentID); err != nil {
 			return
 		}
 		tn := veeqo.TrackingNumber{ID: st.id("tracking")}
