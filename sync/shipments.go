@@ -237,13 +237,17 @@ type importTally struct {
 // an ERP order cancelled or deleted after export is flagged, not applied;
 // one that ships none of the order's lines is settled once, with its
 // reason; the remainder of an order Veeqo cancelled after a partial
-// shipment is closed or flagged (veeqo_cancel_remainder).
-func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines lineMapper) {
+// shipment is closed or flagged (veeqo_cancel_remainder). noVoids says the
+// caller has just read the order's applied shipments and none is voided
+// (hasVoids): they are not read again.
+func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines lineMapper, noVoids bool) {
 	var t importTally
 	// A mark still deferred when the import stops is written all the same,
 	// as it would have been right after the apply.
 	defer r.flushMark(ctx, &t)
-	t.warns, t.errMsg = r.voidShipments(ctx, process, recordRef, o)
+	if !noVoids {
+		t.warns, t.errMsg = r.voidShipments(ctx, process, recordRef, o)
+	}
 	if ctx.Err() != nil {
 		return
 	}
