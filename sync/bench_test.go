@@ -81,7 +81,9 @@ func benchStores() []struct {
 // (five customers, catalogue cached) and imports the confirmation
 // poll's listing of them, against veeqotest on loopback with no rate limit
 // (Veeqo's 5 requests/s is cmd/veeqobench's business), on each store.
-// Metrics: orders/s, Veeqo calls per order and store writes per order.
+// Metrics: orders/s, Veeqo calls per order, store writes per order and the
+// process's CPU time per order (the fake's included; a loaded machine
+// blurs orders/s, not this).
 func BenchmarkExportRun(b *testing.B) {
 	for _, sk := range benchStores() {
 		b.Run(sk.name, func(b *testing.B) {
@@ -95,6 +97,7 @@ func BenchmarkExportRun(b *testing.B) {
 				b.Fatal(err)
 			}
 			calls := 0
+			var cpu time.Duration
 			var prev []vsync.ERPOrder
 			b.ReportAllocs()
 			writes0 := writes.n.Load()
@@ -128,7 +131,9 @@ func BenchmarkExportRun(b *testing.B) {
 				}
 				e.erp.Put(prev...)
 				b.StartTimer()
+				cpu0 := processCPU()
 				rep, err := eng.Run(context.Background(), vsync.RunOptions{})
+				cpu += processCPU() - cpu0
 				if err != nil || rep.Exported != benchBatch {
 					b.Fatalf("exported %d: %v", rep.Exported, err)
 				}
@@ -137,6 +142,7 @@ func BenchmarkExportRun(b *testing.B) {
 			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "orders/s")
 			b.ReportMetric(float64(calls)/float64(b.N*benchBatch), "calls/order")
 			b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/order")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/order")
 		})
 	}
 }
@@ -145,7 +151,8 @@ func BenchmarkExportRun(b *testing.B) {
 // in fetch mode: each iteration lists benchBatch marketplace orders shipped
 // since the last run (one parcel of two lines each) and applies their
 // shipments to the ERP, against veeqotest on loopback with no rate limit,
-// on each store. Metrics: shipments/s and store writes per shipment.
+// on each store. Metrics: shipments/s, store writes per shipment and the
+// process's CPU time per shipment.
 func BenchmarkFetchRun(b *testing.B) {
 	for _, sk := range benchStores() {
 		b.Run(sk.name, func(b *testing.B) {
@@ -175,6 +182,7 @@ func BenchmarkFetchRun(b *testing.B) {
 			}
 			b.ReportAllocs()
 			writes0 := writes.n.Load()
+			var cpu time.Duration
 			b.ResetTimer()
 			for range b.N {
 				b.StopTimer()
@@ -182,13 +190,16 @@ func BenchmarkFetchRun(b *testing.B) {
 				seed(benchBatch)
 				e.clk.Advance(time.Second)
 				b.StartTimer()
+				cpu0 := processCPU()
 				rep, err := eng.Run(context.Background(), vsync.RunOptions{})
+				cpu += processCPU() - cpu0
 				if err != nil || rep.ConfirmationsApplied != benchBatch {
 					b.Fatalf("applied %d of %d: %v (%s)", rep.ConfirmationsApplied, benchBatch, err, rep.Summary())
 				}
 			}
 			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "shipments/s")
 			b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/shipment")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/shipment")
 		})
 	}
 }
