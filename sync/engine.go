@@ -429,6 +429,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// The run starts once it holds the lease, so an account's run history
+	// never shows two runs at once: the previous run finished before it
+	// released the lease.
+	start = e.clock()
+	rep.Started = start
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	renewDone := make(chan struct{})

@@ -97,3 +97,36 @@ func TestRunRefsWhileAnotherProcessRunsIsRefused(t *testing.T) {
 	assert.Zero(t, rep.Exported, "already exported")
 	assert.Len(t, e.srv.OrdersByNumber("SO-1"), 1)
 }
+
+// slowAcquire is a store whose lease takes a second to get (a busy
+// database, a lock wait): the clock moves while the run waits for it.
+type slowAcquire struct {
+	store.Store
+	clk   *fakeClock
+	lease store.Lease
+}
+
+func (s *slowAcquire) AcquireLease(ctx context.Context, account string, h store.Holder, ttl time.Duration) (store.Lease, error) {
+	s.clk.Advance(time.Second)
+	l, err := s.Store.AcquireLease(ctx, account, h, ttl)
+	s.lease = l
+	return l, err
+}
+
+// A run's history says it started once it held the account's lease: the
+// run history of an account then never shows two runs overlapping, since
+// a run finishes before it releases the lease and the next starts after
+// taking it.
+func TestRunStartsWhenItHoldsTheLease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.erp.Put(order("SO-1", "MUG-1:1"))
+	s := &slowAcquire{Store: e.st, clk: e.clk}
+	rep := e.run(e.engine(withStore(s)))
+	require.False(t, s.lease.AcquiredAt.IsZero())
+	assert.False(t, rep.Started.Before(s.lease.AcquiredAt), "report started %s, lease acquired %s", rep.Started, s.lease.AcquiredAt)
+	runs, err := e.st.QueryRuns(context.Background(), store.RunQuery{Account: testAccount})
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	assert.False(t, runs[0].StartedAt.Before(s.lease.AcquiredAt), "run started %s, lease acquired %s", runs[0].StartedAt, s.lease.AcquiredAt)
+}

@@ -396,6 +396,9 @@ func TestInitThenCheck(t *testing.T) {
 		"accounts[1].settings.default_sku",
 		"orders.json[1].store",        // the orders those mappings serve, by their first order
 		"orders.json[1].ship_service", // (SO-1001 and SO-1002 share the store and the service)
+		"orders.json[1].lines",        // and every item, by the first order that has it: a Veeqo
+		"orders.json[1].lines",        // without the catalogue (nor the default SKU) has none of
+		"orders.json[2].lines",        // the starter orders' three items
 	}, fields)
 	require.Contains(t, rep.Problems[3].Problem, `store "Web", used by order SO-1001 and 1 more: store table: row 1: Veeqo has no channel named "Web Store"`)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,6 +66,74 @@ func TestSIGKILLThenRerunAtOnce(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	r = w.run("sync", "--json", "--quiet")
 	require.Equal(t, exitOK, r.code, "the run after the settle time: stdout %s stderr %s", r.stdout, r.stderr)
+	for i := range n {
+		num := fmt.Sprintf("SO-%02d", i)
+		require.Len(t, w.srv.OrdersByNumber(num), 1, "exactly one Veeqo order numbered %s", num)
+	}
+}
+
+// TestServeTakesOverTheSlotOfAKilledWorker: two `veeqoctl serve` processes
+// share a state; one runs the day's slot and the other is refused. The one
+// running is killed with SIGKILL: the other runs the slot at once, on the
+// real clock (the killed run never finished, so it does not count as the
+// slot's run, and a refusal is retried on the next tick, not on the next
+// slot).
+func TestServeTakesOverTheSlotOfAKilledWorker(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	s := exportSettings()
+	s["auto_sync"], s["start_date"], s["time_zone"], s["hour"] = true, time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), "UTC", 0
+	w.writeConfig(s, map[string]any{"lease_ttl": "1h", "in_doubt_settle": "1ms"})
+	const n = 8
+	var orders []map[string]any
+	for i := range n {
+		o := order(fmt.Sprintf("SO-%02d", i), "MUG-1:1")
+		o["created_at"] = time.Now().UTC().Format(time.RFC3339)
+		orders = append(orders, o)
+	}
+	w.writeOrders(orders...)
+	w.srv.SetLatencyFor(veeqotest.Match("POST", "/orders"), 300*time.Millisecond)
+
+	var procs []*exec.Cmd
+	var logs []*lockedBuffer
+	for range 2 {
+		c := w.cmd("--verbose", "serve", "--tick", "50ms") // --verbose: the engine says when it takes a lease over
+		lb := &lockedBuffer{}
+		c.Stderr = lb
+		require.NoError(t, c.Start())
+		procs, logs = append(procs, c), append(logs, lb)
+	}
+	defer func() {
+		for _, c := range procs {
+			if c.ProcessState == nil {
+				_ = c.Process.Kill()
+				_ = c.Wait()
+			}
+		}
+	}()
+	// Both tried the slot: one runs it, the other was refused.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs[0].String()+logs[1].String(), "another process is running this account") || w.srv.Count("POST", "/orders") < 1 {
+		require.True(t, time.Now().Before(deadline), "no worker refused: %s\n%s", logs[0].String(), logs[1].String())
+		time.Sleep(10 * time.Millisecond)
+	}
+	victim, other := 0, 1
+	if strings.Contains(logs[0].String(), "another process is running this account") {
+		victim, other = 1, 0
+	}
+	require.NoError(t, procs[victim].Process.Signal(syscall.SIGKILL))
+	require.Error(t, procs[victim].Wait())
+	require.Less(t, len(w.srv.Orders()), n, "the kill landed before the slot's run finished")
+
+	w.srv.ClearFaults()
+	deadline = time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs[other].String(), "run finished") {
+		require.True(t, time.Now().Before(deadline), "the other worker never ran the slot: %s", logs[other].String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, procs[other].Process.Signal(syscall.SIGTERM))
+	require.NoError(t, procs[other].Wait(), logs[other].String())
+	require.Contains(t, logs[other].String(), "took over the lease of a process that is gone")
 	for i := range n {
 		num := fmt.Sprintf("SO-%02d", i)
 		require.Len(t, w.srv.OrdersByNumber(num), 1, "exactly one Veeqo order numbered %s", num)

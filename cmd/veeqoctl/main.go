@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -32,6 +33,12 @@ const (
 
 func main() {
 	app := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
+	// Tests of serve shift the scheduler's clock ahead so a schedule whose
+	// slots are a minute apart is due on every tick (the crash loop kills
+	// serve many times a minute); the engine and the store keep real time.
+	if d, err := time.ParseDuration(os.Getenv("VEEQOCTL_TEST_CLOCK_SHIFT")); err == nil && d != 0 {
+		app.now = func() time.Time { return time.Now().Add(d) }
+	}
 	os.Exit(app.main(context.Background(), os.Args[1:]))
 }
 
@@ -41,6 +48,11 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
+
+	// pgStores are the PostgreSQL stores open, by DSN, shared by the
+	// accounts naming the DSN (see openStore).
+	pgMu     stdsync.Mutex
+	pgStores map[string]*sharedStore
 
 	configPath string
 	accountArg string
@@ -261,20 +273,71 @@ func keyError(err error) string {
 	return "could not reach Veeqo to check the API key: " + err.Error()
 }
 
-// openStore opens the account's state.
+// openStore opens the account's state. Accounts naming one PostgreSQL DSN
+// share one store, and so one connection pool: serve with twenty accounts
+// on one database otherwise held twenty pools, enough for four workers to
+// exhaust PostgreSQL's default of 100 connections.
 func (a *app) openStore(ctx context.Context, acct *account) (store.Store, error) {
 	if acct.PostgresDSN != "" {
+		a.pgMu.Lock()
+		defer a.pgMu.Unlock()
+		if sh := a.pgStores[acct.PostgresDSN]; sh != nil {
+			sh.refs++
+			return sharedRef{Store: sh.Store, release: a.releasePG(acct.PostgresDSN)}, nil
+		}
 		s, err := pgstore.Open(ctx, acct.PostgresDSN, pgstore.WithLogger(a.logger()))
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL state: %w", err)
 		}
-		return s, nil
+		if a.pgStores == nil {
+			a.pgStores = map[string]*sharedStore{}
+		}
+		a.pgStores[acct.PostgresDSN] = &sharedStore{Store: s, refs: 1}
+		return sharedRef{Store: s, release: a.releasePG(acct.PostgresDSN)}, nil
 	}
 	s, err := sqlitestore.Open(ctx, acct.StatePath, sqlitestore.WithLogger(a.logger()))
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", acct.StatePath, err)
 	}
 	return s, nil
+}
+
+// sharedStore is a store opened once for the accounts that name it.
+type sharedStore struct {
+	store.Store
+	refs int
+}
+
+// sharedRef is one account's hold on a shared store: Close releases the
+// hold, and the last release closes the store.
+type sharedRef struct {
+	store.Store
+	release func() error
+}
+
+// Close releases this account's hold on the store.
+func (r sharedRef) Close() error { return r.release() }
+
+// releasePG returns the release of one hold on the store of dsn (each
+// hold released once).
+func (a *app) releasePG(dsn string) func() error {
+	var once stdsync.Once
+	return func() error {
+		var err error
+		once.Do(func() {
+			a.pgMu.Lock()
+			defer a.pgMu.Unlock()
+			sh := a.pgStores[dsn]
+			if sh == nil {
+				return
+			}
+			if sh.refs--; sh.refs == 0 {
+				delete(a.pgStores, dsn)
+				err = sh.Store.Close()
+			}
+		})
+		return err
+	}
 }
 
 // wired is an account with its client, store, ERP and engine.

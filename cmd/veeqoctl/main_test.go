@@ -93,6 +93,10 @@ func (w *world) writeConfig(settings map[string]any, extra map[string]any) strin
 		"settings":       settings,
 	}
 	for k, v := range extra {
+		if v == nil { // a nil value leaves the field out
+			delete(acct, k)
+			continue
+		}
 		acct[k] = v
 	}
 	b, err := json.MarshalIndent(map[string]any{"accounts": []any{acct}}, "", "  ")

@@ -247,7 +247,10 @@ func (r *runner) current() (*vsync.Engine, *vsync.Schedule, bool) {
 	return r.w.engine, r.sched, r.w.acct.Settings.AutoSync
 }
 
-// lastScheduled returns the start of the account's last scheduled run.
+// lastScheduled returns the start of the account's last finished
+// scheduled run. A run that never finished (its process was killed, or it
+// is still running elsewhere) does not count: the slot it started for is
+// tried again, and the account's lease decides who runs it.
 func (r *runner) lastScheduled(ctx context.Context) (time.Time, error) {
 	q := store.RunQuery{Account: r.w.acct.Raw.Name, Limit: 50}
 	for range 20 {
@@ -256,7 +259,7 @@ func (r *runner) lastScheduled(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		for _, run := range runs {
-			if run.Trigger == "schedule" {
+			if run.Trigger == "schedule" && !run.FinishedAt.IsZero() {
 				return run.StartedAt, nil
 			}
 		}
@@ -311,7 +314,9 @@ func (r *runner) maybeRun(loopCtx, runCtx context.Context) {
 		return
 	}
 	rep, err := eng.Run(ctx, vsync.RunOptions{Trigger: "schedule"})
-	if rep.RunID == "" || err != nil && rep.Status == "" {
+	// A slot refused because another process runs the account is tried
+	// again on the next tick: that process may die before it finishes.
+	if (rep.RunID == "" || err != nil && rep.Status == "") && !errors.Is(err, vsync.ErrRunInProgress) {
 		r.attempted = now
 	}
 	attrs := []any{"run", rep.RunID, "status", rep.Status, "exported", rep.Exported, "skipped", rep.Skipped,
