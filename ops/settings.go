@@ -330,6 +330,9 @@ func (h *Handler) saveSettings(ctx context.Context, a *acct, s vsync.Settings, u
 	a.mu.Unlock()
 	cfg.Settings = s
 	eng, err := vsync.New(cfg)
+	if errors.Is(err, vsync.ErrNoMode) {
+		return s, fieldError("export_orders", "choose a direction: turn on export_orders or fetch_fulfillments")
+	}
 	if err != nil {
 		return s, err
 	}

@@ -245,6 +245,12 @@ type ShipmentStore interface {
 	// UpdateShipment writes s if s.Version equals the stored version
 	// (ErrConflict otherwise).
 	UpdateShipment(ctx context.Context, s AppliedShipment) (AppliedShipment, error)
+	// CompleteShipment does UpdateShipment, UpsertRecord (when r is not nil)
+	// and AppendLogs in one transaction: the shipment's new state (applied,
+	// say), the operations record and the log land together or not at all
+	// (nothing is written on ErrConflict or ErrNotFound). It returns the
+	// stored shipment and the log entries with Seq set.
+	CompleteShipment(ctx context.Context, s AppliedShipment, r *RecordUpdate, logs ...LogEntry) (AppliedShipment, []LogEntry, error)
 	// GetShipment returns one shipment's row. ErrNotFound.
 	GetShipment(ctx context.Context, account string, shipmentID int64) (AppliedShipment, error)
 	// ListShipments returns rows matching q, oldest first (CreatedAt, then

@@ -119,6 +119,14 @@ func TestChaos(t *testing.T) {
 				faults["order cancelled in Veeqo"]++
 			}
 		}
+		// Veeqo's search trails its database, by a varying amount (an
+		// in-doubt create must be settled from the order list anyway).
+		if lag := []time.Duration{0, 2 * time.Second, 5 * time.Minute, 30 * time.Minute}[rng.IntN(4)]; lag > 0 {
+			e.srv.SetSearchLag(lag)
+			faults["search lag"]++
+		} else {
+			e.srv.SetSearchLag(0)
+		}
 		// Veeqo misbehaves.
 		for range 1 + rng.IntN(4) {
 			n := 1 + rng.IntN(3)

@@ -82,7 +82,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 			r.reportTwins(ctx, ex.ERPRef, ex.Number, ex.VeeqoOrderID, []veeqo.Order{*o})
 			r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 				return linesFromLinks(ex.Lines, erp, a)
-			})
+			}, false)
 		}
 		return
 	}
@@ -124,7 +124,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesFromLinks(ex.Lines, erp, a)
 	}
-	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines)
+	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines, false)
 }
 
 // linesFromLinks maps an allocation's lines back to ERP lines through the

@@ -87,8 +87,10 @@
 //
 // Each Veeqo shipment is one confirmation keyed by its id: the computed ERP
 // update is stored as pending (store.RecordShipment), applied, then marked
-// applied; a pending one is applied again verbatim by the next run and the
-// ERP deduplicates by shipment id. Shipped is judged per allocation, never by
+// applied with its log lines, and with the reference's record when it is the
+// order's last (store.CompleteShipment, one transaction); a pending one is
+// applied again verbatim by the next run and the ERP deduplicates by
+// shipment id. Shipped is judged per allocation, never by
 // the order's roll-up status. A shipment applied and later voided in Veeqo
 // (export mode) is not undone in the ERP: it is a warning, once per
 // shipment, for a person to act on; an order read without allocations is

@@ -747,17 +747,26 @@ func (e *Engine) scrub(s string) string {
 	return s
 }
 
-// logEntry appends a log entry and notifies errors and warnings with its Seq.
-func (r *run) logEntry(ctx context.Context, level, process, ref, msg string) {
+// newEntry makes a log entry of the run (scrubbed, a warning counted); it
+// is written by logEntry or with another write (CompleteShipment).
+func (r *run) newEntry(level, process, ref, msg string) store.LogEntry {
 	e := r.e
-	msg = e.scrub(msg)
 	if level == store.LevelWarning {
 		r.rep.Warnings++
 	}
+	return store.LogEntry{Time: e.clock(), Account: e.cfg.Account, RunID: r.id, Process: process, Level: level, Reference: ref, Message: e.scrub(msg)}
+}
+
+// logEntry appends a log entry and notifies errors and warnings with its Seq.
+func (r *run) logEntry(ctx context.Context, level, process, ref, msg string) {
+	e := r.e
 	if r.opts.DryRun {
+		if level == store.LevelWarning {
+			r.rep.Warnings++
+		}
 		return
 	}
-	entry := store.LogEntry{Time: e.clock(), Account: e.cfg.Account, RunID: r.id, Process: process, Level: level, Reference: ref, Message: msg}
+	entry := r.newEntry(level, process, ref, msg)
 	got, err := e.cfg.Store.AppendLogs(context.WithoutCancel(ctx), entry)
 	if err != nil {
 		e.log.Warn("vsync: append log", "err", err)
@@ -789,17 +798,24 @@ func (r *run) notify(ctx context.Context, entry store.LogEntry) {
 // record writes the operations record of a reference and notes the outcome
 // in the report.
 func (r *run) record(ctx context.Context, process, ref string, status store.RecordStatus, msg string, veeqoID int64) {
-	e := r.e
-	msg = e.scrub(msg)
-	r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: msg, VeeqoOrderID: veeqoID})
+	u := r.recordUpdate(process, ref, status, msg, veeqoID)
 	if r.opts.DryRun {
 		return
 	}
-	_, err := e.cfg.Store.UpsertRecord(context.WithoutCancel(ctx), store.RecordUpdate{Account: e.cfg.Account, Process: process, Reference: ref,
-		Status: status, Message: msg, VeeqoOrderID: veeqoID, RunID: r.id, At: e.clock(), CountAttempt: true})
-	if err != nil {
-		e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+	if _, err := r.e.cfg.Store.UpsertRecord(context.WithoutCancel(ctx), u); err != nil {
+		r.e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
 	}
+}
+
+// recordUpdate notes a reference's outcome in the report and returns the
+// record write for it, written by record or with another write
+// (CompleteShipment).
+func (r *run) recordUpdate(process, ref string, status store.RecordStatus, msg string, veeqoID int64) store.RecordUpdate {
+	e := r.e
+	msg = e.scrub(msg)
+	r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: msg, VeeqoOrderID: veeqoID})
+	return store.RecordUpdate{Account: e.cfg.Account, Process: process, Reference: ref,
+		Status: status, Message: msg, VeeqoOrderID: veeqoID, RunID: r.id, At: e.clock(), CountAttempt: true}
 }
 
 // recordErr records an error for a reference and logs (and notifies) it.

@@ -307,7 +307,13 @@ func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
 	if err == nil && created != nil {
-		r.complete(bg, ex, created, warns, o.Customer.Email)
+		email := o.Customer.Email
+		if in.CustomerID != 0 && in.CustomerID == createdCustomer(created) && email == orderEmail(o) {
+			// Sent by the id the cache gave for this email: the cache
+			// has it already, so no write.
+			email = ""
+		}
+		r.complete(bg, ex, created, warns, email)
 		return
 	}
 	if err == nil {
@@ -350,7 +356,8 @@ func refused(err error) bool {
 }
 
 // complete links an export to its Veeqo order: the id, the line links, the
-// record and the log land in one store transaction.
+// record and the log land in one store transaction. The customer's id is
+// cached for email, unless email is empty.
 func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, warns []string, email string) (store.Export, bool) {
 	e := r.e
 	ctx = context.WithoutCancel(ctx)
@@ -389,6 +396,15 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 		}
 	}
 	return nex, true
+}
+
+// createdCustomer is the id of the customer Veeqo gave a created order, or
+// 0.
+func createdCustomer(o *veeqo.Order) int64 {
+	if o.Customer == nil {
+		return 0
+	}
+	return o.Customer.ID
 }
 
 // linkLines fills each link's Veeqo line item id by matching sellables in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,7 +110,8 @@ func TestExportCustomerReusedByEmail(t *testing.T) {
 	b.Customer.Email = a.Customer.Email
 	c.Customer.Email = strings.ToUpper(a.Customer.Email)
 	e.erp.Put(a, b, c)
-	e.run(e.engine())
+	puts := &customerPuts{Store: e.st}
+	e.run(e.engine(withStore(puts)))
 	o1, o2, o3 := e.veeqoOrder("SO-1"), e.veeqoOrder("SO-2"), e.veeqoOrder("SO-3")
 	require.NotNil(t, o1.Customer)
 	assert.Equal(t, o1.Customer.ID, o2.Customer.ID)
@@ -117,6 +119,20 @@ func TestExportCustomerReusedByEmail(t *testing.T) {
 	id, err := e.st.CustomerID(context.Background(), testAccount, a.Customer.Email)
 	require.NoError(t, err)
 	assert.Equal(t, o1.Customer.ID, id)
+	// The first order created the customer and cached it; the others were
+	// sent by the cached id, which needs no second write.
+	assert.Equal(t, 1, int(puts.n.Load()), "customer cache writes")
+}
+
+// customerPuts counts the customer cache writes.
+type customerPuts struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (s *customerPuts) PutCustomerID(ctx context.Context, account, email string, id int64) error {
+	s.n.Add(1)
+	return s.Store.PutCustomerID(ctx, account, email, id)
 }
 
 func TestExportManualRunOptions(t *testing.T) {

@@ -194,7 +194,9 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	mapLines := func(cur ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesByIdentifier(cur, a, ident, def)
 	}
-	r.applyShipments(ctx, ProcessFetch, o.Number, erp.Ref, o, mapLines)
+	// hasVoids read the order's applied shipments just now, under the
+	// run's lease: when it found none voided there is nothing to withdraw.
+	r.applyShipments(ctx, ProcessFetch, o.Number, erp.Ref, o, mapLines, !voided)
 }
 
 // linesByIdentifier maps an allocation's lines to ERP lines by the item

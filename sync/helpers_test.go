@@ -251,6 +251,10 @@ func (s crashStore) UpdateShipment(ctx context.Context, a store.AppliedShipment)
 	err = s.c.do("UpdateShipment", func() error { var err error; out, err = s.Store.UpdateShipment(ctx, a); return err })
 	return
 }
+func (s crashStore) CompleteShipment(ctx context.Context, a store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (out store.AppliedShipment, got []store.LogEntry, err error) {
+	err = s.c.do("CompleteShipment", func() error { var err error; out, got, err = s.Store.CompleteShipment(ctx, a, r, logs...); return err })
+	return
+}
 func (s crashStore) SetCursor(ctx context.Context, cur store.Cursor) (out store.Cursor, err error) {
 	err = s.c.do("SetCursor", func() error { var err error; out, err = s.Store.SetCursor(ctx, cur); return err })
 	return

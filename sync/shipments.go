@@ -34,9 +34,11 @@ func (r *run) reapplyPending(ctx context.Context, process string) {
 			return
 		}
 		u, ok := r.reapply(ctx, row)
-		_, ref := r.processRef(row, u)
 		if ok {
-			r.record(ctx, process, ref, recordStatusOf(u.Warnings), describeUpdate(u), row.VeeqoOrderID)
+			// The mark, its log lines and the record in one write.
+			_, ref := r.processRef(row, u)
+			rec := r.recordUpdate(process, ref, recordStatusOf(u.Warnings), describeUpdate(u), row.VeeqoOrderID)
+			r.markApplied(ctx, row, u, &rec)
 		}
 	}
 }
@@ -53,7 +55,8 @@ func (r *run) processRef(row store.AppliedShipment, u ShipmentUpdate) (string, s
 	return ProcessConfirmation, row.ERPRef
 }
 
-// reapply applies a pending row's stored update and marks it applied.
+// reapply applies a pending row's stored update again; the caller marks it
+// applied (markApplied, or a deferred mark).
 func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentUpdate, bool) {
 	e := r.e
 	var u ShipmentUpdate
@@ -72,31 +75,72 @@ func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentU
 		}
 		return u, false
 	}
-	r.markApplied(ctx, row, u)
 	return u, true
 }
 
-// markApplied records that the ERP has the update, and completes the export
-// when the update was final.
-func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate) {
+// appliedMark is a shipment the ERP has and the store does not know yet:
+// its row is still pending.
+type appliedMark struct {
+	row store.AppliedShipment
+	u   ShipmentUpdate
+}
+
+// markApplied records that the ERP has the update: the row marked applied,
+// its log lines and, when rec is not nil, the reference's record land in
+// one store write (CompleteShipment); then the export is completed when the
+// update was final. Should that write fail, the log lines and the record
+// are written on their own, as the ERP has the update either way; the row
+// stays pending and is applied again next run, which the ERP ignores (same
+// shipment id).
+func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) {
 	process, ref := r.processRef(row, u)
 	e := r.e
 	bg := context.WithoutCancel(ctx)
 	row.State = store.ShipmentApplied
 	row.AppliedAt = e.clock()
-	if _, err := e.cfg.Store.UpdateShipment(bg, row); err != nil {
-		// The ERP has it; a pending row is applied again next run, which the
-		// ERP ignores (same shipment id).
-		e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
+	if rec != nil {
+		// Not before the mark: repairRecord rewrites a record older than
+		// its reference's last applied shipment.
+		rec.At = row.AppliedAt
 	}
 	r.rep.ConfirmationsApplied++
-	r.logEntry(bg, store.LevelInfo, process, ref, "applied "+describeUpdate(u))
+	logs := make([]store.LogEntry, 0, 1+len(u.Warnings))
+	logs = append(logs, r.newEntry(store.LevelInfo, process, ref, "applied "+describeUpdate(u)))
 	for _, w := range u.Warnings {
-		r.logEntry(bg, store.LevelWarning, process, ref, w)
+		logs = append(logs, r.newEntry(store.LevelWarning, process, ref, w))
+	}
+	_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
+	if err != nil {
+		e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
+		if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
+			e.log.Warn("vsync: append log", "err", err)
+		}
+		if rec != nil {
+			if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
+				e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+			}
+		}
+	}
+	if len(got) == len(logs) {
+		logs = got
+	}
+	for _, l := range logs {
+		r.notify(bg, l)
 	}
 	if u.Final && e.mode == store.ModeExport {
 		r.completeExport(bg, row.ERPRef)
 	}
+}
+
+// flushMark writes the import's deferred mark, if any, without a record:
+// something other than the reference's record comes next.
+func (r *run) flushMark(ctx context.Context, t *importTally) {
+	if t.mark == nil {
+		return
+	}
+	m := t.mark
+	t.mark = nil
+	r.markApplied(ctx, m.row, m.u, nil)
 }
 
 func (r *run) completeExport(ctx context.Context, ref string) {
@@ -181,6 +225,10 @@ type importTally struct {
 	flags  []string // shipments of an ERP order gone: errors, settled
 	errMsg string   // what stopped the import (retried on the next pass)
 	empty  bool     // a shipment read without lines: look again
+	// mark is the last shipment applied to the ERP, its row still pending:
+	// marked applied together with the reference's record when that comes
+	// next (one store write instead of two), else before the next step.
+	mark *appliedMark
 }
 
 // applyShipments applies every not-yet-applied shipment of a Veeqo order to
@@ -189,10 +237,17 @@ type importTally struct {
 // an ERP order cancelled or deleted after export is flagged, not applied;
 // one that ships none of the order's lines is settled once, with its
 // reason; the remainder of an order Veeqo cancelled after a partial
-// shipment is closed or flagged (veeqo_cancel_remainder).
-func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines lineMapper) {
+// shipment is closed or flagged (veeqo_cancel_remainder). noVoids says the
+// caller has just read the order's applied shipments and none is voided
+// (hasVoids): they are not read again.
+func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines lineMapper, noVoids bool) {
 	var t importTally
-	t.warns, t.errMsg = r.voidShipments(ctx, process, recordRef, o)
+	// A mark still deferred when the import stops is written all the same,
+	// as it would have been right after the apply.
+	defer r.flushMark(ctx, &t)
+	if !noVoids {
+		t.warns, t.errMsg = r.voidShipments(ctx, process, recordRef, o)
+	}
 	if ctx.Err() != nil {
 		return
 	}
@@ -207,19 +262,21 @@ func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef str
 		if ctx.Err() != nil || t.errMsg != "" {
 			break
 		}
+		r.flushMark(ctx, &t)
 		r.applyShipment(ctx, &t, process, recordRef, erpRef, o, a, mapLines)
 	}
 	if ctx.Err() != nil {
 		return
 	}
 	if t.errMsg == "" && o.Status == veeqo.StatusCancelled && len(t.flags) == 0 {
+		r.flushMark(ctx, &t)
 		w, cerr := r.cancelRemainder(ctx, process, recordRef, erpRef, o)
 		if w != "" {
 			t.warns = append(t.warns, w)
 		}
 		t.errMsg = cerr
 	}
-	r.recordImport(ctx, process, recordRef, o, t)
+	r.recordImport(ctx, process, recordRef, o, &t)
 }
 
 // applyShipment imports one shipped allocation into t: a pending one is
@@ -292,6 +349,7 @@ func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, 
 	switch {
 	case have && row.State == store.ShipmentPending:
 		if u, ok := r.reapply(ctx, row); ok {
+			t.mark = &appliedMark{row: row, u: u}
 			t.done = append(t.done, describeUpdate(u))
 			t.warns = append(t.warns, u.Warnings...)
 			return row, have, false
@@ -371,14 +429,17 @@ func (r *run) writeAheadApply(ctx context.Context, t *importTally, row store.App
 		}
 		return
 	}
-	r.markApplied(ctx, row, u)
+	t.mark = &appliedMark{row: row, u: u}
 	t.done = append(t.done, describeUpdate(u))
 	t.warns = append(t.warns, u.Warnings...)
 }
 
 // recordImport writes the reference's record from what its import did.
-func (r *run) recordImport(ctx context.Context, process, recordRef string, o *veeqo.Order, t importTally) {
+func (r *run) recordImport(ctx context.Context, process, recordRef string, o *veeqo.Order, t *importTally) {
 	bg := context.WithoutCancel(ctx)
+	if t.errMsg != "" || len(t.flags) > 0 || len(t.done) == 0 {
+		r.flushMark(ctx, t)
+	}
 	switch {
 	case t.errMsg != "":
 		parts := append(slices.Clone(t.done), t.flags...)
@@ -389,6 +450,13 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 		msg := strings.Join(t.done, "; ")
 		if len(t.warns) > 0 {
 			msg += "; " + joinWarnings(t.warns)
+		}
+		if m := t.mark; m != nil {
+			// The last shipment's mark and the record in one write.
+			t.mark = nil
+			rec := r.recordUpdate(process, recordRef, recordStatusOf(t.warns), msg, o.ID)
+			r.markApplied(ctx, m.row, m.u, &rec)
+			return
 		}
 		r.record(bg, process, recordRef, recordStatusOf(t.warns), msg, o.ID)
 	case t.empty:

@@ -14,7 +14,7 @@ import (
 // guarantee written on store.Store; storetest.Run in store_test.go proves
 // this one does.
 //
-// The two methods that write log entries are wrapped; everything else is
+// The three methods that write log entries are wrapped; everything else is
 // the inner store's, through the embedded interface.
 type alertingStore struct {
 	store.Store
@@ -48,6 +48,18 @@ func (s *alertingStore) CompleteExport(ctx context.Context, e store.Export, r st
 	}
 	s.pageErrors(logs)
 	return out, nil
+}
+
+// CompleteShipment writes the shipment, its record and its log entries in
+// one transaction (the inner store's), then pages the errors among the
+// entries, with their Seq. Nothing is paged when the transaction fails.
+func (s *alertingStore) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
+	out, appended, err := s.Store.CompleteShipment(ctx, sh, r, logs...)
+	if err != nil {
+		return out, appended, err
+	}
+	s.pageErrors(appended)
+	return out, appended, nil
 }
 
 func (s *alertingStore) pageErrors(entries []store.LogEntry) {

@@ -25,7 +25,7 @@ func TestAlertingStoreConformance(t *testing.T) {
 }
 
 // TestAlertingStorePagesStoredErrorsOnly: errors are paged with the Seq the
-// store gave them, from both log-writing methods; info and warnings are not
+// store gave them, from the three log-writing methods; info and warnings are not
 // paged, nor is anything whose write failed.
 func TestAlertingStorePagesStoredErrorsOnly(t *testing.T) {
 	t.Parallel()
@@ -64,9 +64,25 @@ func TestAlertingStorePagesStoredErrorsOnly(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrConflict)
 	assert.Len(t, p.since(0), 2)
 
+	sh, inserted, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 7, ERPRef: "SO-3", State: store.ShipmentPending})
+	require.NoError(t, err)
+	require.True(t, inserted)
+	sh.State = store.ShipmentApplied
+	shipErr := store.LogEntry{Account: "acme", Time: now, Level: store.LevelError, Process: "import_confirmation", Reference: "SO-3", Message: "applied, then a line failed"}
+	_, appended, err := s.CompleteShipment(ctx, sh, nil,
+		store.LogEntry{Account: "acme", Time: now, Level: store.LevelInfo, Process: "import_confirmation", Reference: "SO-3", Message: "applied"}, shipErr)
+	require.NoError(t, err)
+	require.Len(t, appended, 2)
+	require.Len(t, p.since(0), 3)
+	assert.Equal(t, shipErr.Message, p.since(0)[2].Message)
+	assert.Equal(t, appended[1].Seq, p.since(0)[2].Seq, "paged with the stored Seq")
+	_, _, err = s.CompleteShipment(ctx, sh, nil, shipErr)
+	require.ErrorIs(t, err, store.ErrConflict)
+	assert.Len(t, p.since(0), 3)
+
 	// A closed store fails the append: nothing paged.
 	require.NoError(t, s.Close())
 	_, err = s.AppendLogs(ctx, store.LogEntry{Account: "acme", Time: now, Level: store.LevelError, Message: "late"})
 	require.Error(t, err)
-	assert.Len(t, p.since(0), 2)
+	assert.Len(t, p.since(0), 3)
 }

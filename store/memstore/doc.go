@@ -2,10 +2,10 @@
 // quickstart. It keeps nothing across restarts.
 //
 // A Store is safe for concurrent use: one mutex guards all state, so every
-// compare-and-set, insert-if-absent and multi-part write (CompleteExport) is
-// atomic. Values are copied in and out (slices, maps and json.RawMessage
-// included), so a caller can never change the store's state by mutating what
-// it passed or got back. It passes the whole storetest suite under -race.
+// compare-and-set, insert-if-absent and multi-part write (CompleteExport,
+// CompleteShipment) is atomic. Values are copied in and out (slices, maps
+// and json.RawMessage included), so a caller can never change the store's
+// state by mutating what it passed or got back. It passes the whole storetest suite under -race.
 //
 // Options:
 //

@@ -46,6 +46,38 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 		return store.AppliedShipment{}, err
 	}
 	defer s.mu.Unlock()
+	return s.updateShipmentLocked(sh)
+}
+
+// CompleteShipment implements store.ShipmentStore. Everything is validated
+// before anything is written, under one lock.
+func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
+	if r != nil {
+		if err := checkRecordUpdate(*r); err != nil {
+			return store.AppliedShipment{}, nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
+		}
+	}
+	for i, l := range logs {
+		if err := checkLog(l); err != nil {
+			return store.AppliedShipment{}, nil, fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return store.AppliedShipment{}, nil, err
+	}
+	defer s.mu.Unlock()
+	out, err := s.updateShipmentLocked(sh)
+	if err != nil {
+		return store.AppliedShipment{}, nil, err
+	}
+	now := s.now()
+	if r != nil {
+		s.upsertRecordLocked(*r, now)
+	}
+	return out, s.appendLogsLocked(logs, now), nil
+}
+
+func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, error) {
 	k := shipKey{sh.Account, sh.ShipmentID}
 	cur, ok := s.shipments[k]
 	if !ok {

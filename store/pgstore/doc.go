@@ -42,12 +42,14 @@
 //     with every new acquisition (a fencing token); renewing or releasing
 //     checks holder and token.
 //   - CompleteExport writes the export, its operations record and its log
-//     entries in one transaction: all or none.
+//     entries in one transaction: all or none. CompleteShipment does the
+//     same for a shipment.
 //   - Log entries get Seq from an identity column. Appends take a
 //     transaction-scoped advisory lock first, so they commit in Seq order
 //     and a reader catching up with AfterSeq never misses an entry that
 //     commits after a higher one. The price is that appends (and
-//     CompleteExport's commit) are serialised per schema.
+//     CompleteExport's and CompleteShipment's commits) are serialised per
+//     schema.
 //
 // # Clock
 //

@@ -122,6 +122,80 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 	return got, nil
 }
 
+// CompleteShipment does UpdateShipment, UpsertRecord (when r is not nil)
+// and AppendLogs in one transaction: the shipment's state, the operations
+// record and the log land together or not at all (nothing is written on
+// ErrConflict or ErrNotFound). The update and the record are pipelined in
+// one round trip.
+func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
+	const op = "CompleteShipment"
+	appliedAt, err := shipmentArgs(op, sh, s.now())
+	if err != nil {
+		return store.AppliedShipment{}, nil, err
+	}
+	if r != nil {
+		if err := validRecordUpdate(op, *r); err != nil {
+			return store.AppliedShipment{}, nil, err
+		}
+	}
+	if err := validLogs(op, logs); err != nil {
+		return store.AppliedShipment{}, nil, err
+	}
+	var b pgx.Batch
+	b.Queue(s.q(`UPDATE {s}.shipments
+		SET allocation_id = $4, veeqo_order_id = $5, erp_ref = $6, state = $7, erp_update = $8, warning = $9,
+			applied_at = $10, version = version + 1
+		WHERE account = $1 AND shipment_id = $2 AND version = $3
+		RETURNING `+shipmentCols),
+		sh.Account, sh.ShipmentID, sh.Version, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
+		[]byte(sh.Update), sh.Warning, appliedAt)
+	if r != nil {
+		sql, args := s.upsertRecordSQL(*r)
+		b.Queue(sql, args...)
+	}
+	var (
+		out      store.AppliedShipment
+		appended []store.LogEntry
+		missed   bool
+	)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, &b)
+		got, err := scanShipment(br.QueryRow())
+		if errors.Is(err, pgx.ErrNoRows) {
+			missed = true
+			_ = br.Close()
+			return err
+		}
+		if err != nil {
+			_ = br.Close()
+			return fmt.Errorf("pgstore: %s %d: %w", op, sh.ShipmentID, err)
+		}
+		if r != nil {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return fmt.Errorf("pgstore: %s %d: record: %w", op, sh.ShipmentID, err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("pgstore: %s %d: %w", op, sh.ShipmentID, err)
+		}
+		if appended, err = s.appendLogs(ctx, tx, logs); err != nil {
+			return fmt.Errorf("pgstore: %s %d: logs: %w", op, sh.ShipmentID, err)
+		}
+		out = got
+		return nil
+	})
+	if missed {
+		return store.AppliedShipment{}, nil, s.missOrConflict(ctx, op,
+			`SELECT 1 FROM {s}.shipments WHERE account = $1 AND shipment_id = $2`,
+			fmt.Sprintf("shipment %q/%d version %d", sh.Account, sh.ShipmentID, sh.Version), sh.Account, sh.ShipmentID)
+	}
+	if err != nil {
+		return store.AppliedShipment{}, nil, err
+	}
+	return out, appended, nil
+}
+
 // GetShipment returns one shipment's row. ErrNotFound.
 func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
 	sh, err := s.getShipment(ctx, account, shipmentID)

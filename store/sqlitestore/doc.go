@@ -33,8 +33,8 @@
 //     test and the take cannot be separated; the token only ever grows, and
 //     lease expiry is compared with the acquirer's clock, so processes
 //     sharing a file must share a clock (the machine's).
-//   - CompleteExport, AppendLogs of several entries and RemoveAccount are one
-//     transaction each: all of it lands, or none.
+//   - CompleteExport, CompleteShipment, AppendLogs of several entries and
+//     RemoveAccount are one transaction each: all of it lands, or none.
 //
 // A multi-statement write begins with BEGIN IMMEDIATE, taking the write lock
 // up front: a deferred transaction that read first could not upgrade to a
@@ -62,7 +62,9 @@
 //
 // The state writes of one exported order (ClaimExport, then CompleteExport
 // with its record and log line) are two transactions touching about eight
-// pages; indexes are kept to what the queries need, since each one is a page
+// pages; a fetched shipment's are two as well (RecordShipment pending before
+// the ERP apply, then CompleteShipment with its record and log lines).
+// Indexes are kept to what the queries need, since each one is a page
 // more per commit. storetest.Bench measures it (BenchmarkStore); on a
 // two-core machine it sustains well over the 2,000 orders/s the integration
 // asks for, one order after another.

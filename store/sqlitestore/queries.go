@@ -19,7 +19,7 @@ func writeQueries() []string {
 
 // readQueries returns the fixed statements prepared once on the reader pool.
 func readQueries() []string {
-	return []string{
+	return append([]string{
 		qAccountGet, qAccountList,
 		qExportGet, qExportByVeeqoID,
 		qShipmentGet,
@@ -29,5 +29,5 @@ func readQueries() []string {
 		qCustomerGet,
 		qNotifyGet,
 		qLogPurgeScan,
-	}
+	}, shipmentListShapes()...)
 }

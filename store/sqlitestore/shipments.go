@@ -124,19 +124,72 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 	}
 	var out store.AppliedShipment
 	err = s.write1(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		all := append(append(make([]any, 0, len(args)+3), args...), sh.Account, sh.ShipmentID, sh.Version)
 		var err error
-		out, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentUpdate, all...))
-		if isNoRows(err) {
-			return s.missingOrConflict(ctx, tx, qShipmentExists,
-				fmt.Sprintf("shipment %d of account %q", sh.ShipmentID, sh.Account), sh.Account, sh.ShipmentID)
-		}
+		out, err = s.updateShipment(ctx, tx, sh, args)
 		return err
 	})
 	if err != nil {
 		return store.AppliedShipment{}, wrap(op, err)
 	}
 	return out, nil
+}
+
+// updateShipment writes sh's columns (args, from shipmentArgs) in tx if its
+// version is the stored one.
+func (s *Store) updateShipment(ctx context.Context, tx *sql.Tx, sh store.AppliedShipment, args []any) (store.AppliedShipment, error) {
+	all := append(append(make([]any, 0, len(args)+3), args...), sh.Account, sh.ShipmentID, sh.Version)
+	out, err := scanShipment(s.txQueryRow(ctx, tx, qShipmentUpdate, all...))
+	if isNoRows(err) {
+		return store.AppliedShipment{}, s.missingOrConflict(ctx, tx, qShipmentExists,
+			fmt.Sprintf("shipment %d of account %q", sh.ShipmentID, sh.Account), sh.Account, sh.ShipmentID)
+	}
+	return out, err
+}
+
+// CompleteShipment does UpdateShipment, UpsertRecord (when r is not nil)
+// and AppendLogs in one transaction: the shipment's state, the operations
+// record and the log land together or not at all (nothing is written on
+// store.ErrConflict or store.ErrNotFound).
+func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
+	const op = "CompleteShipment"
+	now := s.clock()
+	args, err := shipmentArgs(&sh, now)
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	var rargs []any
+	if r != nil {
+		ru := *r
+		if rargs, err = recordArgs(&ru, now); err != nil {
+			return store.AppliedShipment{}, nil, wrap(op, err)
+		}
+	}
+	logs = append([]store.LogEntry(nil), logs...) // logArgs fills in defaults
+	largs, err := logArgs(logs, now)
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	var (
+		out      store.AppliedShipment
+		appended []store.LogEntry
+	)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if out, err = s.updateShipment(ctx, tx, sh, args); err != nil {
+			return err
+		}
+		if rargs != nil {
+			if _, err = s.txExec(ctx, tx, qRecordUpsertExec, rargs...); err != nil {
+				return err
+			}
+		}
+		appended, err = s.appendLogs(ctx, tx, logs, largs)
+		return err
+	})
+	if err != nil {
+		return store.AppliedShipment{}, nil, wrap(op, err)
+	}
+	return out, appended, nil
 }
 
 // GetShipment returns one shipment's row. store.ErrNotFound.
@@ -171,6 +224,25 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	if q.Limit < 0 {
 		return nil, wrap(op, invalid("query: Limit %d is negative", q.Limit))
 	}
+	query, args := shipmentListQuery(q)
+	var out []store.AppliedShipment
+	err := s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		sh, err := scanShipment(r)
+		if err == nil {
+			out = append(out, sh)
+		}
+		return err
+	}, query, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// shipmentListQuery is ListShipments' statement for q and its arguments.
+// The statement depends only on which fields q sets (and how many states),
+// so the engine's frequent shapes are prepared once (shipmentListShapes).
+func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 	var w where
 	w.add("account = ?", q.Account)
 	if q.ERPRef != "" {
@@ -197,16 +269,22 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	var out []store.AppliedShipment
-	err := s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
-		sh, err := scanShipment(r)
-		if err == nil {
-			out = append(out, sh)
-		}
-		return err
-	}, query, args...)
-	if err != nil {
-		return nil, wrap(op, err)
+	return query, args
+}
+
+// shipmentListShapes are the ListShipments statements the engine runs for
+// every order it looks at (a Veeqo order's applied shipments, an ERP
+// order's applied or pending one, the pending ones), prepared at Open so
+// that they are not parsed again on every call.
+func shipmentListShapes() []string {
+	var out []string
+	for _, q := range []store.ShipmentQuery{
+		{Account: "a", VeeqoOrderID: 1, States: []store.ShipmentState{store.ShipmentApplied}},
+		{Account: "a", ERPRef: "r", States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}, Limit: 1},
+		{Account: "a", States: []store.ShipmentState{store.ShipmentPending}},
+	} {
+		query, _ := shipmentListQuery(q)
+		out = append(out, query)
 	}
-	return out, nil
+	return out
 }

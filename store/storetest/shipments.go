@@ -16,6 +16,8 @@ func shipmentCases() []testCase {
 		{"RecordInsertIfAbsent", testShipmentRecord},
 		{"RecordRace", testShipmentRace},
 		{"UpdateCAS", testShipmentUpdateCAS},
+		{"CompleteShipment", testCompleteShipment},
+		{"CompleteShipmentConflictWritesNothing", testCompleteShipmentConflict},
 		{"ListOrderAndFilters", testShipmentList},
 	}
 }
@@ -218,5 +220,105 @@ func testShipmentList(t *testing.T, s store.Store) {
 	}
 	if _, err := s.ListShipments(ctx, store.ShipmentQuery{}); err == nil {
 		t.Error("ListShipments without an account: no error")
+	}
+}
+
+// testCompleteShipment: the shipment's new state, its record and its log
+// land together; the log entries come back with Seq set, in order; without
+// a record only the shipment and the log are written.
+func testCompleteShipment(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	pending, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 7001, AllocationID: 70, VeeqoOrderID: 4242,
+		ERPRef: "SO-1", State: store.ShipmentPending, Update: json.RawMessage(`{"erp_ref":"SO-1"}`)})
+	must(t, "RecordShipment", err)
+	applied := pending
+	applied.State, applied.AppliedAt = store.ShipmentApplied, at(5)
+	r := store.RecordUpdate{Account: "acme", Process: "fetch_fulfillment", Reference: "111-1", Status: store.RecordWarning,
+		Message: "shipment 7001 applied; carrier not mapped", VeeqoOrderID: 4242, RunID: "run-1", At: at(5), CountAttempt: true}
+	logs := []store.LogEntry{
+		{Time: at(5), Account: "acme", RunID: "run-1", Process: "fetch_fulfillment", Level: store.LevelInfo, Reference: "111-1", Message: "applied shipment 7001"},
+		{Time: at(5), Account: "acme", RunID: "run-1", Process: "fetch_fulfillment", Level: store.LevelWarning, Reference: "111-1", Message: "carrier not mapped"},
+	}
+	got, appended, err := s.CompleteShipment(ctx, applied, &r, logs...)
+	must(t, "CompleteShipment", err)
+	if got.Version <= pending.Version || got.State != store.ShipmentApplied || !got.AppliedAt.Equal(at(5)) {
+		t.Errorf("CompleteShipment result: Version %d (was %d), State %q, AppliedAt %v", got.Version, pending.Version, got.State, got.AppliedAt)
+	}
+	read, err := s.GetShipment(ctx, "acme", 7001)
+	must(t, "GetShipment", err)
+	diff(t, "GetShipment after CompleteShipment", got, read)
+	if len(appended) != 2 || appended[0].Seq <= 0 || appended[1].Seq <= appended[0].Seq ||
+		appended[0].Message != "applied shipment 7001" || appended[1].Message != "carrier not mapped" {
+		t.Errorf("CompleteShipment log entries = %+v, want both in order with increasing Seq", appended)
+	}
+	rec, err := s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-1")
+	must(t, "GetRecord after CompleteShipment", err)
+	if rec.Status != store.RecordWarning || rec.Message != r.Message || rec.VeeqoOrderID != 4242 || rec.Attempts != 1 || rec.LastRunID != "run-1" {
+		t.Errorf("record after CompleteShipment = %+v", rec)
+	}
+	page, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme", Reference: "111-1"})
+	must(t, "QueryLogs", err)
+	var gotMsgs []string
+	for _, l := range page.Entries {
+		gotMsgs = append(gotMsgs, l.Message)
+	}
+	diff(t, "log messages after CompleteShipment (newest first)", []string{"carrier not mapped", "applied shipment 7001"}, gotMsgs)
+
+	// Without a record (and without logs): only the shipment.
+	second, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 7002, VeeqoOrderID: 4242, ERPRef: "SO-1", State: store.ShipmentPending})
+	must(t, "RecordShipment", err)
+	second.State = store.ShipmentApplied
+	lo := time.Now()
+	done, appended, err := s.CompleteShipment(ctx, second, nil)
+	hi := time.Now()
+	must(t, "CompleteShipment without a record", err)
+	if done.State != store.ShipmentApplied || len(appended) != 0 {
+		t.Errorf("CompleteShipment without a record: State %q, %d log entries", done.State, len(appended))
+	}
+	stamped(t, "CompleteShipment: AppliedAt of an applied shipment left zero", done.AppliedAt, lo, hi)
+	rec2, err := s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-1")
+	must(t, "GetRecord", err)
+	diff(t, "record after CompleteShipment without a record", rec, rec2)
+}
+
+// testCompleteShipmentConflict: a stale version or a missing shipment
+// writes nothing: no shipment change, no record, no log entry.
+func testCompleteShipmentConflict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	orig, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 7001, VeeqoOrderID: 4242, ERPRef: "SO-1", State: store.ShipmentPending})
+	must(t, "RecordShipment", err)
+	moved := orig
+	moved.Warning = "looked at by another run"
+	moved, err = s.UpdateShipment(ctx, moved)
+	must(t, "UpdateShipment", err)
+
+	stale := orig
+	stale.State = store.ShipmentApplied
+	r := store.RecordUpdate{Account: "acme", Process: "fetch_fulfillment", Reference: "111-1", Status: store.RecordSuccess, RunID: "run-1", At: at(5), CountAttempt: true}
+	l := store.LogEntry{Time: at(5), Account: "acme", RunID: "run-1", Process: "fetch_fulfillment", Level: store.LevelInfo, Reference: "111-1", Message: "applied"}
+	_, _, err = s.CompleteShipment(ctx, stale, &r, l)
+	wantErr(t, "CompleteShipment with a stale version", err, store.ErrConflict)
+
+	missing := store.AppliedShipment{Account: "acme", ShipmentID: 404, Version: 1, State: store.ShipmentApplied}
+	r404 := r
+	r404.Reference = "111-404"
+	l404 := l
+	l404.Reference = "111-404"
+	_, _, err = s.CompleteShipment(ctx, missing, &r404, l404)
+	wantErr(t, "CompleteShipment of a missing shipment", err, store.ErrNotFound, store.ErrConflict)
+
+	read, err := s.GetShipment(ctx, "acme", 7001)
+	must(t, "GetShipment", err)
+	diff(t, "shipment after a lost CompleteShipment", moved, read)
+	for _, reference := range []string{"111-1", "111-404"} {
+		_, err = s.GetRecord(ctx, "acme", "fetch_fulfillment", reference)
+		wantErr(t, "record written by a lost CompleteShipment ("+reference+")", err, store.ErrNotFound)
+	}
+	page, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme"})
+	must(t, "QueryLogs", err)
+	if len(page.Entries) != 0 {
+		t.Errorf("a lost CompleteShipment appended %d log entries, want none", len(page.Entries))
 	}
 }
