@@ -129,29 +129,9 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 // one round trip.
 func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
 	const op = "CompleteShipment"
-	appliedAt, err := shipmentArgs(op, sh, s.now())
+	b, err := s.completeShipmentBatch(sh, r, logs)
 	if err != nil {
 		return store.AppliedShipment{}, nil, err
-	}
-	if r != nil {
-		if err := validRecordUpdate(op, *r); err != nil {
-			return store.AppliedShipment{}, nil, err
-		}
-	}
-	if err := validLogs(op, logs); err != nil {
-		return store.AppliedShipment{}, nil, err
-	}
-	var b pgx.Batch
-	b.Queue(s.q(`UPDATE {s}.shipments
-		SET allocation_id = $4, veeqo_order_id = $5, erp_ref = $6, state = $7, erp_update = $8, warning = $9,
-			applied_at = $10, version = version + 1
-		WHERE account = $1 AND shipment_id = $2 AND version = $3
-		RETURNING `+shipmentCols),
-		sh.Account, sh.ShipmentID, sh.Version, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
-		[]byte(sh.Update), sh.Warning, appliedAt)
-	if r != nil {
-		sql, args := s.upsertRecordSQL(*r)
-		b.Queue(sql, args...)
 	}
 	var (
 		out      store.AppliedShipment
@@ -159,7 +139,7 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 		missed   bool
 	)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		br := tx.SendBatch(ctx, &b)
+		br := tx.SendBatch(ctx, b)
 		got, err := scanShipment(br.QueryRow())
 		if errors.Is(err, pgx.ErrNoRows) {
 			missed = true
@@ -194,6 +174,37 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 		return store.AppliedShipment{}, nil, err
 	}
 	return out, appended, nil
+}
+
+// completeShipmentBatch checks CompleteShipment's writes and queues the
+// shipment's update and the record for one round trip.
+func (s *Store) completeShipmentBatch(sh store.AppliedShipment, r *store.RecordUpdate, logs []store.LogEntry) (*pgx.Batch, error) {
+	const op = "CompleteShipment"
+	appliedAt, err := shipmentArgs(op, sh, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		if err := validRecordUpdate(op, *r); err != nil {
+			return nil, err
+		}
+	}
+	if err := validLogs(op, logs); err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(s.q(`UPDATE {s}.shipments
+		SET allocation_id = $4, veeqo_order_id = $5, erp_ref = $6, state = $7, erp_update = $8, warning = $9,
+			applied_at = $10, version = version + 1
+		WHERE account = $1 AND shipment_id = $2 AND version = $3
+		RETURNING `+shipmentCols),
+		sh.Account, sh.ShipmentID, sh.Version, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
+		[]byte(sh.Update), sh.Warning, appliedAt)
+	if r != nil {
+		sql, args := s.upsertRecordSQL(*r)
+		b.Queue(sql, args...)
+	}
+	return b, nil
 }
 
 // GetShipment returns one shipment's row. ErrNotFound.
