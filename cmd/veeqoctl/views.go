@@ -38,11 +38,10 @@ func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int 
 		return a.fail(exitUsage, "--limit must be in 1-500, not %d", *limit)
 	}
 	q := store.RunQuery{Limit: *limit}
-	for _, s := range statuses {
-		if !slices.Contains(runStatuses, s) {
-			return a.fail(exitUsage, "--status %q is not one of %s", s, strings.Join(runStatuses, ", "))
-		}
-		q.Statuses = append(q.Statuses, store.RunStatus(s))
+	var code int
+	var ok bool
+	if q.Statuses, code, ok = enumFlag[store.RunStatus](a, "status", statuses, runStatuses); !ok {
+		return code
 	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
@@ -106,11 +105,10 @@ func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) i
 		return a.fail(exitUsage, "--limit must be 0 (all) or more, not %d", *limit)
 	}
 	q := vsync.PendingQuery{Search: *search}
-	for _, r := range reasons {
-		if !slices.Contains(pendingReasons, r) {
-			return a.fail(exitUsage, "--reason %q is not one of %s", r, strings.Join(pendingReasons, ", "))
-		}
-		q.Reasons = append(q.Reasons, vsync.PendingReason(r))
+	var code int
+	var ok bool
+	if q.Reasons, code, ok = enumFlag[vsync.PendingReason](a, "reason", reasons, pendingReasons); !ok {
+		return code
 	}
 	w, code := a.stateCmd(ctx)
 	if w == nil {
@@ -141,4 +139,18 @@ func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) i
 	}
 	table(a.stdout, []string{"REF", "NUMBER", "STORE", "CREATED (UTC)", "REASON", "NEXT RUN", "DETAIL"}, rows)
 	return exitOK
+}
+
+// enumFlag converts the values of a repeatable flag with a closed set of
+// values, refusing one that is not allowed with a usage error naming the
+// flag and the allowed values.
+func enumFlag[T ~string](a *app, flag string, vals, allowed []string) ([]T, int, bool) {
+	var out []T
+	for _, v := range vals {
+		if !slices.Contains(allowed, v) {
+			return nil, a.fail(exitUsage, "--%s %q is not one of %s", flag, v, strings.Join(allowed, ", ")), false
+		}
+		out = append(out, T(v))
+	}
+	return out, exitOK, true
 }
