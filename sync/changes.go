@@ -244,11 +244,7 @@ func (r *run) mergedAway(ctx context.Context, process, ref string, o *veeqo.Orde
 	}
 	msg := fmt.Sprintf("Veeqo order %d was merged into Veeqo order %d (number %s) in Veeqo, which shipped with tracking %s: this order's lines shipped under it; confirm them in the ERP by hand",
 		o.ID, into.ID, into.Number, strings.Join(tracking, ", "))
-	if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref); err == nil && rec.Message == e.scrub(msg) {
-		return true
-	}
-	r.record(ctx, process, ref, store.RecordWarning, msg, o.ID)
-	r.logEntry(ctx, store.LevelWarning, process, ref, msg)
+	r.note(ctx, entry{process: process, ref: ref, status: store.RecordWarning, msg: msg, veeqoID: o.ID, once: onceSilent})
 	return true
 }
 
@@ -260,21 +256,12 @@ func (r *run) settleLook(ctx context.Context, process, ref string, status store.
 	rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
 	if err == nil && rec.Attempts+1 >= maxLooks {
 		settled := fmt.Sprintf("%s%d looks: %s; run it again from the operations page once it has changed", gaveUp, maxLooks, msg)
-		if rec.Message != e.scrub(settled) {
-			r.record(ctx, process, ref, store.RecordError, settled, veeqoID)
-			r.logEntry(ctx, store.LevelError, process, ref, settled)
-		}
+		r.note(ctx, entry{process: process, ref: ref, status: store.RecordError, msg: settled, veeqoID: veeqoID, once: onceSilent})
 		return
 	}
+	// Each look is written (it counts the attempt); it is logged once.
 	same := err == nil && rec.Status == status && rec.Message == e.scrub(msg)
-	r.record(ctx, process, ref, status, msg, veeqoID)
-	if !same {
-		level := store.LevelWarning
-		if status == store.RecordError {
-			level = store.LevelError
-		}
-		r.logEntry(ctx, level, process, ref, msg)
-	}
+	r.note(ctx, entry{process: process, ref: ref, status: status, msg: msg, veeqoID: veeqoID, noLog: same})
 }
 
 // erpCancelPass flags, once each, exported orders that were cancelled or

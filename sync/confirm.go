@@ -58,9 +58,11 @@ func (r *run) confirmPass(ctx context.Context) {
 		o, err := r.e.cfg.Veeqo.GetOrder(ctx, id)
 		if err != nil {
 			if ctx.Err() == nil {
-				r.rep.Failed++
 				if ex, xerr := r.e.cfg.Store.ExportByVeeqoID(ctx, r.e.cfg.Account, id); xerr == nil {
-					r.recordErr(ctx, ProcessConfirmation, ex.ERPRef, fmt.Sprintf("reading Veeqo order %d failed: %v", id, err), id)
+					r.note(ctx, entry{process: ProcessConfirmation, ref: ex.ERPRef, status: store.RecordError,
+						msg: fmt.Sprintf("reading Veeqo order %d failed: %v", id, err), veeqoID: id, failed: true})
+				} else {
+					r.rep.Failed++ // no export to record it on; the order is read again on the next run
 				}
 			}
 			continue
@@ -114,11 +116,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		if len(warns) > 0 {
 			msg = joinWarnings(warns) + "; " + msg
 		}
-		if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessConfirmation, ex.ERPRef); err == nil && rec.Message == e.scrub(msg) {
-			return
-		}
-		r.record(ctx, ProcessConfirmation, ex.ERPRef, store.RecordWarning, msg, o.ID)
-		r.logEntry(ctx, store.LevelWarning, ProcessConfirmation, ex.ERPRef, msg)
+		r.note(ctx, entry{process: ProcessConfirmation, ref: ex.ERPRef, status: store.RecordWarning, msg: msg, veeqoID: o.ID, once: onceSilent})
 		return
 	}
 	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {

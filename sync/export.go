@@ -172,10 +172,9 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder) {
 	in, links, warns, err := r.buildOrder(ctx, o)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.rep.Failed++
 			// The same mapping error on every run is one log line and one
 			// notification, not one per run; the record counts the attempts.
-			r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordError, store.LevelError, "not exported: "+err.Error())
+			r.note(ctx, entry{process: ProcessExport, ref: o.Ref, status: store.RecordError, msg: "not exported: " + err.Error(), failed: true, once: onceRecount})
 		}
 		return
 	}
@@ -250,22 +249,8 @@ func (r *run) passesFilter(ctx context.Context, o ERPOrder) bool {
 		return true
 	}
 	r.rep.Skipped++
-	r.recordOnce(ctx, ProcessExport, o.Ref, store.RecordSkipped, store.LevelInfo, "filtered out: "+v.Reason)
+	r.note(ctx, entry{process: ProcessExport, ref: o.Ref, status: store.RecordSkipped, msg: "filtered out: " + v.Reason, once: onceQuiet})
 	return false
-}
-
-// recordOnce records an outcome; the log line (and notification) is
-// written only when the record did not already say exactly this.
-func (r *run) recordOnce(ctx context.Context, process, ref string, status store.RecordStatus, level, msg string) {
-	if status == store.RecordSkipped && r.unchanged(ctx, process, ref, status, msg) {
-		r.outcome(Outcome{Process: process, Reference: ref, Status: status, Message: r.e.scrub(msg)})
-		return
-	}
-	same := r.unchanged(ctx, process, ref, status, msg)
-	r.record(ctx, process, ref, status, msg, 0)
-	if !same {
-		r.logEntry(ctx, level, process, ref, msg)
-	}
 }
 
 // claim writes the write-ahead claim: nothing is sent to Veeqo unless this
@@ -636,15 +621,4 @@ func unwrapAll(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-// unchanged reports whether the reference's record already says exactly
-// this (same status and message, not resolved): a repeat that needs no new
-// log line.
-func (r *run) unchanged(ctx context.Context, process, ref string, status store.RecordStatus, msg string) bool {
-	if r.opts.DryRun {
-		return false
-	}
-	rec, err := r.e.cfg.Store.GetRecord(ctx, r.e.cfg.Account, process, ref)
-	return err == nil && !rec.Resolved && rec.Status == status && rec.Message == r.e.scrub(msg)
 }

@@ -78,9 +78,9 @@ func (r *run) fetchDry(ctx context.Context) {
 			found, err := e.cfg.Veeqo.FindOrdersByNumber(ctx, number)
 			switch {
 			case err != nil:
-				r.failRefAs(ctx, ProcessFetch, number, fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), "", 0)
+				r.note(ctx, entry{process: ProcessFetch, ref: number, status: store.RecordError, msg: fmt.Sprintf("looking up Veeqo order number %s failed: %v", number, err), failed: true, noLog: true})
 			case len(found) == 0:
-				r.failRefAs(ctx, ProcessFetch, number, fmt.Sprintf("Veeqo order number %s was not found", number), "", 0)
+				r.note(ctx, entry{process: ProcessFetch, ref: number, status: store.RecordError, msg: fmt.Sprintf("Veeqo order number %s was not found", number), failed: true, noLog: true})
 			}
 			for i := range found {
 				dry(&found[i])
@@ -136,17 +136,14 @@ func (r *run) wantFetch(ctx context.Context, o *veeqo.Order) bool {
 
 // skipFetch records that the filter rows reject a Veeqo order. A record
 // that already says so (resolved or not) is left alone: an order listed
-// again on every pass costs one record read, no write and no log line.
+// again on every pass costs one record read, no write and no log line. A
+// dry run lists every filtered order in its report.
 func (r *run) skipFetch(ctx context.Context, o *veeqo.Order, msg string) {
-	e := r.e
-	if !r.opts.DryRun {
-		rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessFetch, o.Number)
-		if err == nil && rec.Status == store.RecordSkipped && rec.Message == e.scrub(msg) {
-			return
-		}
+	once := onceSilent
+	if r.opts.DryRun {
+		once = always
 	}
-	r.record(ctx, ProcessFetch, o.Number, store.RecordSkipped, msg, o.ID)
-	r.logEntry(ctx, store.LevelInfo, ProcessFetch, o.Number, msg)
+	r.note(ctx, entry{process: ProcessFetch, ref: o.Number, status: store.RecordSkipped, msg: msg, veeqoID: o.ID, once: once})
 }
 
 // fetchOrder handles one Veeqo order in fetch mode.

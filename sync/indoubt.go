@@ -233,14 +233,8 @@ func (r *run) doubtErr(ctx context.Context, ex store.Export, msg string) {
 // inDoubt records an export left in doubt; the log line and notification
 // come once, not on every run that looks again.
 func (r *run) inDoubt(ctx context.Context, ref, msg string) {
-	r.rep.Failed++
 	r.rep.InDoubt++
-	if r.unchanged(ctx, ProcessExport, ref, store.RecordError, msg) {
-		r.outcome(Outcome{Process: ProcessExport, Reference: ref, Status: store.RecordError, Message: r.e.scrub(msg)})
-		return
-	}
-	r.record(ctx, ProcessExport, ref, store.RecordError, msg, 0)
-	r.logEntry(ctx, store.LevelError, ProcessExport, ref, msg)
+	r.note(ctx, entry{process: ProcessExport, ref: ref, status: store.RecordError, msg: msg, failed: true, once: onceQuiet})
 }
 
 // twinsMessage is the error recorded on a reference that has several
@@ -267,13 +261,9 @@ func (r *run) reportTwins(ctx context.Context, ref, number string, linked int64,
 		ids[i] = t.ID
 	}
 	msg := twinsMessage(number, linked, ids)
-	e := r.e
-	if rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, ProcessExport, ref); err == nil && rec.Message == e.scrub(msg) {
-		return
+	if r.note(ctx, entry{process: ProcessExport, ref: ref, status: store.RecordError, msg: msg, veeqoID: linked, once: onceSilent}) {
+		r.rep.Twins++
 	}
-	r.rep.Twins++
-	r.record(ctx, ProcessExport, ref, store.RecordError, msg, linked)
-	r.logEntry(ctx, store.LevelError, ProcessExport, ref, msg)
 }
 
 // twinOf reports whether a Veeqo order that no export is linked to is a

@@ -254,7 +254,7 @@ func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef str
 	allocs := shippedAllocations(o)
 	if len(allocs) == 0 && t.errMsg == "" {
 		if len(t.warns) > 0 {
-			r.record(context.WithoutCancel(ctx), process, recordRef, store.RecordWarning, joinWarnings(t.warns), o.ID)
+			r.note(context.WithoutCancel(ctx), entry{process: process, ref: recordRef, status: store.RecordWarning, msg: joinWarnings(t.warns), veeqoID: o.ID, noLog: true})
 		}
 		return
 	}
@@ -443,9 +443,9 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 	switch {
 	case t.errMsg != "":
 		parts := append(slices.Clone(t.done), t.flags...)
-		r.failRefAs(bg, process, recordRef, strings.Join(append(parts, t.errMsg), "; "), t.errMsg, o.ID)
+		r.note(bg, entry{process: process, ref: recordRef, status: store.RecordError, msg: strings.Join(append(parts, t.errMsg), "; "), log: t.errMsg, veeqoID: o.ID, failed: true})
 	case len(t.flags) > 0:
-		r.failRefAs(bg, process, recordRef, strings.Join(append(t.done, t.flags...), "; "), "", o.ID) // each flag was logged as it was found
+		r.note(bg, entry{process: process, ref: recordRef, status: store.RecordError, msg: strings.Join(append(t.done, t.flags...), "; "), veeqoID: o.ID, failed: true, noLog: true}) // each flag was logged as it was found
 	case len(t.done) > 0:
 		msg := strings.Join(t.done, "; ")
 		if len(t.warns) > 0 {
@@ -458,11 +458,11 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 			r.markApplied(ctx, m.row, m.u, &rec)
 			return
 		}
-		r.record(bg, process, recordRef, recordStatusOf(t.warns), msg, o.ID)
+		r.note(bg, entry{process: process, ref: recordRef, status: recordStatusOf(t.warns), msg: msg, veeqoID: o.ID, noLog: true})
 	case t.empty:
 		r.settleLook(ctx, process, recordRef, store.RecordPending, joinWarnings(t.warns), o.ID)
 	case len(t.warns) > 0:
-		r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(t.warns), o.ID)
+		r.note(bg, entry{process: process, ref: recordRef, status: store.RecordWarning, msg: joinWarnings(t.warns), veeqoID: o.ID, noLog: true})
 	default:
 		r.repairRecord(ctx, process, recordRef, o)
 	}
@@ -625,5 +625,5 @@ func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Or
 		}
 		msg += joinWarnings(warns)
 	}
-	r.record(context.WithoutCancel(ctx), process, ref, recordStatusOf(warns), msg, o.ID)
+	r.note(context.WithoutCancel(ctx), entry{process: process, ref: ref, status: recordStatusOf(warns), msg: msg, veeqoID: o.ID, noLog: true})
 }
