@@ -159,13 +159,13 @@ func TestInvalidOrderFailsAloneInTheOrdersFile(t *testing.T) {
 	}
 	require.Equal(t, map[string]string{
 		"SO-2":           "orders file orders.json: [2].lines[1].quantity: must be positive, got 0",
-		"orders.json[3]": "orders file orders.json: [3].reference: is required",
+		"orders.json[3]": "orders file orders.json: [3].ref: is required",
 	}, msgs)
 
 	r = w.run("check")
 	require.Equal(t, exitFailure, r.code)
 	require.Contains(t, r.stdout, "problem: orders.json[2].lines[1].quantity: must be positive, got 0")
-	require.Contains(t, r.stdout, "problem: orders.json[3].reference: is required")
+	require.Contains(t, r.stdout, "problem: orders.json[3].ref: is required")
 
 	// A file that is not JSON stops the run, and says so once.
 	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "orders.json"), []byte("[{"), 0o644))

@@ -275,7 +275,7 @@ func (w *world) pending(orders []map[string]any) (exports, confirms int) {
 			exports++
 			continue
 		}
-		if vs[0].Status == veeqo.StatusShipped && !inFile[o["reference"].(string)] {
+		if vs[0].Status == veeqo.StatusShipped && !inFile[o["ref"].(string)] {
 			confirms++
 		}
 	}
@@ -295,11 +295,11 @@ func (w *world) checkConverged(orders []map[string]any, f *crashFigures) {
 		num := o["number"].(string)
 		vs := w.srv.OrdersByNumber(num)
 		if len(vs) != 1 {
-			r := w.run("logs", "--ref", o["reference"].(string))
+			r := w.run("logs", "--ref", o["ref"].(string))
 			t.Logf("logs of %s: %s %s", num, r.stdout, r.stderr)
 		}
 		require.Len(t, vs, 1, "Veeqo orders numbered %s", num)
-		byID[vs[0].ID] = o["reference"].(string)
+		byID[vs[0].ID] = o["ref"].(string)
 	}
 	require.Len(t, w.srv.Orders(), len(orders), "Veeqo holds no order the ERP does not have")
 
@@ -315,9 +315,9 @@ func (w *world) checkConverged(orders []map[string]any, f *crashFigures) {
 	require.NotEmpty(t, want)
 	got := map[int64]string{}
 	for _, l := range w.shipmentLines() {
-		_, dup := got[l.Key]
-		require.False(t, dup, "shipment %d appears twice in the shipments file", l.Key)
-		got[l.Key] = l.OrderRef
+		_, dup := got[l.ShipmentID]
+		require.False(t, dup, "shipment %d appears twice in the shipments file", l.ShipmentID)
+		got[l.ShipmentID] = l.OrderRef
 	}
 	require.Equal(t, want, got, "every shipment in the shipments file once, under its order")
 

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	vsync "github.com/xoroerp/veeqoconnect/sync"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
@@ -49,7 +50,7 @@ func TestExportThenConfirmations(t *testing.T) {
 	require.Equal(t, 3, rep.ConfirmationsApplied)
 	lines := w.shipmentLines()
 	require.Len(t, lines, 3)
-	got := map[string]fileShipment{}
+	got := map[string]journalLine{}
 	for _, l := range lines {
 		got[l.OrderRef] = l
 	}
@@ -58,12 +59,12 @@ func TestExportThenConfirmations(t *testing.T) {
 	require.True(t, so1.Final)
 	require.Equal(t, []string{"1ZSO-1"}, so1.TrackingNumbers)
 	require.Equal(t, "UPS Ground", so1.Carrier, "the Veeqo carrier mapped back to the ERP's name")
-	wantLines := []fileShipmentLine{{LineRef: "1", Shipped: 2, ShippedTotal: 2, Closed: true}, {LineRef: "2", Shipped: 1, ShippedTotal: 1, Closed: true}}
-	slices.SortFunc(so1.Lines, func(a, b fileShipmentLine) int { return strings.Compare(a.LineRef, b.LineRef) })
+	wantLines := []vsync.LineUpdate{{LineRef: "1", ShipQuantity: 2, ShippedTotal: 2, Close: true}, {LineRef: "2", ShipQuantity: 1, ShippedTotal: 1, Close: true}}
+	slices.SortFunc(so1.Lines, func(a, b vsync.LineUpdate) int { return strings.Compare(a.LineRef, b.LineRef) })
 	require.Empty(t, cmp.Diff(wantLines, so1.Lines))
 	// The default SKU stood in for the unknown item; its shipment maps back
 	// to the ERP line through the export's line links.
-	require.Equal(t, 4, got["SO-3"].Lines[0].Shipped)
+	require.Equal(t, 4, got["SO-3"].Lines[0].ShipQuantity)
 
 	rep, r = w.syncJSON()
 	require.Equal(t, 0, r.code)
@@ -127,7 +128,7 @@ func TestFetchMode(t *testing.T) {
 	for _, l := range lines {
 		refs = append(refs, l.OrderRef)
 		require.Equal(t, "shipped", l.Status)
-		require.Equal(t, 2, l.Lines[0].Shipped)
+		require.Equal(t, 2, l.Lines[0].ShipQuantity)
 	}
 	slices.Sort(refs)
 	require.Equal(t, []string{"AMZ-114-0000000", "AMZ-114-0000001", "AMZ-114-0000002"}, refs)
@@ -293,8 +294,8 @@ func TestKillMidExportThenRerun(t *testing.T) {
 	keys := map[int64]bool{}
 	refs := map[string]int{}
 	for _, l := range lines {
-		require.False(t, keys[l.Key], "shipment %d appears twice in the shipments file", l.Key)
-		keys[l.Key] = true
+		require.False(t, keys[l.ShipmentID], "shipment %d appears twice in the shipments file", l.ShipmentID)
+		keys[l.ShipmentID] = true
 		refs[l.OrderRef]++
 	}
 	require.Len(t, lines, n)

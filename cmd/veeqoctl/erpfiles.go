@@ -20,133 +20,109 @@ import (
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
 
-// fileOrder is one order of the orders file.
-type fileOrder struct {
-	Reference      string            `json:"reference"`
-	Number         string            `json:"number,omitempty"`
-	MarketplaceRef string            `json:"marketplace_ref,omitempty"`
-	Store          string            `json:"store"`
-	Source         string            `json:"source,omitempty"`
-	Status         string            `json:"status,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	Wave           string            `json:"wave,omitempty"`
-	Customer       vsync.Customer    `json:"customer"`
-	ShipTo         vsync.Address     `json:"ship_to"`
-	BillTo         *vsync.Address    `json:"bill_to,omitempty"`
-	Carrier        string            `json:"carrier,omitempty"`
-	ShipService    string            `json:"ship_service,omitempty"`
-	DeliveryCost   decimal.Decimal   `json:"delivery_cost"`
-	Total          decimal.Decimal   `json:"total"`
-	Currency       string            `json:"currency,omitempty"`
-	Tags           []string          `json:"tags,omitempty"`
-	Notes          string            `json:"notes,omitempty"`
-	CustomFields   map[string]string `json:"custom_fields,omitempty"`
-	Lines          []fileLine        `json:"lines"`
-}
+// The files use the library's JSON, one shape for both: the orders file is
+// a JSON array of vsync.ERPOrder, and the shipments journal is JSON Lines of
+// vsync.ShipmentUpdate, each with the time it was applied (journalLine).
 
-// fileLine is one order line of the orders file.
-type fileLine struct {
-	Reference    string            `json:"reference"`
-	SKU          string            `json:"sku,omitempty"`
-	ItemNumber   string            `json:"item_number,omitempty"`
-	UPC          string            `json:"upc,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	CustomFields map[string]string `json:"custom_fields,omitempty"`
-	Quantity     int               `json:"quantity"`
-	Price        decimal.Decimal   `json:"price"`
-	TaxRate      decimal.Decimal   `json:"tax_rate"`
-}
-
-// fileShipment is one line of the shipments file: an update the ERP
-// applied, keyed by its kind and key: the Veeqo shipment id for a shipment
-// (kind "") and for the withdrawal of a voided one ("void"), the Veeqo order
-// id for the closing of an order Veeqo cancelled ("cancel").
-type fileShipment struct {
-	Kind             string             `json:"kind,omitempty"`
-	Key              int64              `json:"key"`
-	OrderRef         string             `json:"order_ref"`
-	Status           string             `json:"status"`
-	TrackingNumbers  []string           `json:"tracking_numbers,omitempty"`
-	Carrier          string             `json:"carrier,omitempty"`
-	Service          string             `json:"service,omitempty"`
-	VeeqoCarrier     string             `json:"veeqo_carrier,omitempty"`
-	VeeqoService     string             `json:"veeqo_service,omitempty"`
-	Lines            []fileShipmentLine `json:"lines"`
-	Final            bool               `json:"final"`
-	AllocationID     int64              `json:"allocation_id,omitempty"`
-	VeeqoOrderID     int64              `json:"veeqo_order_id,omitempty"`
-	VeeqoOrderNumber string             `json:"veeqo_order_number,omitempty"`
-	ShippedAt        time.Time          `json:"shipped_at"`
-	AppliedAt        time.Time          `json:"applied_at"`
-	Warnings         []string           `json:"warnings,omitempty"`
-}
-
-// fileShipmentLine is one line's change in a shipment update.
-type fileShipmentLine struct {
-	LineRef      string `json:"line_ref"`
-	Shipped      int    `json:"shipped"`
-	ShippedTotal int    `json:"shipped_total"`
-	Closed       bool   `json:"closed"`
-	Reopened     bool   `json:"reopened,omitempty"`
-	Unallocated  int    `json:"unallocated"`
-}
-
-func (o fileOrder) erp() vsync.ERPOrder {
-	e := vsync.ERPOrder{Ref: o.Reference, Number: o.Number, MarketplaceRef: o.MarketplaceRef, Wave: o.Wave, Store: o.Store,
-		Source: o.Source, Status: o.Status, CreatedAt: o.CreatedAt.UTC(), Carrier: o.Carrier, ShipService: o.ShipService,
-		Customer: o.Customer, ShipTo: o.ShipTo, DeliveryCost: o.DeliveryCost, Total: o.Total,
-		Currency: o.Currency, Tags: o.Tags, Notes: o.Notes, CustomFields: o.CustomFields}
-	if e.Number == "" {
-		e.Number = o.Reference
-	}
-	if o.BillTo != nil {
-		e.BillTo = *o.BillTo
+// fileDefaults fills what an orders file may leave out: the number is the
+// reference, a line's allocated quantity its quantity, and the total the
+// lines plus the delivery cost.
+func fileDefaults(o vsync.ERPOrder) vsync.ERPOrder {
+	o.CreatedAt = o.CreatedAt.UTC()
+	if o.Number == "" {
+		o.Number = o.Ref
 	}
 	sum := o.DeliveryCost
-	for _, l := range o.Lines {
-		e.Lines = append(e.Lines, vsync.ERPLine{Ref: l.Reference, SKU: l.SKU, ItemNumber: l.ItemNumber, UPC: l.UPC,
-			CustomFields: l.CustomFields, Description: l.Description, Quantity: l.Quantity, UnitPrice: l.Price,
-			TaxRate: l.TaxRate, Allocated: l.Quantity})
-		sum = sum.Add(l.Price.Mul(decimal.NewFromInt(int64(l.Quantity))))
-	}
-	if e.Total.IsZero() {
-		e.Total = sum
-	}
-	return e
-}
-
-func shipmentLineOf(u vsync.ShipmentUpdate, at time.Time) fileShipment {
-	key := u.ShipmentID
-	if u.Kind == vsync.KindCancel {
-		key = u.VeeqoOrderID
-	}
-	s := fileShipment{Kind: u.Kind, Key: key, OrderRef: u.OrderRef, Status: u.Status, TrackingNumbers: u.TrackingNumbers,
-		Carrier: u.Carrier, Service: u.ShipService, VeeqoCarrier: u.VeeqoCarrier, VeeqoService: u.VeeqoService,
-		Final: u.Final, AllocationID: u.AllocationID, VeeqoOrderID: u.VeeqoOrderID, VeeqoOrderNumber: u.VeeqoOrderNumber,
-		ShippedAt: u.ShippedAt.UTC(), AppliedAt: at.UTC(), Warnings: u.Warnings, Lines: []fileShipmentLine{}}
-	for _, l := range u.Lines {
-		s.Lines = append(s.Lines, fileShipmentLine{LineRef: l.LineRef, Shipped: l.ShipQuantity, ShippedTotal: l.ShippedTotal,
-			Closed: l.Close, Reopened: l.Reopen, Unallocated: l.Unallocate})
-	}
-	return s
-}
-
-func (s fileShipment) update() vsync.ShipmentUpdate {
-	u := vsync.ShipmentUpdate{Kind: s.Kind, ShipmentID: s.Key, OrderRef: s.OrderRef, Status: s.Status, TrackingNumbers: s.TrackingNumbers,
-		Carrier: s.Carrier, ShipService: s.Service, VeeqoCarrier: s.VeeqoCarrier, VeeqoService: s.VeeqoService,
-		Final: s.Final, AllocationID: s.AllocationID, VeeqoOrderID: s.VeeqoOrderID, VeeqoOrderNumber: s.VeeqoOrderNumber,
-		ShippedAt: s.ShippedAt, Warnings: s.Warnings}
-	for _, l := range s.Lines {
-		u.Lines = append(u.Lines, vsync.LineUpdate{LineRef: l.LineRef, ShipQuantity: l.Shipped, ShippedTotal: l.ShippedTotal,
-			Close: l.Closed, Reopen: l.Reopened, Unallocate: l.Unallocated})
-	}
-	if s.Kind == vsync.KindCancel {
-		u.ShipmentID = 0
-		if u.VeeqoOrderID == 0 {
-			u.VeeqoOrderID = s.Key
+	lines := make([]vsync.ERPLine, len(o.Lines))
+	for i, l := range o.Lines {
+		if l.Allocated == 0 {
+			l.Allocated = l.Quantity
 		}
+		lines[i] = l
+		sum = sum.Add(l.UnitPrice.Mul(decimal.NewFromInt(int64(l.Quantity))))
+	}
+	o.Lines = lines
+	if o.Total.IsZero() {
+		o.Total = sum
+	}
+	return o
+}
+
+// renamedOrderFields are the orders file's field names before it used
+// vsync.ERPOrder's JSON: an old file gets an error naming the new name.
+var renamedOrderFields = map[string]string{"reference": "ref", "price": "unit_price"}
+
+// journalLine is one line of the shipments journal: the update as the
+// library encodes it, and when it was applied.
+type journalLine struct {
+	vsync.ShipmentUpdate
+	AppliedAt time.Time `json:"applied_at"`
+}
+
+// legacyJournalFields are the journal's field names before it used
+// vsync.ShipmentUpdate's JSON (top level, then a line's). A journal written
+// by an earlier veeqoctl is read with them renamed: it is the record of
+// what was applied, and must keep every key.
+var legacyJournalFields = [2]map[string]string{
+	{"service": "ship_service"},
+	{"shipped": "ship_quantity", "closed": "close", "reopened": "reopen", "unallocated": "unallocate"},
+}
+
+// upgradeLegacyLine rewrites a journal line in the earlier shape (it has
+// "key": the shipment id, or the Veeqo order id for kind cancel) into the
+// current one; ok is false for a line that is not in the earlier shape.
+func upgradeLegacyLine(line []byte) (out []byte, ok bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(line, &top) != nil {
+		return nil, false
+	}
+	key, has := top["key"]
+	if !has {
+		return nil, false
+	}
+	delete(top, "key")
+	var kind string
+	_ = json.Unmarshal(top["kind"], &kind)
+	if kind == vsync.KindCancel {
+		if _, set := top["veeqo_order_id"]; !set {
+			top["veeqo_order_id"] = key
+		}
+	} else {
+		top["shipment_id"] = key
+	}
+	rename(top, legacyJournalFields[0])
+	if raw, has := top["lines"]; has {
+		var lines []map[string]json.RawMessage
+		if json.Unmarshal(raw, &lines) != nil {
+			return nil, false
+		}
+		for _, l := range lines {
+			rename(l, legacyJournalFields[1])
+		}
+		top["lines"], _ = json.Marshal(lines)
+	}
+	out, err := json.Marshal(top)
+	return out, err == nil
+}
+
+// journalForm is an update as the journal writes it: times in UTC, lines
+// an empty list rather than null.
+func journalForm(u vsync.ShipmentUpdate) vsync.ShipmentUpdate {
+	u.ShippedAt = u.ShippedAt.UTC()
+	if u.Lines == nil {
+		u.Lines = []vsync.LineUpdate{}
 	}
 	return u
+}
+
+// rename moves the fields of m named in names' keys to their new names.
+func rename(m map[string]json.RawMessage, names map[string]string) {
+	for old, name := range names {
+		if v, has := m[old]; has {
+			delete(m, old)
+			m[name] = v
+		}
+	}
 }
 
 // invalidOrder is an order of the orders file that cannot be used. It is
@@ -217,15 +193,15 @@ func parseOrders(path string, data []byte) (ordersFile, error) {
 
 // parsedOrder is one entry of the orders file with what is wrong with it.
 type parsedOrder struct {
-	o        fileOrder
+	o        vsync.ERPOrder
 	problems []problem
 }
 
 // parseFileOrder decodes and checks the i'th order (0-based) of the file.
 func parseFileOrder(i int, raw json.RawMessage) parsedOrder {
 	f := fmt.Sprintf("[%d]", i+1)
-	d := &strictDecoder{}
-	var o fileOrder
+	d := &strictDecoder{renamed: renamedOrderFields}
+	var o vsync.ERPOrder
 	d.decode(f, raw, &o)
 	// Check what decoded too, so every problem is reported at once; a
 	// field already reported is not reported again.
@@ -238,8 +214,8 @@ func parseFileOrder(i int, raw json.RawMessage) parsedOrder {
 			d.add(field, format, args...)
 		}
 	}
-	if strings.TrimSpace(o.Reference) == "" {
-		add(f+".reference", "is required")
+	if strings.TrimSpace(o.Ref) == "" {
+		add(f+".ref", "is required")
 	}
 	if o.CreatedAt.IsZero() {
 		add(f+".created_at", "is required (RFC 3339, e.g. 2026-11-02T15:04:05Z)")
@@ -250,17 +226,23 @@ func parseFileOrder(i int, raw json.RawMessage) parsedOrder {
 	lrefs := map[string]bool{}
 	for j, l := range o.Lines {
 		lf := fmt.Sprintf("%s.lines[%d]", f, j+1)
-		if strings.TrimSpace(l.Reference) == "" {
-			add(lf+".reference", "is required")
-		} else if lrefs[l.Reference] {
-			add(lf+".reference", "%q is used by another line of the order", l.Reference)
+		if strings.TrimSpace(l.Ref) == "" {
+			add(lf+".ref", "is required")
+		} else if lrefs[l.Ref] {
+			add(lf+".ref", "%q is used by another line of the order", l.Ref)
 		}
-		lrefs[l.Reference] = true
+		lrefs[l.Ref] = true
 		if l.Quantity <= 0 {
 			add(lf+".quantity", "must be positive, got %d", l.Quantity)
 		}
-		if l.Price.IsNegative() {
-			add(lf+".price", "must not be negative")
+		if l.UnitPrice.IsNegative() {
+			add(lf+".unit_price", "must not be negative")
+		}
+		if l.Shipped < 0 || l.Shipped > l.Quantity {
+			add(lf+".shipped", "must be between 0 and the quantity (%d), got %d", l.Quantity, l.Shipped)
+		}
+		if l.Allocated < 0 || l.Allocated > l.Quantity {
+			add(lf+".allocated", "must be between 0 and the quantity (%d), got %d", l.Quantity, l.Allocated)
 		}
 	}
 	return parsedOrder{o: o, problems: d.problems}
@@ -271,20 +253,20 @@ func parseFileOrder(i int, raw json.RawMessage) parsedOrder {
 func markDuplicateRefs(list []parsedOrder) {
 	byRef := map[string][]int{}
 	for i, p := range list {
-		if strings.TrimSpace(p.o.Reference) != "" {
-			byRef[p.o.Reference] = append(byRef[p.o.Reference], i)
+		if strings.TrimSpace(p.o.Ref) != "" {
+			byRef[p.o.Ref] = append(byRef[p.o.Ref], i)
 		}
 	}
 	for i := range list {
-		if at := byRef[list[i].o.Reference]; len(at) > 1 {
+		if at := byRef[list[i].o.Ref]; len(at) > 1 {
 			var others []string
 			for _, j := range at {
 				if j != i {
 					others = append(others, fmt.Sprintf("[%d]", j+1))
 				}
 			}
-			list[i].problems = append(list[i].problems, problem{Field: fmt.Sprintf("[%d].reference", i+1),
-				Problem: fmt.Sprintf("%q is also the reference of %s", list[i].o.Reference, strings.Join(others, ", "))})
+			list[i].problems = append(list[i].problems, problem{Field: fmt.Sprintf("[%d].ref", i+1),
+				Problem: fmt.Sprintf("%q is also the reference of %s", list[i].o.Ref, strings.Join(others, ", "))})
 		}
 	}
 }
@@ -296,11 +278,11 @@ func (out *ordersFile) collect(path string, list []parsedOrder) {
 	invalid := map[string]int{} // ref -> index into out.invalid
 	for i, p := range list {
 		if len(p.problems) == 0 {
-			out.index[p.o.Reference] = i + 1
-			out.orders = append(out.orders, p.o.erp())
+			out.index[p.o.Ref] = i + 1
+			out.orders = append(out.orders, fileDefaults(p.o))
 			continue
 		}
-		ref := p.o.Reference
+		ref := p.o.Ref
 		if strings.TrimSpace(ref) == "" {
 			ref = fmt.Sprintf("%s[%d]", filepath.Base(path), i+1)
 		}
@@ -427,24 +409,35 @@ func (f *fileERP) readJournal() error {
 }
 
 // decodeJournalLine decodes one complete journal line strictly: UTF-8,
-// known fields only, a key and a known kind.
+// known fields only, a key and a known kind. A line an earlier veeqoctl
+// wrote is read in its shape (upgradeLegacyLine).
 func decodeJournalLine(line []byte) (vsync.ShipmentUpdate, error) {
 	if off := display.InvalidUTF8(line); off >= 0 {
 		return vsync.ShipmentUpdate{}, fmt.Errorf("not valid UTF-8 at column %d (byte 0x%02x)", off+1, line[off])
 	}
-	var s fileShipment
+	if up, ok := upgradeLegacyLine(line); ok {
+		line = up
+	}
+	var s journalLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return vsync.ShipmentUpdate{}, err
 	}
-	if s.Key == 0 {
-		return vsync.ShipmentUpdate{}, errors.New("key (the Veeqo shipment id, or order id for kind cancel) is missing")
+	u := s.ShipmentUpdate
+	switch u.Kind {
+	case vsync.KindShipment, vsync.KindVoid:
+		if u.ShipmentID == 0 {
+			return u, errors.New("shipment_id (the Veeqo shipment id) is missing")
+		}
+	case vsync.KindCancel:
+		if u.VeeqoOrderID == 0 {
+			return u, errors.New("veeqo_order_id (the key of kind cancel) is missing")
+		}
+	default:
+		return u, fmt.Errorf("kind %q is not \"\", void or cancel", u.Kind)
 	}
-	if s.Kind != vsync.KindShipment && s.Kind != vsync.KindVoid && s.Kind != vsync.KindCancel {
-		return vsync.ShipmentUpdate{}, fmt.Errorf("kind %q is not \"\", void or cancel", s.Kind)
-	}
-	return s.update(), nil
+	return u, nil
 }
 
 // Candidates implements vsync.ERP.
@@ -534,7 +527,7 @@ func (f *fileERP) ApplyShipment(ctx context.Context, u vsync.ShipmentUpdate) err
 	if _, err := f.mem.Order(ctx, u.OrderRef); err != nil {
 		return err
 	}
-	line, err := json.Marshal(shipmentLineOf(u, f.now()))
+	line, err := json.Marshal(journalLine{ShipmentUpdate: journalForm(u), AppliedAt: f.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("encode shipment %d: %w", u.ShipmentID, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,12 +19,12 @@ import (
 )
 
 const twoOrders = `[
- {"reference": "SO-1", "store": "Web", "wave": "W1", "created_at": "2026-11-01T10:00:00Z",
+ {"ref": "SO-1", "store": "Web", "wave": "W1", "created_at": "2026-11-01T10:00:00Z",
   "customer": {"email": "a@example.com"}, "ship_to": {"country": "US"},
-  "lines": [{"reference": "1", "sku": "MUG-1", "quantity": 3, "price": "2.50"}, {"reference": "2", "sku": "TEE-1", "quantity": 1, "price": 4}]},
- {"reference": "SO-2", "number": "N-2", "store": "Web", "created_at": "2026-11-02T10:00:00Z",
+  "lines": [{"ref": "1", "sku": "MUG-1", "quantity": 3, "unit_price": "2.50"}, {"ref": "2", "sku": "TEE-1", "quantity": 1, "unit_price": 4}]},
+ {"ref": "SO-2", "number": "N-2", "store": "Web", "created_at": "2026-11-02T10:00:00Z",
   "customer": {"email": "b@example.com"}, "ship_to": {"country": "US"},
-  "lines": [{"reference": "1", "sku": "CAP-1", "quantity": 1, "price": "1"}]}
+  "lines": [{"ref": "1", "sku": "CAP-1", "quantity": 1, "unit_price": "1"}]}
 ]`
 
 func newTestERP(t *testing.T, orders string) (*fileERP, string) {
@@ -100,7 +101,7 @@ func TestFileERPApplyOncePerKey(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	require.Len(t, lines, 2)
-	want := `{"key":102,"order_ref":"SO-1","status":"shipped","tracking_numbers":["T102"],"lines":[{"line_ref":"1","shipped":1,"shipped_total":3,"closed":true,"unallocated":0}],"final":true,"shipped_at":"2026-11-03T11:00:00Z","applied_at":"` +
+	want := `{"shipment_id":102,"allocation_id":0,"veeqo_order_id":0,"order_ref":"SO-1","status":"shipped","tracking_numbers":["T102"],"lines":[{"line_ref":"1","ship_quantity":1,"shipped_total":3,"close":true,"unallocate":0}],"final":true,"shipped_at":"2026-11-03T11:00:00Z","applied_at":"` +
 		e2.now().UTC().Format(time.RFC3339Nano) + `"}`
 	require.JSONEq(t, want, lines[1])
 
@@ -162,28 +163,37 @@ func TestParseOrdersProblems(t *testing.T) {
 		{name: "empty file", doc: ``},
 		{name: "empty array", doc: `[]`},
 		{name: "not JSON", doc: "[\n{\"reference\": }\n]", fatal: []problem{{Problem: "invalid JSON at line 2, column 16: invalid character '}' looking for beginning of value"}}},
-		{name: "not an array", doc: `{"reference": "A"}`, fatal: []problem{{Problem: "want a JSON array of orders, got an object"}}},
+		{name: "not an array", doc: `{"ref": "A"}`, fatal: []problem{{Problem: "want a JSON array of orders, got an object"}}},
 		{name: "every problem at once, each order on its own", doc: `[
-		  {"reference": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 0, "price": "-1"}], "colour": "red"},
-		  {"reference": "A", "created_at": "yesterday", "lines": [{"reference": "1", "quantity": "two"}]},
-		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": []},
-		  {"reference": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}, {"reference": "1", "quantity": 1}]},
-		  {"reference": "OK", "created_at": "2026-11-01T00:00:00Z", "lines": [{"reference": "1", "quantity": 1}]}
+		  {"ref": "", "created_at": "2026-11-01T00:00:00Z", "lines": [{"ref": "1", "quantity": 0, "unit_price": "-1"}], "colour": "red"},
+		  {"ref": "A", "created_at": "yesterday", "lines": [{"ref": "1", "quantity": "two"}]},
+		  {"ref": "B", "created_at": "2026-11-01T00:00:00Z", "lines": []},
+		  {"ref": "B", "created_at": "2026-11-01T00:00:00Z", "lines": [{"ref": "1", "quantity": 1}, {"ref": "1", "quantity": 1}]},
+		  {"ref": "OK", "created_at": "2026-11-01T00:00:00Z", "lines": [{"ref": "1", "quantity": 1}]}
 		]`, invalid: []invalidOrder{
 			{Ref: "orders.json[1]", Problems: []problem{
-				{Field: "[1].colour", Problem: "unknown field (known fields: bill_to, carrier, created_at, currency, custom_fields, customer, delivery_cost, lines, marketplace_ref, notes, number, reference, ship_service, ship_to, source, status, store, tags, total, wave)"},
-				{Field: "[1].reference", Problem: "is required"},
+				{Field: "[1].colour", Problem: "unknown field (known fields: bill_to, carrier, created_at, currency, custom_fields, customer, delivery_cost, lines, marketplace_ref, notes, number, ref, ship_service, ship_to, source, status, store, tags, total, wave)"},
+				{Field: "[1].ref", Problem: "is required"},
 				{Field: "[1].lines[1].quantity", Problem: "must be positive, got 0"},
-				{Field: "[1].lines[1].price", Problem: "must not be negative"}}},
+				{Field: "[1].lines[1].unit_price", Problem: "must not be negative"}}},
 			{Ref: "A", Problems: []problem{
 				{Field: "[2].created_at", Problem: `parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},
 				{Field: "[2].lines[1].quantity", Problem: "want an integer, got a string"}}},
 			{Ref: "B", Problems: []problem{
 				{Field: "[3].lines", Problem: "an order needs at least one line"},
-				{Field: "[3].reference", Problem: `"B" is also the reference of [4]`},
-				{Field: "[4].lines[2].reference", Problem: `"1" is used by another line of the order`},
-				{Field: "[4].reference", Problem: `"B" is also the reference of [3]`}}},
+				{Field: "[3].ref", Problem: `"B" is also the reference of [4]`},
+				{Field: "[4].lines[2].ref", Problem: `"1" is used by another line of the order`},
+				{Field: "[4].ref", Problem: `"B" is also the reference of [3]`}}},
 		}, valid: []string{"OK"}},
+		{name: "the names of the format before it used vsync.ERPOrder", doc: `[
+		  {"reference": "SO-9", "created_at": "2026-11-01T00:00:00Z", "lines": [{"ref": "1", "quantity": 1, "price": "2", "shipped": 3}]}
+		]`, invalid: []invalidOrder{
+			{Ref: "orders.json[1]", Problems: []problem{
+				{Field: "[1].lines[1].price", Problem: `unknown field: it is now called "unit_price"`},
+				{Field: "[1].reference", Problem: `unknown field: it is now called "ref"`},
+				{Field: "[1].ref", Problem: "is required"},
+				{Field: "[1].lines[1].shipped", Problem: "must be between 0 and the quantity (1), got 3"}}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -349,6 +359,79 @@ func TestFileERPVoidAndCancelKinds(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	require.Len(t, lines, 3, "one line per key")
-	require.Contains(t, lines[1], `"kind":"void","key":101`)
-	require.Contains(t, lines[2], `"kind":"cancel","key":7001`)
+	require.Contains(t, lines[1], `"kind":"void","shipment_id":101`)
+	require.Contains(t, lines[2], `"kind":"cancel"`)
+	require.Contains(t, lines[2], `"veeqo_order_id":7001`)
+}
+
+// TestJournalWrittenBeforeTheLibraryShapeIsRead: a shipments journal written
+// by an earlier veeqoctl (fields key, service, shipped, closed, reopened,
+// unallocated) is read as the same updates, keys and all, so nothing it
+// recorded is applied twice; new lines are written in the library's shape.
+func TestJournalWrittenBeforeTheLibraryShapeIsRead(t *testing.T) {
+	t.Parallel()
+	legacy := []string{
+		`{"key":90000001,"order_ref":"SO-1","status":"partially_shipped","tracking_numbers":["1Z1"],"carrier":"UPS Ground","service":"Ground","veeqo_carrier":"UPS","veeqo_service":"Standard","lines":[{"line_ref":"1","shipped":2,"shipped_total":2,"closed":true,"unallocated":1}],"final":false,"allocation_id":80000001,"veeqo_order_id":2147483700,"veeqo_order_number":"SO-1","shipped_at":"2026-11-02T16:00:00Z","applied_at":"2026-11-02T16:05:00Z"}`,
+		`{"kind":"void","key":90000001,"order_ref":"SO-1","status":"open","lines":[{"line_ref":"1","shipped":-2,"shipped_total":0,"closed":false,"reopened":true,"unallocated":-1}],"final":false,"veeqo_order_id":2147483700,"shipped_at":"2026-11-02T17:00:00Z","applied_at":"2026-11-02T17:05:00Z"}`,
+		`{"kind":"cancel","key":2147483700,"order_ref":"SO-1","status":"closed","lines":[{"line_ref":"1","shipped":0,"shipped_total":0,"closed":true,"unallocated":3}],"final":true,"shipped_at":"2026-11-02T18:00:00Z","applied_at":"2026-11-02T18:05:00Z"}`,
+	}
+	at := func(h int) time.Time { return time.Date(2026, 11, 2, h, 0, 0, 0, time.UTC) }
+	want := []vsync.ShipmentUpdate{
+		{ShipmentID: 90000001, AllocationID: 80000001, VeeqoOrderID: 2147483700, VeeqoOrderNumber: "SO-1", OrderRef: "SO-1",
+			Lines:  []vsync.LineUpdate{{LineRef: "1", ShipQuantity: 2, ShippedTotal: 2, Close: true, Unallocate: 1}},
+			Status: vsync.OrderPartiallyShipped, TrackingNumbers: []string{"1Z1"}, Carrier: "UPS Ground", ShipService: "Ground",
+			VeeqoCarrier: "UPS", VeeqoService: "Standard", ShippedAt: at(16)},
+		{Kind: vsync.KindVoid, ShipmentID: 90000001, VeeqoOrderID: 2147483700, OrderRef: "SO-1", Status: vsync.OrderOpen,
+			Lines: []vsync.LineUpdate{{LineRef: "1", ShipQuantity: -2, Reopen: true, Unallocate: -1}}, ShippedAt: at(17)},
+		{Kind: vsync.KindCancel, VeeqoOrderID: 2147483700, OrderRef: "SO-1", Status: vsync.OrderClosed, Final: true,
+			Lines: []vsync.LineUpdate{{LineRef: "1", Close: true, Unallocate: 3}}, ShippedAt: at(18)},
+	}
+	for i, line := range legacy {
+		got, err := decodeJournalLine([]byte(line))
+		require.NoError(t, err, "line %d", i+1)
+		require.Empty(t, cmp.Diff(want[i], got), "line %d", i+1)
+		// The same update in the library's shape reads the same.
+		cur, err := json.Marshal(journalLine{ShipmentUpdate: journalForm(want[i]), AppliedAt: at(19)})
+		require.NoError(t, err)
+		again, err := decodeJournalLine(cur)
+		require.NoError(t, err)
+		require.Empty(t, cmp.Diff(want[i], again), "line %d in the library's shape", i+1)
+	}
+
+	// A journal with the legacy lines: each key is known, so offering the
+	// same updates again writes nothing; a new one is written in the
+	// library's shape.
+	e, sp := newTestERP(t, twoOrders)
+	require.NoError(t, os.WriteFile(sp, []byte(strings.Join(legacy, "\n")+"\n"), 0o600))
+	e2 := newFileERP(e.ordersPath, sp)
+	ctx := context.Background()
+	for _, u := range want {
+		require.NoError(t, e2.ApplyShipment(ctx, u))
+	}
+	data, err := os.ReadFile(sp)
+	require.NoError(t, err)
+	require.Equal(t, strings.Join(legacy, "\n")+"\n", string(data), "no update applied twice")
+	require.NoError(t, e2.ApplyShipment(ctx, update(90000003, "SO-2", vsync.LineUpdate{LineRef: "1", ShipQuantity: 1, ShippedTotal: 1})))
+	data, err = os.ReadFile(sp)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	require.Len(t, lines, 4)
+	require.Contains(t, lines[3], `"shipment_id":90000003`)
+	require.Contains(t, lines[3], `"ship_quantity":1`)
+}
+
+// TestJournalLineProblems: a journal line without its key, or with an
+// unknown kind or field, is an error naming what is wrong.
+func TestJournalLineProblems(t *testing.T) {
+	t.Parallel()
+	for line, want := range map[string]string{
+		`{"order_ref":"SO-1","status":"shipped","lines":[]}`:                 "shipment_id (the Veeqo shipment id) is missing",
+		`{"kind":"cancel","order_ref":"SO-1","status":"closed","lines":[]}`:  "veeqo_order_id (the key of kind cancel) is missing",
+		`{"kind":"return","shipment_id":4,"order_ref":"SO-1","lines":[]}`:    `kind "return" is not "", void or cancel`,
+		`{"shipment_id":4,"order_ref":"SO-1","lines":[],"colour":"red"}`:     `unknown field "colour"`,
+		`{"key":4,"order_ref":"SO-1","lines":[{"line_ref":"1","shiped":1}]}`: `unknown field "shiped"`,
+	} {
+		_, err := decodeJournalLine([]byte(line))
+		require.ErrorContains(t, err, want, line)
+	}
 }

@@ -19,9 +19,9 @@ func Example_shipmentsFile() {
 	defer os.RemoveAll(dir)
 	orders := filepath.Join(dir, "orders.json")
 	shipments := filepath.Join(dir, "shipments.jsonl")
-	_ = os.WriteFile(orders, []byte(`[{"reference": "SO-1", "store": "Web", "wave": "W1", "created_at": "2026-11-02T10:00:00Z",
+	_ = os.WriteFile(orders, []byte(`[{"ref": "SO-1", "store": "Web", "wave": "W1", "created_at": "2026-11-02T10:00:00Z",
 	  "customer": {"email": "ann@example.com"}, "ship_to": {"country": "US"},
-	  "lines": [{"reference": "1", "sku": "MUG-1", "quantity": 2, "price": "9.99"}]}]`), 0o644)
+	  "lines": [{"ref": "1", "sku": "MUG-1", "quantity": 2, "unit_price": "9.99"}]}]`), 0o644)
 
 	ctx := context.Background()
 	u := vsync.ShipmentUpdate{ShipmentID: 501, OrderRef: "SO-1", Status: vsync.OrderShipped, Final: true,

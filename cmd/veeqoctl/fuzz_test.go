@@ -31,9 +31,9 @@ func requireProblems(t *testing.T, what string, err error) {
 // panic.
 func FuzzParseOrders(f *testing.F) {
 	for _, s := range []string{
-		`[{"reference":"SO-1","number":"SO-1","store":"Web","created_at":"2026-11-01T10:00:00Z","lines":[{"reference":"1","sku":"MUG-1","quantity":2,"price":"10.00"}]}]`,
-		`[{"reference":"SO-1","created_at":"x","lines":[{"quantity":-1,"price":"-1"}]},{"reference":"SO-1"}]`,
-		`[{"reference":"SO-\xff"}]`, `{"not":"an array"}`, `[null, 1, "x"]`, `[`, ``, `[]`,
+		`[{"ref":"SO-1","number":"SO-1","store":"Web","created_at":"2026-11-01T10:00:00Z","lines":[{"ref":"1","sku":"MUG-1","quantity":2,"unit_price":"10.00"}]}]`,
+		`[{"ref":"SO-1","created_at":"x","lines":[{"quantity":-1,"unit_price":"-1"}]},{"ref":"SO-1"}]`,
+		`[{"ref":"SO-\xff"}]`, `{"not":"an array"}`, `[null, 1, "x"]`, `[`, ``, `[]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -99,7 +99,7 @@ func FuzzShipmentsFile(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	orders := `[{"reference":"SO-1","number":"SO-1","store":"Web","created_at":"2026-11-01T10:00:00Z","lines":[{"reference":"1","sku":"MUG-1","quantity":2,"price":"10.00"}]}]`
+	orders := `[{"ref":"SO-1","number":"SO-1","store":"Web","created_at":"2026-11-01T10:00:00Z","lines":[{"ref":"1","sku":"MUG-1","quantity":2,"unit_price":"10.00"}]}]`
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		op, sp := filepath.Join(dir, "orders.json"), filepath.Join(dir, "shipments.jsonl")

@@ -65,7 +65,7 @@ const starterConfig = `{
 
 const starterOrders = `[
   {
-    "reference": "SO-1001",
+    "ref": "SO-1001",
     "number": "SO-1001",
     "store": "Web",
     "source": "Web",
@@ -77,12 +77,12 @@ const starterOrders = `[
     "ship_service": "Ground",
     "custom_fields": {"po_number": "PO-77"},
     "lines": [
-      {"reference": "1", "sku": "MUG-1", "item_number": "ITEM-MUG", "upc": "012345678905", "quantity": 2, "price": "12.50"},
-      {"reference": "2", "sku": "TEE-1", "quantity": 1, "price": "20.00"}
+      {"ref": "1", "sku": "MUG-1", "item_number": "ITEM-MUG", "upc": "012345678905", "quantity": 2, "unit_price": "12.50"},
+      {"ref": "2", "sku": "TEE-1", "quantity": 1, "unit_price": "20.00"}
     ]
   },
   {
-    "reference": "SO-1002",
+    "ref": "SO-1002",
     "store": "Web",
     "created_at": %[1]s,
     "_comment_wave": "no wave: not a candidate until it is waved",
@@ -90,14 +90,14 @@ const starterOrders = `[
     "ship_to": {"first_name": "Bob", "last_name": "Buyer", "address1": "2 Elm St", "city": "Boston", "state": "MA", "zip": "02108", "country": "US"},
     "ship_service": "Ground",
     "lines": [
-      {"reference": "1", "sku": "CAP-1", "quantity": 3, "price": "8.00"}
+      {"ref": "1", "sku": "CAP-1", "quantity": 3, "unit_price": "8.00"}
     ]
   }
 ]
 `
 
-const starterShipmentsExample = `{"key":90000001,"order_ref":"SO-1001","status":"partially_shipped","tracking_numbers":["1Z999AA10123456784"],"carrier":"UPS Ground","service":"Ground","veeqo_carrier":"UPS","veeqo_service":"Standard","lines":[{"line_ref":"1","shipped":2,"shipped_total":2,"closed":true,"unallocated":0}],"final":false,"allocation_id":80000001,"veeqo_order_id":2147483700,"veeqo_order_number":"SO-1001","shipped_at":"2026-11-02T16:00:00Z","applied_at":"2026-11-02T16:05:00Z"}
-{"key":90000002,"order_ref":"SO-1001","status":"shipped","tracking_numbers":["1Z999AA10123456785"],"carrier":"UPS Ground","service":"Ground","veeqo_carrier":"UPS","veeqo_service":"Standard","lines":[{"line_ref":"2","shipped":1,"shipped_total":1,"closed":true,"unallocated":0}],"final":true,"allocation_id":80000002,"veeqo_order_id":2147483700,"veeqo_order_number":"SO-1001","shipped_at":"2026-11-03T10:00:00Z","applied_at":"2026-11-03T10:05:00Z"}
+const starterShipmentsExample = `{"shipment_id":90000001,"allocation_id":80000001,"veeqo_order_id":2147483700,"veeqo_order_number":"SO-1001","order_ref":"SO-1001","lines":[{"line_ref":"1","ship_quantity":2,"shipped_total":2,"close":true,"unallocate":0}],"status":"partially_shipped","tracking_numbers":["1Z999AA10123456784"],"carrier":"UPS Ground","ship_service":"Ground","veeqo_carrier":"UPS","veeqo_service":"Standard","shipped_at":"2026-11-02T16:00:00Z","final":false,"applied_at":"2026-11-02T16:05:00Z"}
+{"shipment_id":90000002,"allocation_id":80000002,"veeqo_order_id":2147483700,"veeqo_order_number":"SO-1001","order_ref":"SO-1001","lines":[{"line_ref":"2","ship_quantity":1,"shipped_total":1,"close":true,"unallocate":0}],"status":"shipped","tracking_numbers":["1Z999AA10123456785"],"carrier":"UPS Ground","ship_service":"Ground","veeqo_carrier":"UPS","veeqo_service":"Standard","shipped_at":"2026-11-03T10:00:00Z","final":true,"applied_at":"2026-11-03T10:05:00Z"}
 `
 
 const starterDoc = "# veeqoctl.json, field by field\n\n" +
@@ -258,14 +258,14 @@ func writeOwnerOnly(p, body string, force bool) error {
 // the Veeqo side with `veeqoctl fake order`).
 const demoAmazonOrders = `[
   {
-    "reference": "AMZ-1",
+    "ref": "AMZ-1",
     "marketplace_ref": "113-0000001-0000001",
     "store": "Amazon",
     "created_at": %s,
     "customer": {"email": "buyer@marketplace.example", "name": "Mia Buyer"},
     "ship_to": {"first_name": "Mia", "last_name": "Buyer", "address1": "1 Market St", "city": "Seattle", "state": "WA", "zip": "98101", "country": "US"},
     "lines": [
-      {"reference": "1", "sku": "TEE-1", "quantity": 1, "price": "20.00"}
+      {"ref": "1", "sku": "TEE-1", "quantity": 1, "unit_price": "20.00"}
     ]
   }
 ]

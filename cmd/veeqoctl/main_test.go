@@ -113,10 +113,10 @@ func order(ref string, lines ...string) map[string]any {
 		sku, q, _ := strings.Cut(l, ":")
 		var n int
 		fmt.Sscan(q, &n)
-		ls = append(ls, map[string]any{"reference": fmt.Sprint(i + 1), "sku": sku, "quantity": n, "price": "10.00"})
+		ls = append(ls, map[string]any{"ref": fmt.Sprint(i + 1), "sku": sku, "quantity": n, "unit_price": "10.00"})
 	}
 	return map[string]any{
-		"reference": ref, "number": ref, "store": "Web", "source": "Web", "wave": "W1",
+		"ref": ref, "number": ref, "store": "Web", "source": "Web", "wave": "W1",
 		"created_at":   "2026-11-01T10:00:00Z",
 		"customer":     map[string]string{"email": strings.ToLower(ref) + "@example.com", "name": "Ann Buyer"},
 		"ship_to":      map[string]string{"first_name": "Ann", "last_name": "Buyer", "address1": "1 Main St", "city": "Albany", "state": "NY", "zip": "12207", "country": "US"},
@@ -187,7 +187,7 @@ func (w *world) syncJSON(args ...string) (reportJSON, result) {
 }
 
 // shipmentLines reads the shipments file.
-func (w *world) shipmentLines() []fileShipment {
+func (w *world) shipmentLines() []journalLine {
 	w.t.Helper()
 	f, err := os.Open(filepath.Join(w.dir, "shipments.jsonl"))
 	if os.IsNotExist(err) {
@@ -195,10 +195,10 @@ func (w *world) shipmentLines() []fileShipment {
 	}
 	require.NoError(w.t, err)
 	defer f.Close()
-	var out []fileShipment
+	var out []journalLine
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var s fileShipment
+		var s journalLine
 		require.NoError(w.t, json.Unmarshal(sc.Bytes(), &s), "shipments line %q", sc.Text())
 		out = append(out, s)
 	}

@@ -51,6 +51,9 @@ func (e *problemsError) Error() string {
 // convention runs through every message veeqoctl prints.
 type strictDecoder struct {
 	problems []problem
+	// renamed are field names the format used before, by their new name:
+	// an old file gets an error that names the new one.
+	renamed map[string]string
 }
 
 func (d *strictDecoder) add(field, format string, args ...any) {
@@ -172,6 +175,10 @@ func (d *strictDecoder) object(path string, raw []byte, v reflect.Value) {
 				}
 			}
 			slices.Sort(known)
+			if name, was := d.renamed[k]; was {
+				d.add(sub, "unknown field: it is now called %q", name)
+				continue
+			}
 			d.add(sub, "unknown field (known fields: %s)", strings.Join(known, ", "))
 			continue
 		}

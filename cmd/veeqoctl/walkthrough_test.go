@@ -61,9 +61,9 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"would export to channel",
 		": 1 exported, 0 skipped, 0 failed, 0 confirmations applied",
 		"shipped order SO-1001: shipment",
-		`"order_ref":"SO-1001","status":"partially_shipped"`, // the shipments file: the first parcel...
-		`"order_ref":"SO-1001","status":"shipped"`,           // ...and the second
-		"order SO-1001 shipped, tracking",                    // the record of the last confirmation
+		`"status":"partially_shipped","tracking_numbers":["1ZDEMO`, // the shipments file: the first parcel...
+		`"status":"shipped","tracking_numbers":["1ZDEMO`,           // ...and the second
+		"order SO-1001 shipped, tracking",                          // the record of the last confirmation
 		"export_order         SO-1001    success",
 		"created Veeqo order",
 		": 1 fulfillment applied, 0 skipped, 0 excluded, 0 failed, 0 ignored, 0 warnings",
