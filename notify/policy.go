@@ -587,6 +587,10 @@ type digestState struct {
 	Count     int       `json:"count,omitempty"`     // entries in the last digest
 }
 
+// daily sends the daily digest once it is due, claimed by one instance of
+// the policy among those sharing the state (compare-and-set), and records
+// what it covered; a digest sent but not recorded is recorded, not sent
+// again.
 func (p *EmailPolicy) daily(ctx context.Context, now time.Time) error {
 	due := lastDigestInstant(now, p.v.cfg.DailyAt, p.v.loc)
 	var st digestState
@@ -620,8 +624,13 @@ func (p *EmailPolicy) daily(ctx context.Context, now time.Time) error {
 		}
 		return err
 	}
-	ver++
+	return p.sendDigest(ctx, st, ver+1, due, now)
+}
 
+// sendDigest sends the digest of (st.Last, due] that this instance has
+// claimed (the state at version ver) and records it; on failure it releases
+// the claim so that the next tick tries again.
+func (p *EmailPolicy) sendDigest(ctx context.Context, st digestState, ver int64, due, now time.Time) error {
 	d, err := p.collectDigest(ctx, st.Last, due)
 	if err == nil && p.o.skipEmpty && d.errs+d.warns == 0 {
 		return p.saveJSON(ctx, StateDailyDigest, digestState{Last: due, SentAt: now}, ver)

@@ -534,18 +534,7 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 	}
 
 	var payload []byte
-	rreq.SetResponseHandler(func(r *http.Response) error {
-		b, err := c.readBody(r)
-		if err != nil {
-			if !idempotent(req.method) {
-				return fmt.Errorf("%w: reading the response: %w", ErrOutcomeUnknown, err)
-			}
-			return err
-		}
-		payload = b
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		return nil
-	})
+	rreq.SetResponseHandler(c.keepBody(req.method, &payload))
 
 	hresp, err := c.rc.Do(rreq)
 	attempts := int(st.attempts.Load())
@@ -578,6 +567,24 @@ func (c *Client) do(ctx context.Context, req request, out any) (*Response, error
 		}
 	}
 	return resp, nil
+}
+
+// keepBody is the retry loop's response handler: it reads the body
+// through the size cap into *payload (and back into the response). A body
+// cut short on a request that is not idempotent makes its outcome unknown.
+func (c *Client) keepBody(method string, payload *[]byte) func(*http.Response) error {
+	return func(r *http.Response) error {
+		b, err := c.readBody(r)
+		if err != nil {
+			if !idempotent(method) {
+				return fmt.Errorf("%w: reading the response: %w", ErrOutcomeUnknown, err)
+			}
+			return err
+		}
+		*payload = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return nil
+	}
 }
 
 // statusError is the *APIError of a non-2xx answer; when the context ended

@@ -164,16 +164,21 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	if err != nil {
 		return a.fail(exitFailure, "read logs: %v", err)
 	}
-	if *asJSON {
+	a.printLogs(out, *asJSON)
+	return exitOK
+}
+
+// printLogs prints log entries as JSON or as a table.
+func (a *app) printLogs(out []logJSON, asJSON bool) {
+	if asJSON {
 		_ = writeJSON(a.stdout, out)
-		return exitOK
+		return
 	}
 	rows := make([][]string, 0, len(out))
 	for _, e := range out {
 		rows = append(rows, []string{e.Time.UTC().Format("2006-01-02 15:04:05"), e.Level, e.Process, e.Reference, e.Message})
 	}
 	table(a.stdout, []string{"TIME (UTC)", "LEVEL", "PROCESS", "REFERENCE", "MESSAGE"}, rows)
-	return exitOK
 }
 
 // collectPages reads pages of at most 1000 through read (given the page
