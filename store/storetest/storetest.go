@@ -50,7 +50,7 @@ func groups() []struct {
 		{"Shipments", shipmentCases()},
 		{"Cursors", cursorCases()},
 		{"Leases", leaseCases()},
-		{"Hostile", hostileCases()},
+		{"Literals", literalCases()},
 		{"Records", recordCases()},
 		{"Logs", logCases()},
 		{"Runs", runCases()},

@@ -9,16 +9,16 @@ import (
 	"github.com/xoroerp/veeqoconnect/store"
 )
 
-func hostileCases() []testCase {
+func literalCases() []testCase {
 	return []testCase{
 		{"SQLMetacharactersInSearchAndFilters", testSQLMetacharacters},
 	}
 }
 
-// hostileRefs are references a user or a marketplace can send: SQL
+// metacharacterRefs are references a user or a marketplace can send: SQL
 // quoting, comment and pattern characters, an injection attempt, and the
 // characters LIKE escapes use.
-var hostileRefs = []string{
+var metacharacterRefs = []string{
 	`O'Brien-1`,
 	`SO"2`,
 	`SO\3`,
@@ -46,7 +46,7 @@ func testSQLMetacharacters(t *testing.T, s store.Store) {
 	addAccount(t, s, "acme")
 	at0 := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 	var entries []store.LogEntry
-	for i, ref := range hostileRefs {
+	for i, ref := range metacharacterRefs {
 		_, err := s.UpsertRecord(ctx, store.RecordUpdate{Account: "acme", Process: "export_order", Reference: ref,
 			Status: store.RecordError, Message: "failed: " + ref, RunID: "run-" + ref, At: at0.Add(time.Duration(i) * time.Second)})
 		must(t, "UpsertRecord "+ref, err)
@@ -59,15 +59,15 @@ func testSQLMetacharacters(t *testing.T, s store.Store) {
 	// The table is intact and every row is there.
 	all, err := s.QueryRecords(ctx, store.RecordQuery{Account: "acme", Limit: 1000})
 	must(t, "QueryRecords (all)", err)
-	if len(all.Records) != len(hostileRefs) {
-		t.Fatalf("QueryRecords: %d records, want %d", len(all.Records), len(hostileRefs))
+	if len(all.Records) != len(metacharacterRefs) {
+		t.Fatalf("QueryRecords: %d records, want %d", len(all.Records), len(metacharacterRefs))
 	}
 
-	for _, ref := range hostileRefs {
+	for _, ref := range metacharacterRefs {
 		// Search: the reference itself and the message holding it. Other
 		// references contain this one only where it is a real substring.
 		want := []string{}
-		for _, other := range hostileRefs {
+		for _, other := range metacharacterRefs {
 			if containsFold(other, ref) {
 				want = append(want, other)
 			}
