@@ -67,7 +67,7 @@ func (h *Handler) listAccounts(ctx context.Context) ([]AccountJSON, error) {
 			return aj, fmt.Errorf("read runs of %q: %w", name, err)
 		}
 		if len(runs) > 0 {
-			r := runOf(runs[0])
+			r := RunOf(runs[0])
 			aj.LastRun = &r
 		}
 		return aj, nil

@@ -65,6 +65,14 @@ type OutcomeJSON struct {
 	Reference string `json:"reference"`
 	Status    string `json:"status"`
 	Message   string `json:"message,omitempty"`
+	// VeeqoOrderID is the linked Veeqo order, when known.
+	VeeqoOrderID int64 `json:"veeqo_order_id,omitempty"`
+}
+
+// OutcomeOf is a run's outcome for one reference as the JSON API (and
+// veeqoctl --json) shows it.
+func OutcomeOf(o vsync.Outcome) OutcomeJSON {
+	return OutcomeJSON{Process: o.Process, Reference: o.Reference, Status: string(o.Status), Message: o.Message, VeeqoOrderID: o.VeeqoOrderID}
 }
 
 // syncInput is a manual run's request.
@@ -246,7 +254,7 @@ func (h *Handler) state(ctx context.Context, a *acct, j *job, withLogs bool) (Jo
 		}
 		out.Counts = rep.Counts()
 		for _, o := range rep.Outcomes {
-			out.Outcomes = append(out.Outcomes, OutcomeJSON{Process: o.Process, Reference: o.Reference, Status: string(o.Status), Message: o.Message})
+			out.Outcomes = append(out.Outcomes, OutcomeOf(o))
 		}
 		out.Elapsed = out.Finished.Sub(out.Started).Round(time.Millisecond).String()
 	} else {
@@ -265,7 +273,7 @@ func (h *Handler) state(ctx context.Context, a *acct, j *job, withLogs bool) (Jo
 				if i == 20 {
 					break
 				}
-				out.RecentLogs = append(out.RecentLogs, logOf(e))
+				out.RecentLogs = append(out.RecentLogs, LogOf(e))
 			}
 		}
 	}

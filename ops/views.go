@@ -29,7 +29,8 @@ type RecordJSON struct {
 	ResolvedAt     time.Time `json:"resolved_at,omitzero"`
 }
 
-func recordOf(r store.Record) RecordJSON {
+// RecordOf is a record as the JSON API (and veeqoctl --json) shows it.
+func RecordOf(r store.Record) RecordJSON {
 	return RecordJSON{Process: r.Process, Reference: r.Reference, Status: string(r.Status), Message: r.Message,
 		Attempts: r.Attempts, VeeqoOrderID: r.VeeqoOrderID, LastRunID: r.LastRunID, LastRunAt: r.LastRunAt,
 		Resolved: r.Resolved, ResolvedBy: r.ResolvedBy, ResolutionNote: r.ResolutionNote, ResolvedAt: r.ResolvedAt}
@@ -51,7 +52,8 @@ type LogJSON struct {
 	Message   string    `json:"message"`
 }
 
-func logOf(e store.LogEntry) LogJSON {
+// LogOf is a log entry as the JSON API (and veeqoctl --json) shows it.
+func LogOf(e store.LogEntry) LogJSON {
 	return LogJSON{Seq: e.Seq, Time: e.Time, RunID: e.RunID, Process: e.Process, Level: e.Level, Reference: e.Reference, Message: e.Message}
 }
 
@@ -74,7 +76,9 @@ type RunJSON struct {
 // manualTrigger is the trigger of a run started from the page.
 func manualTrigger(user string) string { return "manual by " + user }
 
-func runOf(r store.Run) RunJSON {
+// RunOf is a run as the JSON API (and veeqoctl --json) shows it: a
+// trigger "T by USER" is split into Trigger and StartedBy.
+func RunOf(r store.Run) RunJSON {
 	out := RunJSON{ID: r.ID, Mode: string(r.Mode), Trigger: r.Trigger, Status: string(r.Status), StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, Counts: r.Counts, VeeqoCalls: r.VeeqoCalls, Error: r.Error}
 	if t, by, ok := strings.Cut(r.Trigger, " by "); ok {
@@ -173,7 +177,7 @@ func (h *Handler) records(ctx context.Context, a *acct, v url.Values) (recordsDa
 		d.Query.Statuses = append(d.Query.Statuses, string(s))
 	}
 	for _, r := range page.Records {
-		d.Records = append(d.Records, recordOf(r))
+		d.Records = append(d.Records, RecordOf(r))
 	}
 	rq := cloneValues(v)
 	rq.Del("flash")
@@ -247,7 +251,7 @@ func (h *Handler) logs(ctx context.Context, a *acct, v url.Values) (logsData, er
 	d := logsData{Entries: []LogJSON{}, Next: page.Next, Query: logsQuery{Levels: q.Levels, Process: q.Process, Search: q.Search,
 		Run: q.RunID, Reference: q.Reference, From: v.Get("from"), To: v.Get("to"), HideResolved: q.HideResolved}}
 	for _, e := range page.Entries {
-		d.Entries = append(d.Entries, logOf(e))
+		d.Entries = append(d.Entries, LogOf(e))
 	}
 	if page.Next != "" {
 		nv := cloneValues(v)
@@ -291,7 +295,7 @@ func (h *Handler) runs(ctx context.Context, a *acct, v url.Values) (runsData, er
 	}
 	d := runsData{Runs: []RunJSON{}}
 	for _, r := range list {
-		d.Runs = append(d.Runs, runOf(r))
+		d.Runs = append(d.Runs, RunOf(r))
 	}
 	if len(list) == q.Limit {
 		d.Before = list[len(list)-1].StartedAt.Format(time.RFC3339Nano)
@@ -327,10 +331,10 @@ func (h *Handler) runDetail(ctx context.Context, a *acct, id string) (runDetail,
 	if err != nil {
 		return runDetail{}, err
 	}
-	d := runDetail{Run: runOf(run), Records: []RecordJSON{}, Logs: []LogJSON{}, More: page.Next != ""}
+	d := runDetail{Run: RunOf(run), Records: []RecordJSON{}, Logs: []LogJSON{}, More: page.Next != ""}
 	seen := map[string]bool{}
 	for _, e := range page.Entries {
-		d.Logs = append(d.Logs, logOf(e))
+		d.Logs = append(d.Logs, LogOf(e))
 		key := e.Process + ":" + e.Reference
 		if e.Reference == "" || seen[key] || len(seen) >= 200 {
 			continue
@@ -338,7 +342,7 @@ func (h *Handler) runDetail(ctx context.Context, a *acct, id string) (runDetail,
 		seen[key] = true
 		rec, err := a.cfg.Store.GetRecord(ctx, a.name, e.Process, e.Reference)
 		if err == nil {
-			d.Records = append(d.Records, recordOf(rec))
+			d.Records = append(d.Records, RecordOf(rec))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return runDetail{}, err
 		}

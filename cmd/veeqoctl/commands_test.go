@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
@@ -53,11 +54,11 @@ func TestLogsAndRecordsTimeAndProcessFilters(t *testing.T) {
 	_, r := w.syncJSON()
 	require.Equal(t, exitPartial, r.code, r.stderr)
 
-	logs := func(args ...string) []logJSON {
+	logs := func(args ...string) []ops.LogJSON {
 		t.Helper()
 		r := w.run(append([]string{"logs", "--json"}, args...)...)
 		require.Equal(t, 0, r.code, r.stderr)
-		var out []logJSON
+		var out []ops.LogJSON
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 		return out
 	}
@@ -73,11 +74,11 @@ func TestLogsAndRecordsTimeAndProcessFilters(t *testing.T) {
 	require.Len(t, logs("--to", "2100-01-01T00:00:00Z"), len(all))
 	require.Empty(t, logs("--to", "2000-01-01"))
 
-	records := func(args ...string) []recordJSON {
+	records := func(args ...string) []ops.RecordJSON {
 		t.Helper()
 		r := w.run(append([]string{"records", "--json"}, args...)...)
 		require.Equal(t, 0, r.code, r.stderr)
-		var out []recordJSON
+		var out []ops.RecordJSON
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 		return out
 	}

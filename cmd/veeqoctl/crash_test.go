@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/store/pgstore"
 	"github.com/xoroerp/veeqoconnect/veeqo"
@@ -323,9 +324,9 @@ func (w *world) checkConverged(orders []map[string]any, f *crashFigures) {
 
 	r := w.run("records", "--json", "--limit", strconv.Itoa(10*len(orders)))
 	require.Equal(t, 0, r.code, r.stderr)
-	var recs []recordJSON
+	var recs []ops.RecordJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &recs))
-	exported := map[string]recordJSON{}
+	exported := map[string]ops.RecordJSON{}
 	for _, rec := range recs {
 		if rec.Process == "export_order" {
 			exported[rec.Reference] = rec

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
@@ -74,7 +75,7 @@ func TestExportThenConfirmations(t *testing.T) {
 	// The records and the log of what happened.
 	r = w.run("records", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
-	var recs []recordJSON
+	var recs []ops.RecordJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &recs))
 	seen := map[string]string{}
 	for _, rec := range recs {
@@ -156,7 +157,7 @@ func TestDryRun(t *testing.T) {
 	require.Equal(t, 1, rep.Skipped, "SO-2 filtered out: %+v", rep.Outcomes)
 	require.Equal(t, 1, rep.Failed, "SO-3's store does not map: %+v", rep.Outcomes)
 	require.Equal(t, exitPartial, r.code)
-	byRef := map[string]outcomeJSON{}
+	byRef := map[string]ops.OutcomeJSON{}
 	for _, o := range rep.Outcomes {
 		byRef[o.Reference] = o
 	}
@@ -454,7 +455,7 @@ func TestRecordsResolve(t *testing.T) {
 	errorsView := func(extra ...string) []string {
 		r := w.run(append([]string{"records", "--errors-only", "--json"}, extra...)...)
 		require.Equal(t, 0, r.code, r.stderr)
-		var recs []recordJSON
+		var recs []ops.RecordJSON
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &recs))
 		var refs []string
 		for _, x := range recs {

@@ -10,39 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
-
-type recordJSON struct {
-	Process        string    `json:"process"`
-	Reference      string    `json:"reference"`
-	Status         string    `json:"status"`
-	Message        string    `json:"message,omitempty"`
-	Attempts       int       `json:"attempts"`
-	VeeqoOrderID   int64     `json:"veeqo_order_id,omitempty"`
-	LastRunID      string    `json:"last_run_id,omitempty"`
-	LastRunAt      time.Time `json:"last_run_at"`
-	Resolved       bool      `json:"resolved"`
-	ResolvedBy     string    `json:"resolved_by,omitempty"`
-	ResolutionNote string    `json:"resolution_note,omitempty"`
-}
-
-func recordOf(r store.Record) recordJSON {
-	return recordJSON{Process: r.Process, Reference: r.Reference, Status: string(r.Status), Message: r.Message,
-		Attempts: r.Attempts, VeeqoOrderID: r.VeeqoOrderID, LastRunID: r.LastRunID, LastRunAt: r.LastRunAt,
-		Resolved: r.Resolved, ResolvedBy: r.ResolvedBy, ResolutionNote: r.ResolutionNote}
-}
-
-type logJSON struct {
-	Seq       int64     `json:"seq"`
-	Time      time.Time `json:"time"`
-	RunID     string    `json:"run_id,omitempty"`
-	Process   string    `json:"process"`
-	Level     string    `json:"level"`
-	Reference string    `json:"reference,omitempty"`
-	Message   string    `json:"message"`
-}
 
 // stateCmd loads the picked account with its state only (no Veeqo key).
 func (a *app) stateCmd(ctx context.Context) (*wired, int) {
@@ -81,15 +52,15 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 		return code
 	}
 	q := store.RecordQuery{ErrorsOnly: *errorsOnly, HideResolved: *hideResolved, Search: *search, Process: *process, From: fromT, To: toT}
-	out, err := collectPages(*limit, func(size int, cursor string) ([]recordJSON, string, error) {
+	out, err := collectPages(*limit, func(size int, cursor string) ([]ops.RecordJSON, string, error) {
 		q.Limit, q.After = size, cursor
 		page, err := w.engine.Records(ctx, q)
 		if err != nil {
 			return nil, "", err
 		}
-		var recs []recordJSON
+		var recs []ops.RecordJSON
 		for _, r := range page.Records {
-			recs = append(recs, recordOf(r))
+			recs = append(recs, ops.RecordOf(r))
 		}
 		return recs, page.Next, nil
 	})
@@ -148,16 +119,15 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	}
 	q := store.LogQuery{RunID: *run, Reference: *ref, Search: *search, Levels: levels, HideResolved: *hideResolved,
 		Process: *process, From: fromT, To: toT}
-	out, err := collectPages(*limit, func(size int, cursor string) ([]logJSON, string, error) {
+	out, err := collectPages(*limit, func(size int, cursor string) ([]ops.LogJSON, string, error) {
 		q.Limit, q.Before = size, cursor
 		page, err := w.engine.Logs(ctx, q)
 		if err != nil {
 			return nil, "", err
 		}
-		var entries []logJSON
+		var entries []ops.LogJSON
 		for _, e := range page.Entries {
-			entries = append(entries, logJSON{Seq: e.Seq, Time: e.Time, RunID: e.RunID, Process: e.Process, Level: e.Level,
-				Reference: e.Reference, Message: e.Message})
+			entries = append(entries, ops.LogOf(e))
 		}
 		return entries, page.Next, nil
 	})
@@ -169,7 +139,7 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 }
 
 // printLogs prints log entries as JSON or as a table.
-func (a *app) printLogs(out []logJSON, asJSON bool) {
+func (a *app) printLogs(out []ops.LogJSON, asJSON bool) {
 	if asJSON {
 		_ = writeJSON(a.stdout, out)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xoroerp/veeqoconnect/ops"
 )
 
 // TestRunsAndPendingCommands print the two views after a run.
@@ -39,7 +40,7 @@ func TestRunsAndPendingCommands(t *testing.T) {
 
 	r = w.run("runs", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
-	var runs []runJSON
+	var runs []ops.RunJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &runs))
 	require.Len(t, runs, 1)
 	assert.Equal(t, "partial", runs[0].Status)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
@@ -60,33 +61,25 @@ func parseTimeArg(s string, loc string) (time.Time, error) {
 
 // reportJSON is the run report as printed by --json.
 type reportJSON struct {
-	RunID                string        `json:"run_id"`
-	Account              string        `json:"account"`
-	Mode                 store.Mode    `json:"mode"`
-	Trigger              string        `json:"trigger"`
-	DryRun               bool          `json:"dry_run"`
-	Status               string        `json:"status"`
-	Started              time.Time     `json:"started"`
-	Finished             time.Time     `json:"finished"`
-	DurationMS           int64         `json:"duration_ms"`
-	Exported             int           `json:"exported"`
-	Reconciled           int           `json:"reconciled"`
-	Skipped              int           `json:"skipped"`
-	Failed               int           `json:"failed"`
-	ConfirmationsApplied int           `json:"confirmations_applied"`
-	ShipmentsIgnored     int           `json:"shipments_ignored"`
-	Warnings             int           `json:"warnings"`
-	VeeqoCalls           int64         `json:"veeqo_calls"`
-	Outcomes             []outcomeJSON `json:"outcomes"`
-	Error                string        `json:"error,omitempty"`
-}
-
-type outcomeJSON struct {
-	Process      string `json:"process"`
-	Reference    string `json:"reference"`
-	Status       string `json:"status"`
-	Message      string `json:"message,omitempty"`
-	VeeqoOrderID int64  `json:"veeqo_order_id,omitempty"`
+	RunID                string            `json:"run_id"`
+	Account              string            `json:"account"`
+	Mode                 store.Mode        `json:"mode"`
+	Trigger              string            `json:"trigger"`
+	DryRun               bool              `json:"dry_run"`
+	Status               string            `json:"status"`
+	Started              time.Time         `json:"started"`
+	Finished             time.Time         `json:"finished"`
+	DurationMS           int64             `json:"duration_ms"`
+	Exported             int               `json:"exported"`
+	Reconciled           int               `json:"reconciled"`
+	Skipped              int               `json:"skipped"`
+	Failed               int               `json:"failed"`
+	ConfirmationsApplied int               `json:"confirmations_applied"`
+	ShipmentsIgnored     int               `json:"shipments_ignored"`
+	Warnings             int               `json:"warnings"`
+	VeeqoCalls           int64             `json:"veeqo_calls"`
+	Outcomes             []ops.OutcomeJSON `json:"outcomes"`
+	Error                string            `json:"error,omitempty"`
 }
 
 func reportOf(r vsync.Report, err error) reportJSON {
@@ -94,10 +87,9 @@ func reportOf(r vsync.Report, err error) reportJSON {
 		Status: string(r.Status), Started: r.Started, Finished: r.Finished, DurationMS: r.Duration.Milliseconds(),
 		Exported: r.Exported, Reconciled: r.Reconciled, Skipped: r.Skipped, Failed: r.Failed,
 		ConfirmationsApplied: r.ConfirmationsApplied, ShipmentsIgnored: r.ShipmentsIgnored, Warnings: r.Warnings,
-		VeeqoCalls: r.VeeqoCalls, Error: r.Error, Outcomes: []outcomeJSON{}}
+		VeeqoCalls: r.VeeqoCalls, Error: r.Error, Outcomes: []ops.OutcomeJSON{}}
 	for _, o := range r.Outcomes {
-		j.Outcomes = append(j.Outcomes, outcomeJSON{Process: o.Process, Reference: o.Reference, Status: string(o.Status),
-			Message: o.Message, VeeqoOrderID: o.VeeqoOrderID})
+		j.Outcomes = append(j.Outcomes, ops.OutcomeOf(o))
 	}
 	if j.Status == "" {
 		j.Status = "not_started"

@@ -8,21 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xoroerp/veeqoconnect/ops"
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
-
-type runJSON struct {
-	ID         string         `json:"id"`
-	Mode       string         `json:"mode"`
-	Trigger    string         `json:"trigger"`
-	Status     string         `json:"status"`
-	StartedAt  time.Time      `json:"started_at"`
-	FinishedAt time.Time      `json:"finished_at,omitzero"`
-	Counts     map[string]int `json:"counts"`
-	VeeqoCalls int64          `json:"veeqo_calls"`
-	Error      string         `json:"error,omitempty"`
-}
 
 var runStatuses = []string{string(store.RunRunning), string(store.RunSucceeded), string(store.RunPartial), string(store.RunFailed), string(store.RunCancelled)}
 
@@ -52,10 +41,9 @@ func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	if err != nil {
 		return a.fail(exitFailure, "read runs: %v", err)
 	}
-	out := []runJSON{}
+	out := []ops.RunJSON{}
 	for _, r := range runs {
-		out = append(out, runJSON{ID: r.ID, Mode: string(r.Mode), Trigger: r.Trigger, Status: string(r.Status), StartedAt: r.StartedAt,
-			FinishedAt: r.FinishedAt, Counts: r.Counts, VeeqoCalls: r.VeeqoCalls, Error: r.Error})
+		out = append(out, ops.RunOf(r))
 	}
 	if *asJSON {
 		_ = writeJSON(a.stdout, out)
@@ -67,14 +55,12 @@ func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int 
 		if !r.FinishedAt.IsZero() {
 			dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
 		}
-		var counts []string
-		for _, k := range []string{"exported", "skipped", "failed", "confirmations", "ignored", "warnings"} {
-			if n := r.Counts[k]; n != 0 {
-				counts = append(counts, fmt.Sprintf("%s %d", k, n))
-			}
+		trigger := r.Trigger
+		if r.StartedBy != "" {
+			trigger += " by " + r.StartedBy
 		}
-		rows = append(rows, []string{r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, r.Trigger, r.Status, dur,
-			strings.Join(counts, ", "), fmt.Sprint(r.VeeqoCalls), r.Error})
+		rows = append(rows, []string{r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, trigger, r.Status, dur,
+			r.CountsText(), fmt.Sprint(r.VeeqoCalls), r.Error})
 	}
 	table(a.stdout, []string{"START (UTC)", "RUN", "TRIGGER", "STATUS", "DURATION", "COUNTS", "VEEQO CALLS", "ERROR"}, rows)
 	return exitOK
