@@ -204,7 +204,14 @@ func crashLoop(t *testing.T, kind string, seed uint64, extra map[string]any) {
 			w.env = []string{applyDelay}
 			c = w.cmd("sync", "--quiet")
 		}
+		calls0 := w.srv.TotalRequests()
 		require.NoError(t, c.Start())
+		if rng.IntN(4) != 0 {
+			// Most kills land once the process talks to Veeqo, however
+			// long it takes to start on a loaded machine; the others at
+			// any moment, start-up included.
+			waitUntil(5*time.Second, func() bool { return w.srv.TotalRequests() > calls0 })
+		}
 		time.Sleep(time.Duration(rng.IntN(250)) * time.Millisecond)
 		exportPending, confirmPending := w.pending(orders)
 		_ = c.Process.Signal(syscall.SIGKILL)
@@ -351,4 +358,16 @@ func (w *world) checkConverged(orders []map[string]any, f *crashFigures) {
 	slices.Sort(refs)
 	require.Len(t, refs, len(orders), "export records: %v", refs)
 	f.orders, f.shipments = len(orders), len(want)
+}
+
+// waitUntil polls cond every few milliseconds until it holds or d has
+// passed; it reports whether cond held.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); !cond(); {
+		if !time.Now().Before(end) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }

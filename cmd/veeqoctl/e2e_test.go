@@ -308,11 +308,7 @@ func (w *world) killWhen(what string, cond func() bool) {
 	w.t.Helper()
 	c := w.cmd("sync", "--quiet")
 	require.NoError(w.t, c.Start())
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		require.True(w.t, time.Now().Before(deadline), "%s: condition never held", what)
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.True(w.t, waitUntil(30*time.Second, cond), "%s: condition never held", what)
 	require.NoError(w.t, c.Process.Signal(syscall.SIGKILL))
 	err := c.Wait()
 	require.Error(w.t, err, "%s: the process was killed, not finished", what)
@@ -335,11 +331,7 @@ func TestInterruptStopsBetweenOrders(t *testing.T) {
 	out := &lockedBuffer{}
 	c.Stdout = out
 	require.NoError(t, c.Start())
-	deadline := time.Now().Add(20 * time.Second)
-	for w.srv.Count("POST", "/orders") < 2 {
-		require.True(t, time.Now().Before(deadline))
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.True(t, waitUntil(20*time.Second, func() bool { return w.srv.Count("POST", "/orders") >= 2 }), "the run never created two orders")
 	require.NoError(t, c.Process.Signal(syscall.SIGINT))
 	err := c.Wait()
 	require.Error(t, err)

@@ -36,11 +36,7 @@ func TestSIGKILLThenRerunAtOnce(t *testing.T) {
 	// holds it.
 	live := w.cmd("sync", "--quiet")
 	require.NoError(t, live.Start())
-	deadline := time.Now().Add(30 * time.Second)
-	for w.srv.Count("POST", "/orders") < 1 {
-		require.True(t, time.Now().Before(deadline), "the first run never created an order")
-		time.Sleep(5 * time.Millisecond)
-	}
+	require.True(t, waitUntil(30*time.Second, func() bool { return w.srv.Count("POST", "/orders") >= 1 }), "the first run never created an order")
 	r := w.run("sync", "--json", "--quiet")
 	require.NotEqual(t, 0, r.code, "a second run beside a live one: stdout %s", r.stdout)
 	require.Contains(t, r.stderr, "already in progress")
@@ -112,11 +108,10 @@ func TestServeTakesOverTheSlotOfAKilledWorker(t *testing.T) {
 		}
 	}()
 	// Both tried the slot: one runs it, the other was refused.
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs[0].String()+logs[1].String(), "another process is running this account") || w.srv.Count("POST", "/orders") < 1 {
-		require.True(t, time.Now().Before(deadline), "no worker refused: %s\n%s", logs[0].String(), logs[1].String())
-		time.Sleep(10 * time.Millisecond)
+	refused := func() bool {
+		return strings.Contains(logs[0].String()+logs[1].String(), "another process is running this account") && w.srv.Count("POST", "/orders") >= 1
 	}
+	require.True(t, waitUntil(30*time.Second, refused), "no worker refused: %s\n%s", logs[0].String(), logs[1].String())
 	victim, other := 0, 1
 	if strings.Contains(logs[0].String(), "another process is running this account") {
 		victim, other = 1, 0
@@ -126,11 +121,8 @@ func TestServeTakesOverTheSlotOfAKilledWorker(t *testing.T) {
 	require.Less(t, len(w.srv.Orders()), n, "the kill landed before the slot's run finished")
 
 	w.srv.ClearFaults()
-	deadline = time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs[other].String(), "run finished") {
-		require.True(t, time.Now().Before(deadline), "the other worker never ran the slot: %s", logs[other].String())
-		time.Sleep(20 * time.Millisecond)
-	}
+	ran := func() bool { return strings.Contains(logs[other].String(), "run finished") }
+	require.True(t, waitUntil(30*time.Second, ran), "the other worker never ran the slot: %s", logs[other].String())
 	require.NoError(t, procs[other].Process.Signal(syscall.SIGTERM))
 	require.NoError(t, procs[other].Wait(), logs[other].String())
 	require.Contains(t, logs[other].String(), "took over the lease of a process that is gone")
