@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,13 +108,6 @@ func (r RunJSON) CountsText() string {
 	return strings.Join(parts, ", ")
 }
 
-var (
-	processNames = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch, vsync.ProcessRun, vsync.ProcessMode, vsync.ProcessSettings}
-	statusNames  = []string{string(store.RecordPending), string(store.RecordSuccess), string(store.RecordWarning), string(store.RecordError), string(store.RecordSkipped)}
-	levelNames   = []string{store.LevelInfo, store.LevelWarning, store.LevelError}
-	reasonNames  = []string{string(vsync.PendingWaiting), string(vsync.PendingFiltered), string(vsync.PendingInDoubt), string(vsync.PendingFailed)}
-)
-
 // recordsData is the Orders view.
 type recordsData struct {
 	Records []RecordJSON   `json:"records"`
@@ -145,10 +139,10 @@ func (h *Handler) records(ctx context.Context, a *acct, v url.Values) (recordsDa
 	}
 	loc := a.location()
 	p := &params{v: v}
-	q := store.RecordQuery{Process: p.oneOf("process", processNames...), ErrorsOnly: p.boolean("errors_only"),
+	q := store.RecordQuery{Process: p.oneOf("process", vsync.ProcessNames()...), ErrorsOnly: p.boolean("errors_only"),
 		HideResolved: p.boolean("hide_resolved"), Search: p.str("search", 200), From: p.date("from", loc, false),
 		To: p.date("to", loc, true), After: p.str("after", 500), Limit: p.integer("limit", 50, 1, 1000)}
-	for _, s := range p.many("status", statusNames...) {
+	for _, s := range p.many("status", store.RecordStatusNames()...) {
 		q.Statuses = append(q.Statuses, store.RecordStatus(s))
 	}
 	p.rangeOK(q.From, q.To)
@@ -234,7 +228,7 @@ func (h *Handler) logs(ctx context.Context, a *acct, v url.Values) (logsData, er
 	}
 	loc := a.location()
 	p := &params{v: v}
-	q := store.LogQuery{RunID: p.str("run", 200), Process: p.oneOf("process", processNames...), Levels: p.many("level", levelNames...),
+	q := store.LogQuery{RunID: p.str("run", 200), Process: p.oneOf("process", vsync.ProcessNames()...), Levels: p.many("level", store.LevelNames()...),
 		Reference: p.str("reference", 200), Search: p.str("search", 200), From: p.date("from", loc, false), To: p.date("to", loc, true),
 		HideResolved: p.boolean("hide_resolved"), Before: p.str("before", 500), Limit: p.integer("limit", 100, 1, 1000)}
 	p.rangeOK(q.From, q.To)
@@ -283,7 +277,7 @@ func (h *Handler) runs(ctx context.Context, a *acct, v url.Values) (runsData, er
 		}
 		q.Before = t
 	}
-	for _, s := range p.many("status", string(store.RunRunning), string(store.RunSucceeded), string(store.RunPartial), string(store.RunFailed), string(store.RunCancelled)) {
+	for _, s := range p.many("status", store.RunStatusNames()...) {
 		q.Statuses = append(q.Statuses, store.RunStatus(s))
 	}
 	if p.err != nil {
@@ -361,6 +355,12 @@ type PendingJSON struct {
 	NextRun   time.Time `json:"next_run,omitzero"`
 }
 
+// PendingOf is a pending order as the JSON API (and veeqoctl --json) shows
+// it.
+func PendingOf(o vsync.PendingOrder) PendingJSON {
+	return PendingJSON{Ref: o.Ref, Number: o.Number, Store: o.Store, CreatedAt: o.CreatedAt, Reason: string(o.Reason), Detail: o.Detail, NextRun: o.NextRun}
+}
+
 type pendingData struct {
 	Orders    []PendingJSON `json:"orders"`
 	Truncated bool          `json:"truncated,omitempty"`
@@ -371,14 +371,8 @@ type pendingData struct {
 	} `json:"-"`
 }
 
-func (d pendingData) HasReason(r string) bool {
-	for _, x := range d.Query.Reasons {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
+// HasReason reports whether the view is filtered on reason r (for the form).
+func (d pendingData) HasReason(r string) bool { return slices.Contains(d.Query.Reasons, r) }
 
 func (h *Handler) pending(ctx context.Context, a *acct, v url.Values) (pendingData, error) {
 	eng, err := a.engine()
@@ -388,7 +382,7 @@ func (h *Handler) pending(ctx context.Context, a *acct, v url.Values) (pendingDa
 	loc := a.location()
 	p := &params{v: v}
 	q := vsync.PendingQuery{Search: p.str("search", 200), From: p.date("from", loc, false), To: p.date("to", loc, true)}
-	reasons := p.many("reason", reasonNames...)
+	reasons := p.many("reason", vsync.PendingReasonNames()...)
 	for _, r := range reasons {
 		q.Reasons = append(q.Reasons, vsync.PendingReason(r))
 	}
@@ -410,8 +404,7 @@ func (h *Handler) pending(ctx context.Context, a *acct, v url.Values) (pendingDa
 			d.Truncated = true
 			break
 		}
-		d.Orders = append(d.Orders, PendingJSON{Ref: o.Ref, Number: o.Number, Store: o.Store, CreatedAt: o.CreatedAt,
-			Reason: string(o.Reason), Detail: o.Detail, NextRun: o.NextRun})
+		d.Orders = append(d.Orders, PendingOf(o))
 	}
 	return d, nil
 }
@@ -467,8 +460,8 @@ func checkActionItems(items []actionItem, note string) error {
 		if it.Process == "" || strings.TrimSpace(it.Reference) == "" {
 			return fieldError(fmt.Sprintf("records[%d]", i+1), "needs a process and a reference")
 		}
-		if !containsStr(processNames, it.Process) {
-			return fieldError(fmt.Sprintf("records[%d].process", i+1), "%q is not one of %s", visible(truncate(it.Process, 40)), strings.Join(processNames, ", "))
+		if names := vsync.ProcessNames(); !slices.Contains(names, it.Process) {
+			return fieldError(fmt.Sprintf("records[%d].process", i+1), "%q is not one of %s", visible(truncate(it.Process, 40)), strings.Join(names, ", "))
 		}
 	}
 	return nil
@@ -549,13 +542,4 @@ func runRecords(ctx context.Context, eng *vsync.Engine, user string, items []act
 		msg += ": " + err.Error()
 	}
 	return out, msg, nil
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -362,6 +362,12 @@ const (
 	RecordSkipped RecordStatus = "skipped"
 )
 
+// RecordStatusNames lists every record status, as filters and forms offer
+// them.
+func RecordStatusNames() []string {
+	return []string{string(RecordPending), string(RecordSuccess), string(RecordWarning), string(RecordError), string(RecordSkipped)}
+}
+
 // Record is one row of the operations page: one per (Account, Process,
 // Reference).
 type Record struct {
@@ -453,6 +459,9 @@ const (
 	LevelError   = "error"
 )
 
+// LevelNames lists the log levels, least severe first.
+func LevelNames() []string { return []string{LevelInfo, LevelWarning, LevelError} }
+
 // LogEntry is one append-only log line.
 type LogEntry struct {
 	// Seq is assigned by the store on append: strictly increasing across the
@@ -520,6 +529,11 @@ const (
 	RunFailed    RunStatus = "failed"
 	RunCancelled RunStatus = "cancelled"
 )
+
+// RunStatusNames lists every run status, as filters offer them.
+func RunStatusNames() []string {
+	return []string{string(RunRunning), string(RunSucceeded), string(RunPartial), string(RunFailed), string(RunCancelled)}
+}
 
 // Run is one pass of the engine over an account.
 type Run struct {

@@ -39,7 +39,14 @@ const (
 	ProcessFetch        = "fetch_fulfillment"
 	ProcessRun          = "run"
 	ProcessMode         = "mode"
+	// ProcessSettings is the process of the log lines SaveSettings writes.
+	ProcessSettings = "settings"
 )
+
+// ProcessNames lists every process records and log lines carry.
+func ProcessNames() []string {
+	return []string{ProcessExport, ProcessConfirmation, ProcessFetch, ProcessRun, ProcessMode, ProcessSettings}
+}
 
 // Cursor streams.
 const (

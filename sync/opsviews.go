@@ -61,6 +61,11 @@ const (
 	PendingFailed PendingReason = "failed"
 )
 
+// PendingReasonNames lists every pending reason, as filters offer them.
+func PendingReasonNames() []string {
+	return []string{string(PendingWaiting), string(PendingFiltered), string(PendingInDoubt), string(PendingFailed)}
+}
+
 // PendingOrder is a waved ERP order not yet exported, with why not yet.
 type PendingOrder struct {
 	Ref       string
@@ -223,9 +228,6 @@ func (e *Engine) SaveSettings(ctx context.Context, s Settings, by string) (store
 		return saved, nil
 	}
 }
-
-// ProcessSettings is the process name of the log lines SaveSettings writes.
-const ProcessSettings = "settings"
 
 // changedFields names the top-level JSON fields that differ between two
 // settings documents (every field of want when old is empty or unreadable).

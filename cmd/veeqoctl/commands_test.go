@@ -71,6 +71,8 @@ func TestLogsAndRecordsTimeAndProcessFilters(t *testing.T) {
 		require.Equal(t, "export_order", e.Process)
 	}
 	require.Empty(t, logs("--from", "2100-01-01"))
+	// Every process a log line carries is a valid filter, settings included.
+	require.Empty(t, logs("--process", "settings"))
 	require.Len(t, logs("--to", "2100-01-01T00:00:00Z"), len(all))
 	require.Empty(t, logs("--to", "2000-01-01"))
 

@@ -28,7 +28,7 @@ func (a *app) cmdRecords(ctx context.Context, fs *flag.FlagSet, args []string) i
 	errorsOnly := fs.Bool("errors-only", false, "only error and warning records")
 	hideResolved := fs.Bool("hide-resolved", false, "leave out records marked resolved")
 	search := fs.String("search", "", "reference or message contains this (case-insensitive)")
-	process := fs.String("process", "", "only this process ("+strings.Join(allProcesses, ", ")+")")
+	process := fs.String("process", "", "only this process ("+strings.Join(vsync.ProcessNames(), ", ")+")")
 	from := fs.String("from", "", "only records last run at or after this date/time (YYYY-MM-DD in the account's zone, or RFC 3339)")
 	to := fs.String("to", "", "only records last run before this date/time")
 	limit := fs.Int("limit", 50, "at most this many records (0: all)")
@@ -91,7 +91,7 @@ func (a *app) cmdLogs(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	var levels multiFlag
 	fs.Var(&levels, "level", "only these levels: info, warning, error (repeatable)")
 	hideResolved := fs.Bool("hide-resolved", false, "leave out entries of resolved records")
-	process := fs.String("process", "", "only this process ("+strings.Join(allProcesses, ", ")+")")
+	process := fs.String("process", "", "only this process ("+strings.Join(vsync.ProcessNames(), ", ")+")")
 	from := fs.String("from", "", "only entries at or after this date/time (YYYY-MM-DD in the account's zone, or RFC 3339)")
 	to := fs.String("to", "", "only entries before this date/time")
 	limit := fs.Int("limit", 100, "at most this many entries, newest first (0: all)")
@@ -177,26 +177,25 @@ func collectPages[T any](limit int, read func(size int, cursor string) ([]T, str
 // checkLevels refuses a --level that names no log level (a usage error).
 func (a *app) checkLevels(levels []string) (int, bool) {
 	for _, l := range levels {
-		switch l {
-		case store.LevelInfo, store.LevelWarning, store.LevelError:
-		default:
-			return a.fail(exitUsage, "--level %q is not one of %s, %s, %s", l, store.LevelInfo, store.LevelWarning, store.LevelError), false
+		if !slices.Contains(store.LevelNames(), l) {
+			return a.fail(exitUsage, "--level %q is not one of %s", l, strings.Join(store.LevelNames(), ", ")), false
 		}
 	}
 	return exitOK, true
 }
 
-var processes = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch}
-
-// allProcesses are the processes records and log entries may carry.
-var allProcesses = []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch, vsync.ProcessRun, vsync.ProcessMode}
+// recordProcesses are the processes whose records name one reference
+// (resolve and unresolve look through them when --process is not given).
+func recordProcesses() []string {
+	return []string{vsync.ProcessExport, vsync.ProcessConfirmation, vsync.ProcessFetch}
+}
 
 // checkProcess refuses a --process that names no process (a usage error).
 func (a *app) checkProcess(p string) (int, bool) {
-	if p == "" || slices.Contains(allProcesses, p) {
+	if p == "" || slices.Contains(vsync.ProcessNames(), p) {
 		return exitOK, true
 	}
-	return a.fail(exitUsage, "--process %q is not one of %s", p, strings.Join(allProcesses, ", ")), false
+	return a.fail(exitUsage, "--process %q is not one of %s", p, strings.Join(vsync.ProcessNames(), ", ")), false
 }
 
 // timeRange parses --from and --to (dates in the account's zone, or RFC
@@ -256,7 +255,7 @@ func (a *app) resolveCmd(ctx context.Context, fs *flag.FlagSet, args []string, r
 		return code
 	}
 	defer w.Close()
-	procs := processes
+	procs := recordProcesses()
 	if *process != "" {
 		procs = []string{*process}
 	}

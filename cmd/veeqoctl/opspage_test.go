@@ -25,7 +25,7 @@ func TestRunsAndPendingCommands(t *testing.T) {
 
 	r := w.run("pending", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
-	var pend []pendingJSON
+	var pend []ops.PendingJSON
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &pend))
 	require.Len(t, pend, 2, "before a run both wait")
 	assert.Equal(t, "waiting", pend[0].Reason)

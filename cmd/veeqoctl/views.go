@@ -13,12 +13,10 @@ import (
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 )
 
-var runStatuses = []string{string(store.RunRunning), string(store.RunSucceeded), string(store.RunPartial), string(store.RunFailed), string(store.RunCancelled)}
-
 func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int {
 	limit := fs.Int("limit", 20, "at most this many runs, newest first (1-500)")
 	var statuses multiFlag
-	fs.Var(&statuses, "status", "only runs with this status: "+strings.Join(runStatuses, ", ")+" (repeatable)")
+	fs.Var(&statuses, "status", "only runs with this status: "+strings.Join(store.RunStatusNames(), ", ")+" (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, code, ok := a.parse(fs, args, "", "Show the previous runs, newest first: trigger, start, duration, counts, Veeqo calls."); !ok {
 		return code
@@ -29,7 +27,7 @@ func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	q := store.RunQuery{Limit: *limit}
 	var code int
 	var ok bool
-	if q.Statuses, code, ok = enumFlag[store.RunStatus](a, "status", statuses, runStatuses); !ok {
+	if q.Statuses, code, ok = enumFlag[store.RunStatus](a, "status", statuses, store.RunStatusNames()); !ok {
 		return code
 	}
 	w, code := a.stateCmd(ctx)
@@ -66,21 +64,9 @@ func (a *app) cmdRuns(ctx context.Context, fs *flag.FlagSet, args []string) int 
 	return exitOK
 }
 
-type pendingJSON struct {
-	Ref       string    `json:"ref"`
-	Number    string    `json:"number"`
-	Store     string    `json:"store"`
-	CreatedAt time.Time `json:"created_at"`
-	Reason    string    `json:"reason"`
-	Detail    string    `json:"detail"`
-	NextRun   time.Time `json:"next_run,omitzero"`
-}
-
-var pendingReasons = []string{string(vsync.PendingWaiting), string(vsync.PendingFiltered), string(vsync.PendingInDoubt), string(vsync.PendingFailed)}
-
 func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) int {
 	var reasons multiFlag
-	fs.Var(&reasons, "reason", "only orders pending for this reason: "+strings.Join(pendingReasons, ", ")+" (repeatable)")
+	fs.Var(&reasons, "reason", "only orders pending for this reason: "+strings.Join(vsync.PendingReasonNames(), ", ")+" (repeatable)")
 	search := fs.String("search", "", "only orders the ERP finds for this search term")
 	limit := fs.Int("limit", 100, "at most this many orders (0: all)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -93,7 +79,7 @@ func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) i
 	q := vsync.PendingQuery{Search: *search}
 	var code int
 	var ok bool
-	if q.Reasons, code, ok = enumFlag[vsync.PendingReason](a, "reason", reasons, pendingReasons); !ok {
+	if q.Reasons, code, ok = enumFlag[vsync.PendingReason](a, "reason", reasons, vsync.PendingReasonNames()); !ok {
 		return code
 	}
 	w, code := a.stateCmd(ctx)
@@ -101,12 +87,12 @@ func (a *app) cmdPending(ctx context.Context, fs *flag.FlagSet, args []string) i
 		return code
 	}
 	defer w.Close()
-	out := []pendingJSON{}
+	out := []ops.PendingJSON{}
 	for p, err := range w.engine.Pending(ctx, q) {
 		if err != nil {
 			return a.fail(exitFailure, "%v", err)
 		}
-		out = append(out, pendingJSON{Ref: p.Ref, Number: p.Number, Store: p.Store, CreatedAt: p.CreatedAt, Reason: string(p.Reason), Detail: p.Detail, NextRun: p.NextRun})
+		out = append(out, ops.PendingOf(p))
 		if *limit > 0 && len(out) == *limit {
 			break
 		}

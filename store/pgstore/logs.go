@@ -32,9 +32,7 @@ func validLogs(op string, entries []store.LogEntry) error {
 		if e.Account == "" {
 			return fmt.Errorf("pgstore: %s: log entry %d: Account is empty", op, i)
 		}
-		switch e.Level {
-		case store.LevelInfo, store.LevelWarning, store.LevelError:
-		default:
+		if !slices.Contains(store.LevelNames(), e.Level) {
 			return fmt.Errorf("pgstore: %s: log entry %d: unknown Level %q", op, i, e.Level)
 		}
 	}
