@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -242,4 +243,62 @@ func TestDryRunCustomerPreloadWritesNothing(t *testing.T) {
 	assert.Zero(t, puts.n.Load(), "a dry run writes no customer")
 	_, err = e.st.CustomerID(context.Background(), testAccount, seeded[5].Email)
 	assert.Error(t, err, "not cached")
+}
+
+// TestColdWaveOneLineOrdersReadCatalogueOnce: one-line orders over more
+// distinct SKUs than Veeqo's catalogue has pages are resolved from one read
+// of the catalogue for the batch, not a product search per SKU (no single
+// order has enough lines to make the resolver preload by itself).
+func TestColdWaveOneLineOrdersReadCatalogueOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	skus := []string{"MUG-1", "TEE-1", "CAP-1", "DEFAULT"}
+	wave := newCustomersWave(20)
+	for i := range wave {
+		wave[i] = order(wave[i].Ref, skus[i%len(skus)]+":1")
+	}
+	e.erp.Put(wave...)
+	rep := e.run(e.engine())
+	require.Equal(t, len(wave), rep.Exported)
+	searches, reads := 0, 0
+	for _, r := range e.srv.Requests() {
+		if r.Method == "GET" && r.Path == "/products" {
+			if r.Query.Get("query") != "" {
+				searches++
+			} else {
+				reads++
+			}
+		}
+	}
+	assert.Zero(t, searches, "no product search per SKU")
+	assert.Equal(t, 1+1, reads, "one count and the catalogue's one page")
+	for i, o := range wave {
+		got := e.veeqoOrder(o.Ref)
+		require.Len(t, got.LineItems, 1)
+		assert.Equal(t, e.sku[skus[i%len(skus)]], got.LineItems[0].Sellable.ID, o.Ref)
+	}
+}
+
+// TestExportedCandidatesReadNoLists: orders exported earlier stay
+// candidates until they ship; a later run (after the catalogue's TTL) does
+// not read Veeqo's catalogue or customer list for them.
+func TestExportedCandidatesReadNoLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	skus := []string{"MUG-1", "TEE-1", "CAP-1", "DEFAULT"}
+	wave := newCustomersWave(12)
+	for i := range wave {
+		o := order(wave[i].Ref, skus[i%len(skus)]+":1")
+		o.Customer = wave[i].Customer
+		wave[i] = o
+	}
+	e.erp.Put(wave...)
+	eng := e.engine()
+	require.Equal(t, len(wave), e.run(eng).Exported)
+	e.clk.Advance(time.Hour)
+	e.srv.ResetRequests()
+	rep := e.run(eng)
+	require.Zero(t, rep.Exported)
+	assert.Zero(t, e.srv.Count("GET", "/products"), "no catalogue read")
+	assert.Zero(t, e.srv.Count("GET", "/customers"), "no customer read")
 }

@@ -5,17 +5,21 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/xoroerp/veeqoconnect/mapping"
+	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/veeqo"
 )
 
-// The export's customers, a batch of candidates at a time: the emails the
-// store's cache does not know are matched against one read of Veeqo's
-// customer list when that costs fewer calls than looking each one up
-// (customerID then looks up only what the read could not settle).
+// The export's customers and items, a batch of candidates at a time: the
+// emails the store's cache does not know are matched against one read of
+// Veeqo's customer list when that costs fewer calls than looking each one
+// up (customerID then looks up only what the read could not settle), and
+// the batch's item identifiers go to the item resolver's Prefetch, which
+// makes the same choice for the catalogue.
 
 // exportReadAhead is how many export candidates are read from the ERP ahead
-// of their export, so that their customers are settled together: what a
-// pass holds in memory beyond the order in hand.
+// of their export, so that their customers and items are settled together:
+// what a pass holds in memory beyond the order in hand.
 const exportReadAhead = 200
 
 // minCustomerPreload is the fewest unknown emails worth a count: with
@@ -67,20 +71,10 @@ func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 // in their place; the ERP's iterator ends after an error that stops the
 // pass, so what was read before it is exported first.
 func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *customerBook) iter.Seq2[ERPOrder, error] {
-	type candidate struct {
-		o   ERPOrder
-		err error
-	}
 	return func(yield func(ERPOrder, error) bool) {
 		var batch []candidate
 		flush := func() bool {
-			orders := make([]ERPOrder, 0, len(batch))
-			for _, c := range batch {
-				if c.err == nil {
-					orders = append(orders, c.o)
-				}
-			}
-			r.prefetchCustomers(ctx, orders, book)
+			r.prefetch(ctx, batch, book)
 			for _, c := range batch {
 				if !yield(c.o, c.err) {
 					return false
@@ -99,8 +93,55 @@ func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], boo
 	}
 }
 
-// prefetchCustomers settles the customers of a batch of candidates. The
-// emails neither the store's cache (or a dry run's) knows are counted; when
+// candidate is one export candidate as the ERP yields it.
+type candidate struct {
+	o   ERPOrder
+	err error
+}
+
+// prefetch prepares a batch of candidates for export: the customers and
+// the items of those still to export that the filter rows pass are settled
+// together. An order exported earlier (still a candidate until it ships)
+// needs neither, so it does not count towards reading a list.
+func (r *run) prefetch(ctx context.Context, batch []candidate, book *customerBook) {
+	e := r.e
+	orders := make([]ERPOrder, 0, len(batch))
+	for _, c := range batch {
+		if c.err != nil || !e.exportFilter.Explain(c.o).Pass {
+			continue
+		}
+		if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref); err == nil && ex.State == store.ExportExported {
+			continue
+		}
+		orders = append(orders, c.o)
+	}
+	r.prefetchCustomers(ctx, orders, book)
+	r.prefetchItems(ctx, orders)
+}
+
+// prefetchItems hands the batch's open lines to the item resolver, which
+// reads Veeqo's catalogue once when that takes fewer calls than looking the
+// identifiers it does not know up one by one (mapping.Resolver.Prefetch).
+// A failed read leaves the lines to those lookups.
+func (r *run) prefetchItems(ctx context.Context, orders []ERPOrder) {
+	var lines []mapping.Line
+	for _, o := range orders {
+		for _, l := range o.Lines {
+			if !l.Closed && l.Quantity-l.Shipped > 0 {
+				lines = append(lines, l.mappingLine())
+			}
+		}
+	}
+	if len(lines) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.e.boundMapper().Items.Prefetch(ctx, lines); err != nil && ctx.Err() == nil {
+		r.e.log.Warn("vsync: read Veeqo's catalogue for the batch; looking items up one by one", "err", err)
+	}
+}
+
+// prefetchCustomers settles the customers of a batch of orders. The emails
+// neither the store's cache (or a dry run's) knows are counted; when
 // Veeqo's customer list takes fewer pages than there are such emails, and
 // fits in the pages Veeqo serves, it is read once and only the batch's
 // emails are kept: each found one is cached as a lookup would cache it, and
@@ -118,7 +159,7 @@ func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *cu
 	for _, o := range orders {
 		email := orderEmail(o)
 		key := foldEmail(email)
-		if key == "" || wanted[key] != "" || !e.exportFilter.Explain(o).Pass || r.knownCustomer(ctx, email) {
+		if key == "" || wanted[key] != "" || r.knownCustomer(ctx, email) {
 			continue
 		}
 		wanted[key] = email
