@@ -96,6 +96,21 @@
 // shipment, for a person to act on; an order read without allocations is
 // never judged.
 //
+// # Customers and items
+//
+// Export reads the ERP's candidates 200 ahead of their export and settles
+// each batch's customers and items together. Emails the store's customer
+// cache does not know are looked up one by one, unless Veeqo's customer
+// list (a count, then 100 a page) takes fewer calls: then it is read once,
+// keeping only the batch's emails; found ones are cached, and when the
+// listing was whole (as many distinct customers as the count; Veeqo's page
+// count on /customers stops at 100 pages, so a list past 10,000 customers is
+// never read) the others are created inline with their order, without a
+// lookup. Item identifiers go to mapping.Resolver.Prefetch, which reads the
+// catalogue once on the same terms. Orders exported earlier count towards
+// neither. A cold wave of one-line orders with new customers costs about a
+// create per order.
+//
 // # Cursors
 //
 // Confirmations (export mode) and fulfillments (fetch mode) are read by

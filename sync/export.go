@@ -32,7 +32,8 @@ func (r *run) exportPass(ctx context.Context) {
 		q.Since = e.settings.StartDate.In(e.loc).UTC()
 	}
 	seen := map[string]bool{}
-	for o, err := range e.cfg.ERP.Candidates(ctx, q) {
+	book := newCustomerBook()
+	for o, err := range r.readAhead(ctx, e.cfg.ERP.Candidates(ctx, q), book) {
 		if ctx.Err() != nil {
 			return
 		}
@@ -56,7 +57,7 @@ func (r *run) exportPass(ctx context.Context) {
 			continue
 		}
 		seen[o.Ref] = true
-		r.exportOne(ctx, o)
+		r.exportOne(ctx, o, book)
 		if r.stopped(ctx) {
 			return
 		}
@@ -164,12 +165,13 @@ func orderEmail(o ERPOrder) string {
 
 // exportOne exports one ERP order, as the export flow goes: look at its
 // earlier export (settling one in doubt), filter, build, claim, create.
-func (r *run) exportOne(ctx context.Context, o ERPOrder) {
+// book is what the pass knows of its batch's customers.
+func (r *run) exportOne(ctx context.Context, o ERPOrder, book *customerBook) {
 	ex, have, ok := r.priorExport(ctx, o)
 	if !ok || !r.passesFilter(ctx, o) {
 		return
 	}
-	in, links, warns, err := r.buildOrder(ctx, o)
+	in, links, warns, err := r.buildOrder(ctx, o, book)
 	if err != nil {
 		if ctx.Err() == nil {
 			// The same mapping error on every run is one log line and one
@@ -413,7 +415,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // buildOrder maps an ERP order to a Veeqo order input. It returns the line
 // links to remember and the warnings (default-SKU substitutions), or an
 // error that names what cannot be mapped.
-func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []store.LineLink, []string, error) {
+func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *customerBook) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
 	var warns, problems []string
 	ch, err := e.channelFor(ctx, o.Store)
@@ -449,7 +451,7 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder) (*veeqo.OrderInput, []
 	if len(problems) > 0 {
 		return nil, nil, warns, errors.New(strings.Join(problems, "; "))
 	}
-	if err := r.addParties(ctx, in, o, email); err != nil {
+	if err := r.addParties(ctx, in, o, email, book); err != nil {
 		return nil, nil, warns, err
 	}
 	return in, links, warns, nil
@@ -523,8 +525,8 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 
 // addParties fills the order's customer (by id when Veeqo knows the email,
 // else inline), addresses, delivery cost, payment and note.
-func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string) error {
-	cid, err := r.customerID(ctx, email)
+func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string, book *customerBook) error {
+	cid, err := r.customerID(ctx, email, book)
 	if err != nil {
 		return err
 	}
@@ -552,8 +554,10 @@ func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, 
 
 // customerID returns the Veeqo customer id for an email: from the store's
 // cache, else by an exact lookup in Veeqo (then cached), else 0 (the order
-// creates the customer inline and its id is cached after the create).
-func (r *run) customerID(ctx context.Context, email string) (int64, error) {
+// creates the customer inline and its id is cached after the create). An
+// email the batch's read of Veeqo's customer list found is in the cache
+// already; one it showed absent (book) is 0 without a lookup.
+func (r *run) customerID(ctx context.Context, email string, book *customerBook) (int64, error) {
 	e := r.e
 	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
 		return id, nil // a dry run caches in memory what a run caches in the store
@@ -564,6 +568,9 @@ func (r *run) customerID(ctx context.Context, email string) (int64, error) {
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("customer cache: %w", err)
+	}
+	if book.takeAbsent(email) {
+		return 0, nil
 	}
 	c, err := e.cfg.Veeqo.FindCustomerByEmail(ctx, email)
 	if errors.Is(err, veeqo.ErrNotFound) || (err == nil && c == nil) {

@@ -31,6 +31,13 @@ type VeeqoAPI interface {
 	// FindCustomerByEmail returns the customer with exactly this email
 	// (case-insensitive); an error matching veeqo.ErrNotFound if none.
 	FindCustomerByEmail(ctx context.Context, email string) (*veeqo.Customer, error)
+	// CountCustomers returns the number of customers in one cheap call (-1
+	// when Veeqo does not say); Customers streams the customer list, 100 a
+	// call, stopping at Veeqo's page count. An export pass with more new
+	// emails than the list has pages reads the list instead of looking each
+	// email up (see customerBook).
+	CountCustomers(ctx context.Context) (int, error)
+	Customers(ctx context.Context) iter.Seq2[veeqo.Customer, error]
 	// FindSellableBySKU and FindSellableByUPC look a sellable up exactly;
 	// veeqo.ErrNotFound if none.
 	FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error)
@@ -84,6 +91,14 @@ func (a clientAPI) FindOrdersByNumber(ctx context.Context, number string) ([]vee
 
 func (a clientAPI) FindCustomerByEmail(ctx context.Context, email string) (*veeqo.Customer, error) {
 	return a.c.Customers.FindByEmail(ctx, email)
+}
+
+func (a clientAPI) CountCustomers(ctx context.Context) (int, error) {
+	return a.c.Customers.Count(ctx)
+}
+
+func (a clientAPI) Customers(ctx context.Context) iter.Seq2[veeqo.Customer, error] {
+	return a.c.Customers.ListIter(ctx, &veeqo.CustomerListOptions{ListOptions: veeqo.ListOptions{PageSize: veeqo.MaxPageSize}})
 }
 
 func (a clientAPI) FindSellableBySKU(ctx context.Context, sku string) (*veeqo.Sellable, error) {

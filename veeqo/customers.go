@@ -48,6 +48,22 @@ func (s *CustomersService) ListIter(ctx context.Context, opts *CustomerListOptio
 	})
 }
 
+// Count returns how many customers Veeqo has, in one call (page_size=1,
+// read from X-Total-Count), or -1 when Veeqo did not say. Veeqo's page
+// count on /customers stops at 100 pages, so a listing of more than
+// 100*MaxPageSize customers is never whole: check the count before relying
+// on one.
+func (s *CustomersService) Count(ctx context.Context) (int, error) {
+	items, resp, err := s.List(ctx, &CustomerListOptions{ListOptions: ListOptions{Page: 1, PageSize: 1}})
+	if err != nil {
+		return 0, fmt.Errorf("veeqo: count customers: %w", err)
+	}
+	if resp == nil || resp.Header.Get("X-Total-Count") == "" || (resp.TotalCount == 0 && len(items) > 0) {
+		return -1, nil
+	}
+	return resp.TotalCount, nil
+}
+
 // Get returns one customer (GET /customers/{id}).
 func (s *CustomersService) Get(ctx context.Context, id int64) (*Customer, *Response, error) {
 	return getOne[Customer](ctx, s.client, "customer", "customers", id)

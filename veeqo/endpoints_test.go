@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -501,6 +502,31 @@ func TestCustomers(t *testing.T) {
 		n++
 	}
 	require.Equal(t, 2, n)
+}
+
+// TestCustomersCount: the count is one page_size=1 call read from
+// X-Total-Count, and -1 when Veeqo leaves the header out.
+func TestCustomersCount(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	var headers atomic.Bool
+	mux.HandleFunc("GET /customers", func(w http.ResponseWriter, r *http.Request) {
+		testHeaders(t, r, false)
+		testQuery(t, r, url.Values{"page": {"1"}, "page_size": {"1"}})
+		if headers.Load() {
+			pageHeaders(w, 4321, 4321, 1, 1)
+		}
+		writeJSON(w, 200, `[{"id":9,"email":"ann@example.com"}]`)
+	})
+	ctx := context.Background()
+	headers.Store(true)
+	n, err := c.Customers.Count(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 4321, n)
+	headers.Store(false)
+	n, err = c.Customers.Count(ctx)
+	require.NoError(t, err)
+	require.Equal(t, -1, n, "no X-Total-Count: unknown")
 }
 
 func TestCompanyCurrent(t *testing.T) {

@@ -286,6 +286,12 @@ type watchedAPI struct {
 // ListOrders implements vsync.VeeqoAPI.
 func (a watchedAPI) ListOrders(ctx context.Context, opts veeqo.OrderListOptions) iter.Seq2[veeqo.Order, error] {
 	return func(yield func(veeqo.Order, error) bool) {
+		if !opts.UpdatedAtMin.IsZero() && a.w.exporting.Load() {
+			// The confirmation poll: the export's creates are over.
+			// A stop asked for meanwhile cancels the run here.
+			a.w.exporting.Store(false)
+			a.w.stopAtBoundary()
+		}
 		p, _ := a.w.hooks()
 		what := "listing Veeqo orders"
 		if !opts.UpdatedAtMin.IsZero() {
@@ -331,6 +337,31 @@ func (a watchedAPI) Products(ctx context.Context) iter.Seq2[veeqo.Product, error
 	}
 }
 
+// Customers implements vsync.VeeqoAPI.
+func (a watchedAPI) Customers(ctx context.Context) iter.Seq2[veeqo.Customer, error] {
+	return func(yield func(veeqo.Customer, error) bool) {
+		p, _ := a.w.hooks()
+		p.doing("reading Veeqo's customer list", 0, 0)
+		n := 0
+		for c, err := range a.VeeqoAPI.Customers(ctx) {
+			n++
+			p.doing("reading Veeqo's customer list", n, 0)
+			if !yield(c, err) {
+				return
+			}
+		}
+	}
+}
+
+// CreateOrder implements vsync.VeeqoAPI. The end of a create is an order
+// boundary: the engine reads candidates ahead of their export, so handing
+// out the next candidate no longer marks the order in hand as done.
+func (a watchedAPI) CreateOrder(ctx context.Context, in *veeqo.OrderInput) (*veeqo.Order, error) {
+	o, err := a.VeeqoAPI.CreateOrder(ctx, in)
+	a.w.stopAtBoundary()
+	return o, err
+}
+
 // Channels implements vsync.VeeqoAPI.
 func (a watchedAPI) Channels(ctx context.Context) ([]veeqo.Channel, error) {
 	p, _ := a.w.hooks()
@@ -356,8 +387,10 @@ type watchedERP struct {
 	p        *progress
 	cancel   context.CancelCauseFunc
 	stopping atomic.Bool
-	// exporting is true while export candidates are handed out: the only
-	// phase where a stop waits for the order in hand.
+	// exporting is true from the first export candidate handed out to the
+	// confirmation poll (or the end of the run): the only phase where a
+	// stop waits for the order in hand. The engine reads candidates ahead
+	// of their export, so the phase outlasts the handing out.
 	exporting atomic.Bool
 }
 
@@ -367,6 +400,7 @@ func (w *watchedERP) arm(p *progress, cancel context.CancelCauseFunc) {
 	w.p, w.cancel = p, cancel
 	w.mu.Unlock()
 	w.stopping.Store(false)
+	w.exporting.Store(false)
 }
 
 func (w *watchedERP) hooks() (*progress, context.CancelCauseFunc) {
@@ -396,7 +430,6 @@ func (w *watchedERP) Candidates(ctx context.Context, q vsync.CandidateQuery) ite
 			p.start("export", n, explainCandidates(n, w.inner.notCandidates(q)))
 		}
 		w.exporting.Store(true)
-		defer w.exporting.Store(false)
 		for o, err := range w.inner.Candidates(ctx, q) {
 			if err == nil && o.Ref != "" {
 				if w.stopAtBoundary() {

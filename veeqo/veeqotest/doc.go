@@ -25,7 +25,10 @@
 //     /channels, which sends none. page_size defaults to 10 and is capped at
 //     100 (a request for 500 gets 100); a non-numeric or non-positive
 //     page_size gets 400 {"error_messages":["Infinity"]} with the headers.
-//     /sellables pages with per_page instead (up to 1000).
+//     /sellables pages with per_page instead (up to 1000). Veeqo's
+//     deep-paging bug on /customers (the page count stops at 100 and later
+//     pages repeat page 100) is off unless WithCustomerPageCap (or
+//     SetCustomerPageCap) sets where it starts.
 //   - GET /orders filters: since_id, created_at_min and updated_at_min
 //     ("YYYY-MM-DD HH:MM:SS" as UTC, or RFC 3339; unparseable values are
 //     ignored), status (an unknown one gives [] with zero totals), query

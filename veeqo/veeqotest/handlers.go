@@ -52,8 +52,16 @@ func (s *Server) routes() *http.ServeMux {
 // first (under the lock) and render one item.
 func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, sizeParam string, maxSize int, headers, moneyAsString bool,
 	filter func(st *state) []int64, render func(st *state, id int64) T) {
+	listPageCapped(s, w, r, sizeParam, maxSize, 0, headers, moneyAsString, filter, render)
+}
+
+// listPageCapped is listPage with Veeqo's deep-paging bug when pageCap > 0:
+// the page count stops at pageCap and a later page repeats page pageCap.
+func listPageCapped[T any](s *Server, w http.ResponseWriter, r *http.Request, sizeParam string, maxSize, pageCap int, headers, moneyAsString bool,
+	filter func(st *state) []int64, render func(st *state, id int64) T) {
 	q := r.URL.Query()
 	pg := parsePaging(q, sizeParam, maxSize)
+	pg.capPages = pageCap
 	if !headers && pg.bad {
 		pg = paging{page: pg.page, size: maxSize}
 	}
@@ -200,7 +208,10 @@ func (s *Server) getDeliveryMethod(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 	query := strings.TrimSpace(r.URL.Query().Get("query"))
-	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+	s.mu.Lock()
+	pageCap := s.custPageCap
+	s.mu.Unlock()
+	listPageCapped(s, w, r, "page_size", 100, pageCap, true, false, func(st *state) []int64 {
 		var out []int64
 		for _, id := range sortedKeys(st.customers, true) {
 			if query == "" || containsFold(st.customers[id].Email, query) {

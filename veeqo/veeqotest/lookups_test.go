@@ -1,6 +1,7 @@
 package veeqotest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,46 @@ func TestTouchOrder(t *testing.T) {
 	got, _ := f.srv.Order(o.ID)
 	require.Equal(t, o.UpdatedAt.Add(time.Hour), got.UpdatedAt)
 	require.ErrorIs(t, f.srv.TouchOrder(1), veeqotest.ErrNotFound)
+}
+
+// TestCustomerDeepPaging: GET /customers pages with X-Total-Count like
+// Veeqo, and with the deep-paging bug on the page count stops at the cap and
+// a page past it repeats the last one, while X-Total-Count stays true.
+func TestCustomerDeepPaging(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t) // one customer already
+	for i := range 24 {
+		f.srv.AddCustomer(veeqo.Customer{Email: fmt.Sprintf("c%02d@example.com", i)})
+	}
+	page := func(n int) (ids []int64, pages string) {
+		r := call(t, f.srv, "GET", fmt.Sprintf("/customers?page=%d&page_size=10", n), nil)
+		require.Equal(t, 200, r.status, "%s", r.body)
+		require.Equal(t, "25", r.header.Get("X-Total-Count"))
+		var cs []veeqo.Customer
+		r.decode(t, &cs)
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return ids, r.header.Get("X-Total-Pages-Count")
+	}
+	seen := map[int64]bool{}
+	for n := 1; n <= 3; n++ {
+		ids, pages := page(n)
+		require.Equal(t, "3", pages)
+		for _, id := range ids {
+			seen[id] = true
+		}
+	}
+	require.Len(t, seen, 25, "without the bug the pages hold every customer once")
+
+	f.srv.SetCustomerPageCap(2)
+	second, pages := page(2)
+	require.Equal(t, "2", pages, "the page count stops at the cap")
+	third, _ := page(3)
+	require.Equal(t, second, third, "a page past the cap repeats the last one")
+
+	f.srv.SetCustomerPageCap(0)
+	third, pages = page(3)
+	require.Equal(t, "3", pages)
+	require.Len(t, third, 5)
 }

@@ -198,6 +198,9 @@ type paging struct {
 	page, size int
 	sizeRaw    string
 	bad        bool // non-numeric or non-positive page size: 400 "Infinity"
+	// capPages > 0 is Veeqo's deep-paging bug: the page count stops there
+	// and later pages repeat that one.
+	capPages int
 }
 
 // parsePaging reads page and the page-size parameter: default 10, capped
@@ -225,7 +228,11 @@ func parsePaging(q url.Values, sizeParam string, maxSize int) paging {
 
 // window returns the slice bounds of the page within total items.
 func (p paging) window(total int) (lo, hi int) {
-	lo = (p.page - 1) * p.size
+	page := p.page
+	if p.capPages > 0 {
+		page = min(page, p.capPages)
+	}
+	lo = (page - 1) * p.size
 	if lo > total {
 		lo = total
 	}
@@ -240,6 +247,9 @@ func setPageHeaders(w http.ResponseWriter, p paging, total int) {
 	pages := 0
 	if !p.bad {
 		pages = (total + p.size - 1) / p.size
+		if p.capPages > 0 {
+			pages = min(pages, p.capPages)
+		}
 	}
 	h.Set("X-Total-Pages-Count", strconv.Itoa(pages))
 	h.Set("X-Page-Index", strconv.Itoa(p.page))

@@ -51,6 +51,7 @@ type config struct {
 	listenAddr   string
 	staffAPI     bool
 	searchLag    time.Duration
+	custPageCap  int
 }
 
 func defaultConfig() config {
@@ -208,6 +209,23 @@ func WithSearchLag(d time.Duration) Option {
 	}
 }
 
+// WithCustomerPageCap emulates Veeqo's deep-paging bug on GET /customers:
+// X-Total-Pages-Count stops at pages, and a page past it repeats page pages,
+// while X-Total-Count stays the true count (Veeqo's, seen with page_size=100,
+// is 100 pages). 0, the default, pages to the end. A client that stops at
+// the page count sees fewer customers than the total; one that reads on sees
+// the last page again. Server.SetCustomerPageCap changes it while the
+// server runs.
+func WithCustomerPageCap(pages int) Option {
+	return func(c *config) error {
+		if pages < 0 {
+			return fmt.Errorf("veeqotest: WithCustomerPageCap: pages %d must not be negative", pages)
+		}
+		c.custPageCap = pages
+		return nil
+	}
+}
+
 // WithCompanyName sets the name GET /current_company returns.
 func WithCompanyName(name string) Option {
 	return func(c *config) error {
@@ -226,9 +244,11 @@ type Server struct {
 	mux     *http.ServeMux
 	buckets *buckets
 
-	mu        sync.Mutex // guards st and searchLag
+	mu        sync.Mutex // guards st, searchLag and custPageCap
 	st        *state
 	searchLag time.Duration
+	// custPageCap emulates Veeqo's deep-paging bug on /customers (0: off).
+	custPageCap int
 
 	ctlMu   sync.Mutex // guards log, faults, latency
 	log     []Request
@@ -292,6 +312,8 @@ func Start(opts ...Option) (*Server, error) {
 		st:        newState(),
 		buckets:   newBuckets(cfg.rateCap, cfg.rateDrain),
 		searchLag: cfg.searchLag,
+
+		custPageCap: cfg.custPageCap,
 	}
 	s.mux = s.routes()
 	s.hs = &http.Server{
@@ -321,6 +343,14 @@ func (s *Server) SetSearchLag(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.searchLag = max(d, 0)
+}
+
+// SetCustomerPageCap sets where GET /customers stops paging (see
+// WithCustomerPageCap); 0 turns the bug off.
+func (s *Server) SetCustomerPageCap(pages int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.custPageCap = max(pages, 0)
 }
 
 // URL returns the base URL, including the path prefix and no trailing slash.

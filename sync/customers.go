@@ -1,0 +1,255 @@
+package sync
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/xoroerp/veeqoconnect/mapping"
+	"github.com/xoroerp/veeqoconnect/store"
+	"github.com/xoroerp/veeqoconnect/veeqo"
+)
+
+// The export's customers and items, a batch of candidates at a time: the
+// emails the store's cache does not know are matched against one read of
+// Veeqo's customer list when that costs fewer calls than looking each one
+// up (customerID then looks up only what the read could not settle), and
+// the batch's item identifiers go to the item resolver's Prefetch, which
+// makes the same choice for the catalogue.
+
+// exportReadAhead is how many export candidates are read from the ERP ahead
+// of their export, so that their customers and items are settled together:
+// what a pass holds in memory beyond the order in hand.
+const exportReadAhead = 200
+
+// minCustomerPreload is the fewest unknown emails worth a count: with
+// fewer, a count and a page never cost less than the lookups.
+const minCustomerPreload = 3
+
+// maxCustomerPages is where Veeqo's paging of /customers stops: with
+// page_size=100 the page count is capped at 100 and later pages repeat page
+// 100, so a list of more customers is never read whole.
+const maxCustomerPages = 100
+
+// customerBook is what an export pass learned about its customers from
+// Veeqo's customer list, for the batch being exported.
+type customerBook struct {
+	// absent are the batch's emails (folded) that a whole listing did not
+	// have: the order creates the customer inline, without a lookup.
+	absent map[string]bool
+	// total is Veeqo's customer count as this pass last read it, -1 before
+	// (or when Veeqo did not say).
+	total int
+}
+
+func newCustomerBook() *customerBook { return &customerBook{total: -1} }
+
+// takeAbsent reports whether the batch's listing showed Veeqo has no
+// customer with email, and forgets it: the order that asks creates the
+// customer inline, and a later order of the batch with the same email finds
+// its id in the store's cache (or, if that create failed or is in doubt,
+// looks it up), so one email never makes two customers.
+func (b *customerBook) takeAbsent(email string) bool {
+	if b == nil {
+		return false
+	}
+	key := foldEmail(email)
+	if !b.absent[key] {
+		return false
+	}
+	delete(b.absent, key)
+	return true
+}
+
+// foldEmail is the key emails are matched by, as FindCustomerByEmail
+// matches them: trimmed, case-insensitive.
+func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// readAhead yields seq's candidates in order, reading up to exportReadAhead
+// of them ahead of the consumer: before the first of each batch is yielded,
+// the batch's customers are settled (prefetchCustomers). Errors are yielded
+// in their place; the ERP's iterator ends after an error that stops the
+// pass, so what was read before it is exported first.
+func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *customerBook) iter.Seq2[ERPOrder, error] {
+	return func(yield func(ERPOrder, error) bool) {
+		var batch []candidate
+		flush := func() bool {
+			r.prefetch(ctx, batch, book)
+			for _, c := range batch {
+				if !yield(c.o, c.err) {
+					return false
+				}
+			}
+			batch = batch[:0]
+			return true
+		}
+		for o, err := range seq {
+			batch = append(batch, candidate{o, err})
+			if len(batch) >= exportReadAhead && !flush() {
+				return
+			}
+		}
+		flush()
+	}
+}
+
+// candidate is one export candidate as the ERP yields it.
+type candidate struct {
+	o   ERPOrder
+	err error
+}
+
+// prefetch prepares a batch of candidates for export: the customers and
+// the items of those still to export that the filter rows pass are settled
+// together. An order exported earlier (still a candidate until it ships)
+// needs neither, so it does not count towards reading a list.
+func (r *run) prefetch(ctx context.Context, batch []candidate, book *customerBook) {
+	e := r.e
+	orders := make([]ERPOrder, 0, len(batch))
+	for _, c := range batch {
+		if c.err != nil || !e.exportFilter.Explain(c.o).Pass {
+			continue
+		}
+		if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref); err == nil && ex.State == store.ExportExported {
+			continue
+		}
+		orders = append(orders, c.o)
+	}
+	r.prefetchCustomers(ctx, orders, book)
+	r.prefetchItems(ctx, orders)
+}
+
+// prefetchItems hands the batch's open lines to the item resolver, which
+// reads Veeqo's catalogue once when that takes fewer calls than looking the
+// identifiers it does not know up one by one (mapping.Resolver.Prefetch).
+// A failed read leaves the lines to those lookups.
+func (r *run) prefetchItems(ctx context.Context, orders []ERPOrder) {
+	var lines []mapping.Line
+	for _, o := range orders {
+		for _, l := range o.Lines {
+			if !l.Closed && l.Quantity-l.Shipped > 0 {
+				lines = append(lines, l.mappingLine())
+			}
+		}
+	}
+	if len(lines) == 0 || ctx.Err() != nil {
+		return
+	}
+	if err := r.e.boundMapper().Items.Prefetch(ctx, lines); err != nil && ctx.Err() == nil {
+		r.e.log.Warn("vsync: read Veeqo's catalogue for the batch; looking items up one by one", "err", err)
+	}
+}
+
+// prefetchCustomers settles the customers of a batch of orders. The emails
+// neither the store's cache (or a dry run's) knows are counted; when
+// Veeqo's customer list takes fewer pages than there are such emails, and
+// fits in the pages Veeqo serves, it is read once and only the batch's
+// emails are kept: each found one is cached as a lookup would cache it, and
+// when the listing was whole (as many distinct customers as the count) the
+// others are noted absent, to be created inline without a lookup. A count
+// or listing that fails, or a listing that is not whole, leaves what it did
+// not settle to customerID's lookups: nothing is lost.
+func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *customerBook) {
+	e := r.e
+	book.absent = nil
+	if ctx.Err() != nil {
+		return
+	}
+	wanted := map[string]string{} // folded -> the email as the order sends it
+	for _, o := range orders {
+		email := orderEmail(o)
+		key := foldEmail(email)
+		if key == "" || wanted[key] != "" || r.knownCustomer(ctx, email) {
+			continue
+		}
+		wanted[key] = email
+	}
+	unknown := len(wanted)
+	if unknown < minCustomerPreload {
+		return
+	}
+	if book.total >= 0 && customerPages(book.total) >= unknown {
+		return // this pass's count showed lookups cheaper: not counted again
+	}
+	n, err := e.cfg.Veeqo.CountCustomers(ctx)
+	if err != nil {
+		e.log.Warn("vsync: count Veeqo's customers; looking emails up one by one", "err", err)
+		return
+	}
+	book.total = n
+	pages := customerPages(n)
+	switch {
+	case n < 0:
+		e.log.Debug("vsync: Veeqo did not say how many customers it has; looking emails up one by one", "unknown", unknown)
+		return
+	case pages > maxCustomerPages:
+		e.log.Debug("vsync: Veeqo's customer list is too long to read whole; looking emails up one by one", "customers", n, "unknown", unknown)
+		return
+	case pages >= unknown:
+		e.log.Debug("vsync: looking customers up is cheaper than reading the list", "customers", n, "unknown", unknown)
+		return
+	}
+	found, whole := map[string]int64{}, true
+	if n > 0 {
+		found, whole = r.listCustomers(ctx, wanted, n)
+	}
+	e.log.Debug("vsync: read Veeqo's customer list", "customers", n, "unknown", unknown, "found", len(found), "whole", whole)
+	bg := context.WithoutCancel(ctx)
+	for key, id := range found {
+		r.cacheDryCustomer(wanted[key], id)
+		if !r.opts.DryRun {
+			if err := e.cfg.Store.PutCustomerID(bg, e.cfg.Account, wanted[key], id); err != nil {
+				e.log.Warn("vsync: cache customer", "err", err)
+			}
+		}
+	}
+	if !whole {
+		return
+	}
+	book.absent = make(map[string]bool, len(wanted)-len(found))
+	for key, email := range wanted {
+		if _, ok := found[key]; !ok {
+			book.absent[key] = true
+			r.cacheDryCustomer(email, 0)
+		}
+	}
+}
+
+// listCustomers reads Veeqo's customer list once and returns the ids of the
+// wanted emails it has (the first listed, as FindCustomerByEmail takes),
+// and whether the listing was whole: read to its end with as many distinct
+// customers as total. Only the wanted emails and the ids seen are kept.
+func (r *run) listCustomers(ctx context.Context, wanted map[string]string, total int) (found map[string]int64, whole bool) {
+	found = map[string]int64{}
+	seen := make(map[int64]struct{}, total)
+	for c, err := range r.e.cfg.Veeqo.Customers(ctx) {
+		if err != nil {
+			if ctx.Err() == nil {
+				r.e.log.Warn("vsync: read Veeqo's customer list; looking the rest up one by one", "err", err)
+			}
+			return found, false
+		}
+		seen[c.ID] = struct{}{}
+		key := foldEmail(c.Email)
+		if _, want := wanted[key]; !want || c.ID == 0 {
+			continue
+		}
+		if _, dup := found[key]; !dup {
+			found[key] = c.ID
+		}
+	}
+	return found, len(seen) == total
+}
+
+// customerPages is how many calls a listing of n customers takes.
+func customerPages(n int) int { return (n + veeqo.MaxPageSize - 1) / veeqo.MaxPageSize }
+
+// knownCustomer reports whether email's customer id is cached already (in
+// the store, or for a dry run in memory), so that it needs no lookup.
+func (r *run) knownCustomer(ctx context.Context, email string) bool {
+	if _, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
+		return true
+	}
+	id, err := r.e.cfg.Store.CustomerID(ctx, r.e.cfg.Account, email)
+	return err == nil && id != 0
+}
