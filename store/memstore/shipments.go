@@ -77,6 +77,62 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, s.appendLogsLocked(logs, now), nil
 }
 
+// CompleteShipments implements store.ShipmentStore. Everything is
+// validated, every version compared, before anything is written, under one
+// lock.
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	for _, c := range cs {
+		sh := c.Shipment
+		if c.Record != nil {
+			if err := checkRecordUpdate(*c.Record); err != nil {
+				return nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
+			}
+		}
+		for i, l := range c.Logs {
+			if err := checkLog(l); err != nil {
+				return nil, fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
+			}
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	// A batch may name a shipment twice: each completion must find the
+	// version the one before it leaves.
+	versions := map[shipKey]int64{}
+	for _, c := range cs {
+		sh := c.Shipment
+		k := shipKey{sh.Account, sh.ShipmentID}
+		v, seen := versions[k]
+		if !seen {
+			cur, ok := s.shipments[k]
+			if !ok {
+				return nil, fmt.Errorf("memstore: update shipment %s/%d: %w", sh.Account, sh.ShipmentID, store.ErrNotFound)
+			}
+			v = cur.Version
+		}
+		if v != sh.Version {
+			return nil, fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, v, store.ErrConflict)
+		}
+		versions[k] = v + 1
+	}
+	out := make([]store.ShipmentCompletion, len(cs))
+	now := s.now()
+	for i, c := range cs {
+		sh, err := s.updateShipmentLocked(c.Shipment)
+		if err != nil {
+			return nil, err // checked above: cannot happen
+		}
+		out[i] = store.ShipmentCompletion{Shipment: sh, Record: c.Record}
+		if c.Record != nil {
+			s.upsertRecordLocked(*c.Record, now)
+		}
+		out[i].Logs = s.appendLogsLocked(c.Logs, now)
+	}
+	return out, nil
+}
+
 func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, error) {
 	k := shipKey{sh.Account, sh.ShipmentID}
 	cur, ok := s.shipments[k]

@@ -176,6 +176,67 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, appended, nil
 }
 
+// CompleteShipments does CompleteShipment for each of cs, in order, in one
+// transaction: all of it lands or nothing does (ErrConflict or ErrNotFound
+// from any of them writes nothing). Each shipment's update and record are
+// pipelined in one round trip, as in CompleteShipment.
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	const op = "CompleteShipments"
+	batches := make([]*pgx.Batch, len(cs))
+	for i, c := range cs {
+		b, err := s.completeShipmentBatch(c.Shipment, c.Record, c.Logs)
+		if err != nil {
+			return nil, err
+		}
+		batches[i] = b
+	}
+	var (
+		out    []store.ShipmentCompletion
+		missed = -1
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = make([]store.ShipmentCompletion, len(cs))
+		for i, c := range cs {
+			br := tx.SendBatch(ctx, batches[i])
+			got, err := scanShipment(br.QueryRow())
+			if errors.Is(err, pgx.ErrNoRows) {
+				missed = i
+				_ = br.Close()
+				return err
+			}
+			if err != nil {
+				_ = br.Close()
+				return fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
+			}
+			if c.Record != nil {
+				if _, err := br.Exec(); err != nil {
+					_ = br.Close()
+					return fmt.Errorf("pgstore: %s %d: record: %w", op, c.Shipment.ShipmentID, err)
+				}
+			}
+			if err := br.Close(); err != nil {
+				return fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
+			}
+			logs, err := s.appendLogs(ctx, tx, c.Logs)
+			if err != nil {
+				return fmt.Errorf("pgstore: %s %d: logs: %w", op, c.Shipment.ShipmentID, err)
+			}
+			out[i] = store.ShipmentCompletion{Shipment: got, Record: c.Record, Logs: logs}
+		}
+		return nil
+	})
+	if missed >= 0 {
+		sh := cs[missed].Shipment
+		return nil, s.missOrConflict(ctx, op,
+			`SELECT 1 FROM {s}.shipments WHERE account = $1 AND shipment_id = $2`,
+			fmt.Sprintf("shipment %q/%d version %d", sh.Account, sh.ShipmentID, sh.Version), sh.Account, sh.ShipmentID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // completeShipmentBatch checks CompleteShipment's writes and queues the
 // shipment's update and the record for one round trip.
 func (s *Store) completeShipmentBatch(sh store.AppliedShipment, r *store.RecordUpdate, logs []store.LogEntry) (*pgx.Batch, error) {

@@ -192,6 +192,64 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, appended, nil
 }
 
+// CompleteShipments does CompleteShipment for each of cs, in order, in one
+// transaction: all of it lands or nothing does (store.ErrConflict or
+// store.ErrNotFound from any of them writes nothing).
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	const op = "CompleteShipments"
+	now := s.clock()
+	type prepared struct {
+		sh    store.AppliedShipment
+		args  []any
+		rargs []any
+		logs  []store.LogEntry
+		largs [][]any
+	}
+	ps := make([]prepared, len(cs))
+	for i, c := range cs {
+		p := prepared{sh: c.Shipment}
+		var err error
+		if p.args, err = shipmentArgs(&p.sh, now); err != nil {
+			return nil, wrap(op, err)
+		}
+		if c.Record != nil {
+			ru := *c.Record
+			if p.rargs, err = recordArgs(&ru, now); err != nil {
+				return nil, wrap(op, err)
+			}
+		}
+		p.logs = append([]store.LogEntry(nil), c.Logs...) // logArgs fills in defaults
+		if p.largs, err = logArgs(p.logs, now); err != nil {
+			return nil, wrap(op, err)
+		}
+		ps[i] = p
+	}
+	out := make([]store.ShipmentCompletion, len(cs))
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, p := range ps {
+			sh, err := s.updateShipment(ctx, tx, p.sh, p.args)
+			if err != nil {
+				return err
+			}
+			if p.rargs != nil {
+				if _, err = s.txExec(ctx, tx, qRecordUpsertExec, p.rargs...); err != nil {
+					return err
+				}
+			}
+			logs, err := s.appendLogs(ctx, tx, p.logs, p.largs)
+			if err != nil {
+				return err
+			}
+			out[i] = store.ShipmentCompletion{Shipment: sh, Record: cs[i].Record, Logs: logs}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
 // GetShipment returns one shipment's row. store.ErrNotFound.
 func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
 	var out store.AppliedShipment
