@@ -280,6 +280,10 @@ func (w *writeCounter) CompleteShipment(ctx context.Context, s store.AppliedShip
 	w.count()
 	return w.Store.CompleteShipment(ctx, s, r, logs...)
 }
+func (w *writeCounter) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	w.count()
+	return w.Store.CompleteShipments(ctx, cs)
+}
 func (w *writeCounter) SetCursor(ctx context.Context, c store.Cursor) (store.Cursor, error) {
 	w.count()
 	return w.Store.SetCursor(ctx, c)

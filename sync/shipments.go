@@ -91,11 +91,29 @@ type appliedMark struct {
 // update was final. Should that write fail, the log lines and the record
 // are written on their own, as the ERP has the update either way; the row
 // stays pending and is applied again next run, which the ERP ignores (same
-// shipment id).
+// shipment id). Inside a poll's listing, a mark with its record joins the
+// page's batch instead (see markBatch): written with the page's others in
+// one transaction.
 func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) {
+	m := r.newMark(row, u, rec)
+	if b := marksOf(ctx); b != nil && rec != nil {
+		r.batchMark(ctx, b, m)
+		return
+	}
+	r.writeMarks(ctx, []pendingMark{m})
+}
+
+// pendingMark is one shipment's mark, ready to write: the completion (row
+// applied, record, logs) and what follows the write.
+type pendingMark struct {
+	c store.ShipmentCompletion
+	u ShipmentUpdate
+}
+
+// newMark builds a shipment's mark and counts it applied.
+func (r *run) newMark(row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) pendingMark {
 	process, ref := r.processRef(row, u)
 	e := r.e
-	bg := context.WithoutCancel(ctx)
 	row.State = store.ShipmentApplied
 	row.AppliedAt = e.clock()
 	if rec != nil {
@@ -109,26 +127,67 @@ func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u Ship
 	for _, w := range u.Warnings {
 		logs = append(logs, r.newEntry(store.LevelWarning, process, ref, w))
 	}
-	_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
-	if err != nil {
-		e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
-		if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
-			e.log.Warn("vsync: append log", "err", err)
+	return pendingMark{c: store.ShipmentCompletion{Shipment: row, Record: rec, Logs: logs}, u: u}
+}
+
+// writeMarks writes marks: one in a CompleteShipment, several in one
+// CompleteShipments. Should the batch fail, each is written on its own;
+// should that fail, its log lines and record are written without it (see
+// markApplied). Then each mark's logs are notified and a final update's
+// export is completed.
+func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
+	e := r.e
+	bg := context.WithoutCancel(ctx)
+	if len(ms) > 1 {
+		cs := make([]store.ShipmentCompletion, len(ms))
+		for i, m := range ms {
+			cs[i] = m.c
 		}
-		if rec != nil {
-			if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
-				e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+		got, err := e.cfg.Store.CompleteShipments(bg, cs)
+		if err == nil && len(got) == len(ms) {
+			for i, m := range ms {
+				logs := m.c.Logs
+				if len(got[i].Logs) == len(logs) {
+					logs = got[i].Logs
+				}
+				r.markWritten(bg, m, logs)
+			}
+			return
+		}
+		if err != nil {
+			e.log.Warn("vsync: mark shipments applied", "shipments", len(ms), "err", err)
+		}
+	}
+	for _, m := range ms {
+		row, rec, logs := m.c.Shipment, m.c.Record, m.c.Logs
+		_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
+		if err != nil {
+			e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
+			if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
+				e.log.Warn("vsync: append log", "err", err)
+			}
+			if rec != nil {
+				if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
+					_, ref := r.processRef(row, m.u)
+					e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+				}
 			}
 		}
+		if len(got) == len(logs) {
+			logs = got
+		}
+		r.markWritten(bg, m, logs)
 	}
-	if len(got) == len(logs) {
-		logs = got
-	}
+}
+
+// markWritten follows a mark's write: its log lines are notified, and a
+// final update completes the export.
+func (r *run) markWritten(ctx context.Context, m pendingMark, logs []store.LogEntry) {
 	for _, l := range logs {
-		r.notify(bg, l)
+		r.notify(ctx, l)
 	}
-	if u.Final && e.mode == store.ModeExport {
-		r.completeExport(bg, row.ERPRef)
+	if m.u.Final && r.e.mode == store.ModeExport {
+		r.completeExport(ctx, m.c.Shipment.ERPRef)
 	}
 }
 
@@ -344,6 +403,9 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 // shipment is to be computed; have whether the store has a row for it.
 func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, shID int64) (row store.AppliedShipment, have, next bool) {
 	e := r.e
+	// A mark of this shipment waiting in the page's batch (the same
+	// shipment listed again under another order) is written first.
+	r.flushMarksIf(ctx, func(m pendingMark) bool { return m.c.Shipment.ShipmentID == shID })
 	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
 	have = err == nil
 	switch {
