@@ -331,13 +331,14 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 }
 
 // shipmentListShapes are the ListShipments statements the engine runs for
-// every order it looks at (a Veeqo order's applied shipments, an ERP
-// order's applied or pending one, the pending ones), prepared at Open so
-// that they are not parsed again on every call.
+// every order it looks at (a Veeqo order's applied shipments or all of
+// them, an ERP order's applied or pending one, the pending ones), prepared
+// at Open so that they are not parsed again on every call.
 func shipmentListShapes() []string {
 	var out []string
 	for _, q := range []store.ShipmentQuery{
 		{Account: "a", VeeqoOrderID: 1, States: []store.ShipmentState{store.ShipmentApplied}},
+		{Account: "a", VeeqoOrderID: 1},
 		{Account: "a", ERPRef: "r", States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}, Limit: 1},
 		{Account: "a", States: []store.ShipmentState{store.ShipmentPending}},
 	} {
