@@ -237,10 +237,12 @@ type ShipmentQuery struct {
 }
 
 // ShipmentCompletion is one shipment's part of CompleteShipments: its new
-// row (compared by Version), the reference's record when not nil, and
-// log entries.
+// row (compared by Version), its ERP order's export when not nil (compared
+// by Version, as UpdateExport does), the reference's record when not nil,
+// and log entries.
 type ShipmentCompletion struct {
 	Shipment AppliedShipment
+	Export   *Export
 	Record   *RecordUpdate
 	Logs     []LogEntry
 }
@@ -261,11 +263,13 @@ type ShipmentStore interface {
 	// stored shipment and the log entries with Seq set.
 	CompleteShipment(ctx context.Context, s AppliedShipment, r *RecordUpdate, logs ...LogEntry) (AppliedShipment, []LogEntry, error)
 	// CompleteShipments does what CompleteShipment does for each of cs, in
-	// order, in one transaction: every shipment's new state, record and
+	// order, in one transaction, with each Export (when not nil) written as
+	// UpdateExport writes it: every shipment's new state, export, record and
 	// logs land, or nothing does (a conflict or a missing row in any of
 	// them is ErrConflict or ErrNotFound, and nothing is written). It
-	// returns cs with each Shipment as stored and each Logs with Seq set.
-	// The engine marks a page of applied shipments with it.
+	// returns cs with each Shipment and Export as stored and each Logs with
+	// Seq set. The engine marks a page of applied shipments with it, each
+	// settled order's export completed in the same write.
 	CompleteShipments(ctx context.Context, cs []ShipmentCompletion) ([]ShipmentCompletion, error)
 	// GetShipment returns one shipment's row. ErrNotFound.
 	GetShipment(ctx context.Context, account string, shipmentID int64) (AppliedShipment, error)

@@ -138,7 +138,8 @@ func (r *run) newMark(row store.AppliedShipment, u ShipmentUpdate, rec *store.Re
 func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
 	e := r.e
 	bg := context.WithoutCancel(ctx)
-	if len(ms) > 1 {
+	settles := r.completions(bg, ms)
+	if len(ms) > 1 || settles {
 		cs := make([]store.ShipmentCompletion, len(ms))
 		for i, m := range ms {
 			cs[i] = m.c
@@ -150,7 +151,7 @@ func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
 				if len(got[i].Logs) == len(logs) {
 					logs = got[i].Logs
 				}
-				r.markWritten(bg, m, logs)
+				r.markWritten(bg, m, logs, m.c.Export != nil)
 			}
 			return
 		}
@@ -176,17 +177,42 @@ func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
 		if len(got) == len(logs) {
 			logs = got
 		}
-		r.markWritten(bg, m, logs)
+		r.markWritten(bg, m, logs, false)
 	}
 }
 
+// completions adds to each mark of a final update (export mode) its ERP
+// order's export, completed, to be written with the mark (the order
+// settles in one write); it reports whether any has one. An export that
+// cannot be read, or is completed already, is left out: completeExport
+// then does what it can after the mark.
+func (r *run) completions(ctx context.Context, ms []pendingMark) bool {
+	e := r.e
+	settles := false
+	for i := range ms {
+		m := &ms[i]
+		if !m.u.Final || e.mode != store.ModeExport {
+			continue
+		}
+		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, m.c.Shipment.ERPRef)
+		if err != nil || ex.Completed {
+			continue
+		}
+		ex.Completed = true
+		m.c.Export = &ex
+		settles = true
+	}
+	return settles
+}
+
 // markWritten follows a mark's write: its log lines are notified, and a
-// final update completes the export.
-func (r *run) markWritten(ctx context.Context, m pendingMark, logs []store.LogEntry) {
+// final update completes the export, unless settled says the mark's write
+// did.
+func (r *run) markWritten(ctx context.Context, m pendingMark, logs []store.LogEntry, settled bool) {
 	for _, l := range logs {
 		r.notify(ctx, l)
 	}
-	if m.u.Final && r.e.mode == store.ModeExport {
+	if m.u.Final && r.e.mode == store.ModeExport && !settled {
 		r.completeExport(ctx, m.c.Shipment.ERPRef)
 	}
 }

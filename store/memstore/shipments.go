@@ -83,6 +83,11 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
 	for _, c := range cs {
 		sh := c.Shipment
+		if c.Export != nil {
+			if err := checkExportKey("complete shipments", *c.Export); err != nil {
+				return nil, err
+			}
+		}
 		if c.Record != nil {
 			if err := checkRecordUpdate(*c.Record); err != nil {
 				return nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
@@ -101,6 +106,7 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 	// A batch may name a shipment twice: each completion must find the
 	// version the one before it leaves.
 	versions := map[shipKey]int64{}
+	exportVersions := map[key2]int64{}
 	for _, c := range cs {
 		sh := c.Shipment
 		k := shipKey{sh.Account, sh.ShipmentID}
@@ -116,6 +122,22 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 			return nil, fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, v, store.ErrConflict)
 		}
 		versions[k] = v + 1
+		if c.Export != nil {
+			ex := *c.Export
+			ek := key2{ex.Account, ex.ERPRef}
+			v, seen := exportVersions[ek]
+			if !seen {
+				cur, ok := s.exports[ek]
+				if !ok {
+					return nil, fmt.Errorf("memstore: update export %s/%s: %w", ex.Account, ex.ERPRef, store.ErrNotFound)
+				}
+				v = cur.Version
+			}
+			if v != ex.Version {
+				return nil, fmt.Errorf("memstore: update export %s/%s: version %d, stored %d: %w", ex.Account, ex.ERPRef, ex.Version, v, store.ErrConflict)
+			}
+			exportVersions[ek] = v + 1
+		}
 	}
 	out := make([]store.ShipmentCompletion, len(cs))
 	now := s.now()
@@ -125,6 +147,13 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 			return nil, err // checked above: cannot happen
 		}
 		out[i] = store.ShipmentCompletion{Shipment: sh, Record: c.Record}
+		if c.Export != nil {
+			ex, err := s.updateExportLocked(*c.Export, now)
+			if err != nil {
+				return nil, err // checked above: cannot happen
+			}
+			out[i].Export = &ex
+		}
 		if c.Record != nil {
 			s.upsertRecordLocked(*c.Record, now)
 		}

@@ -177,8 +177,9 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 }
 
 // CompleteShipments does CompleteShipment for each of cs, in order, in one
-// transaction: all of it lands or nothing does (ErrConflict or ErrNotFound
-// from any of them writes nothing). Each shipment's update and record are
+// transaction, with each Export (when not nil) written as UpdateExport
+// does: all of it lands or nothing does (ErrConflict or ErrNotFound from
+// any of them writes nothing). Each shipment's update and record are
 // pipelined in one round trip, as in CompleteShipment.
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
 	const op = "CompleteShipments"
@@ -217,11 +218,19 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 			if err := br.Close(); err != nil {
 				return fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
 			}
+			var ex *store.Export
+			if c.Export != nil {
+				stored, err := s.updateExport(ctx, tx, op, *c.Export)
+				if err != nil {
+					return err
+				}
+				ex = &stored
+			}
 			logs, err := s.appendLogs(ctx, tx, c.Logs)
 			if err != nil {
 				return fmt.Errorf("pgstore: %s %d: logs: %w", op, c.Shipment.ShipmentID, err)
 			}
-			out[i] = store.ShipmentCompletion{Shipment: got, Record: c.Record, Logs: logs}
+			out[i] = store.ShipmentCompletion{Shipment: got, Export: ex, Record: c.Record, Logs: logs}
 		}
 		return nil
 	})

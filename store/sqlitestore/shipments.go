@@ -193,7 +193,8 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 }
 
 // CompleteShipments does CompleteShipment for each of cs, in order, in one
-// transaction: all of it lands or nothing does (store.ErrConflict or
+// transaction, with each Export (when not nil) written as UpdateExport
+// does: all of it lands or nothing does (store.ErrConflict or
 // store.ErrNotFound from any of them writes nothing).
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
 	const op = "CompleteShipments"
@@ -201,6 +202,8 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 	type prepared struct {
 		sh    store.AppliedShipment
 		args  []any
+		ex    *store.Export
+		eargs []any
 		rargs []any
 		logs  []store.LogEntry
 		largs [][]any
@@ -211,6 +214,13 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 		var err error
 		if p.args, err = shipmentArgs(&p.sh, now); err != nil {
 			return nil, wrap(op, err)
+		}
+		if c.Export != nil {
+			ex := *c.Export
+			if p.eargs, err = exportArgs(&ex, now); err != nil {
+				return nil, wrap(op, err)
+			}
+			p.ex = &ex
 		}
 		if c.Record != nil {
 			ru := *c.Record
@@ -231,6 +241,14 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 			if err != nil {
 				return err
 			}
+			var ex *store.Export
+			if p.ex != nil {
+				got, err := s.updateExport(ctx, tx, *p.ex, p.eargs, now)
+				if err != nil {
+					return err
+				}
+				ex = &got
+			}
 			if p.rargs != nil {
 				if _, err = s.txExec(ctx, tx, qRecordUpsertExec, p.rargs...); err != nil {
 					return err
@@ -240,7 +258,7 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 			if err != nil {
 				return err
 			}
-			out[i] = store.ShipmentCompletion{Shipment: sh, Record: cs[i].Record, Logs: logs}
+			out[i] = store.ShipmentCompletion{Shipment: sh, Export: ex, Record: cs[i].Record, Logs: logs}
 		}
 		return nil
 	})

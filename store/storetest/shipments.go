@@ -326,10 +326,10 @@ func testCompleteShipmentConflict(t *testing.T, s store.Store) {
 }
 
 // testCompleteShipments: a batch lands whole, in order: every shipment's
-// new state, the records (one reference written twice keeps the later
-// one) and the logs, with Seq increasing across the batch; a completion
-// without a record writes only its shipment and logs; an empty batch is no
-// error.
+// new state, the export a completion carries, the records (one reference
+// written twice keeps the later one) and the logs, with Seq increasing
+// across the batch; a completion without a record writes only its shipment
+// and logs; an empty batch is no error.
 func testCompleteShipments(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")
@@ -341,6 +341,15 @@ func testCompleteShipments(t *testing.T, s store.Store) {
 		must(t, "RecordShipment", err)
 		c := store.ShipmentCompletion{Shipment: pending}
 		c.Shipment.State, c.Shipment.AppliedAt = store.ShipmentApplied, at(5+i)
+		if i == 0 {
+			// The settled order's export, completed in the same write.
+			ex := claim(t, s, "acme", "SO-"+ref)
+			ex.State, ex.VeeqoOrderID = store.ExportExported, 4300
+			ex, err = s.UpdateExport(ctx, ex)
+			must(t, "UpdateExport", err)
+			ex.Completed = true
+			c.Export = &ex
+		}
 		if ref != "111-3" {
 			c.Record = &store.RecordUpdate{Account: "acme", Process: "fetch_fulfillment", Reference: ref, Status: store.RecordSuccess,
 				Message: fmt.Sprintf("shipment %d applied", id), VeeqoOrderID: 4300 + int64(i), RunID: "run-1", At: at(5 + i), CountAttempt: true}
@@ -369,6 +378,18 @@ func testCompleteShipments(t *testing.T, s store.Store) {
 			lastSeq = g.Logs[0].Seq
 		}
 	}
+	if ex := got[0].Export; ex == nil || !ex.Completed || ex.Version <= cs[0].Export.Version {
+		t.Errorf("CompleteShipments export = %+v, want it completed with a new version", ex)
+	} else {
+		read, err := s.GetExport(ctx, "acme", "SO-111-1")
+		must(t, "GetExport", err)
+		diff(t, "GetExport after CompleteShipments", *ex, read)
+	}
+	for i, g := range got[1:] {
+		if g.Export != nil {
+			t.Errorf("CompleteShipments result %d: export %+v, want none", i+1, g.Export)
+		}
+	}
 	rec, err := s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-1")
 	must(t, "GetRecord 111-1", err)
 	if rec.Message != "shipment 7101 applied" || rec.Attempts != 1 {
@@ -393,8 +414,8 @@ func testCompleteShipments(t *testing.T, s store.Store) {
 	}
 }
 
-// testCompleteShipmentsConflict: one stale version or missing shipment in a
-// batch writes nothing of the batch: no shipment change, no record, no log
+// testCompleteShipmentsConflict: one stale version (of a shipment or an
+// export) or missing shipment in a batch writes nothing of the batch: no shipment change, no record, no log
 // entry, the completions before it included.
 func testCompleteShipmentsConflict(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -420,6 +441,19 @@ func testCompleteShipmentsConflict(t *testing.T, s store.Store) {
 	_, err = s.CompleteShipments(ctx, []store.ShipmentCompletion{completion(rows[0], "111-1"),
 		completion(store.AppliedShipment{Account: "acme", ShipmentID: 404, Version: 1}, "111-404")})
 	wantErr(t, "CompleteShipments with a missing shipment", err, store.ErrNotFound, store.ErrConflict)
+	ex := claim(t, s, "acme", "SO-1")
+	stale := ex
+	ex.LastError = "written by another run"
+	ex, err = s.UpdateExport(ctx, ex)
+	must(t, "UpdateExport", err)
+	stale.Completed = true
+	withStale := completion(rows[0], "111-1")
+	withStale.Export = &stale
+	_, err = s.CompleteShipments(ctx, []store.ShipmentCompletion{withStale})
+	wantErr(t, "CompleteShipments with a stale export", err, store.ErrConflict)
+	read, err := s.GetExport(ctx, "acme", "SO-1")
+	must(t, "GetExport", err)
+	diff(t, "export after a lost CompleteShipments", ex, read)
 
 	for _, want := range []store.AppliedShipment{rows[0], moved} {
 		read, err := s.GetShipment(ctx, "acme", want.ShipmentID)
