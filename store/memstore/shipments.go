@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 
 	"github.com/xoroerp/veeqoconnect/store"
@@ -37,6 +39,7 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	sh.AppliedAt = utc(sh.AppliedAt)
 	sh.Version = 1
 	s.shipments[k] = sh
+	s.indexShipment(sh)
 	return cloneShipment(sh), true, nil
 }
 
@@ -178,8 +181,53 @@ func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShi
 		sh.AppliedAt = s.now()
 	}
 	sh.Version = cur.Version + 1
+	s.unindexShipment(cur)
 	s.shipments[k] = sh
+	s.indexShipment(sh)
 	return cloneShipment(sh), nil
+}
+
+// indexShipment adds sh to the indexes by Veeqo order and by ERP order.
+func (s *Store) indexShipment(sh store.AppliedShipment) {
+	add := func(set map[int64]struct{}) map[int64]struct{} {
+		if set == nil {
+			set = map[int64]struct{}{}
+		}
+		set[sh.ShipmentID] = struct{}{}
+		return set
+	}
+	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
+	s.shipsByVeeqo[vk] = add(s.shipsByVeeqo[vk])
+	s.shipsByERP[ek] = add(s.shipsByERP[ek])
+}
+
+// unindexShipment removes sh from the indexes.
+func (s *Store) unindexShipment(sh store.AppliedShipment) {
+	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
+	if set := s.shipsByVeeqo[vk]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsByVeeqo, vk)
+		}
+	}
+	if set := s.shipsByERP[ek]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsByERP, ek)
+		}
+	}
+}
+
+// indexed yields the shipments of account whose ids are in set.
+func (s *Store) indexed(account string, set map[int64]struct{}) iter.Seq2[shipKey, store.AppliedShipment] {
+	return func(yield func(shipKey, store.AppliedShipment) bool) {
+		for id := range set {
+			k := shipKey{account, id}
+			if !yield(k, s.shipments[k]) {
+				return
+			}
+		}
+	}
 }
 
 // GetShipment implements store.ShipmentStore.
@@ -207,8 +255,16 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	// One order's shipments come from its index; anything else is a scan.
+	candidates := maps.All(s.shipments)
+	switch {
+	case q.VeeqoOrderID != 0:
+		candidates = s.indexed(q.Account, s.shipsByVeeqo[veeqoKey{q.Account, q.VeeqoOrderID}])
+	case q.ERPRef != "":
+		candidates = s.indexed(q.Account, s.shipsByERP[key2{q.Account, q.ERPRef}])
+	}
 	var out []store.AppliedShipment
-	for k, sh := range s.shipments {
+	for k, sh := range candidates {
 		if k.account != q.Account ||
 			(q.ERPRef != "" && sh.ERPRef != q.ERPRef) ||
 			(q.VeeqoOrderID != 0 && sh.VeeqoOrderID != q.VeeqoOrderID) ||
