@@ -16,7 +16,8 @@ import (
 // change: the same shipment (shipmentState) or the same reference
 // (flushMarksFor, when another order of that reference comes up). Marks
 // without a record (an order's earlier parcels) are written at once, as
-// before.
+// before. A final update's mark carries its export, completed, into the
+// same write (see completions).
 
 // markBatchSize is how many marks a batch holds before it is written: a
 // page of the listing (100 orders, each with at most one batched mark).

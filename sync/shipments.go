@@ -86,9 +86,10 @@ type appliedMark struct {
 }
 
 // markApplied records that the ERP has the update: the row marked applied,
-// its log lines and, when rec is not nil, the reference's record land in
-// one store write (CompleteShipment); then the export is completed when the
-// update was final. Should that write fail, the log lines and the record
+// its log lines, when rec is not nil the reference's record, and when the
+// update was final (export mode) the export completed, land in one store
+// write (CompleteShipment, or CompleteShipments with the export). Should
+// that write fail, the log lines and the record
 // are written on their own, as the ERP has the update either way; the row
 // stays pending and is applied again next run, which the ERP ignores (same
 // shipment id). Inside a poll's listing, a mark with its record joins the
@@ -130,11 +131,12 @@ func (r *run) newMark(row store.AppliedShipment, u ShipmentUpdate, rec *store.Re
 	return pendingMark{c: store.ShipmentCompletion{Shipment: row, Record: rec, Logs: logs}, u: u}
 }
 
-// writeMarks writes marks: one in a CompleteShipment, several in one
-// CompleteShipments. Should the batch fail, each is written on its own;
-// should that fail, its log lines and record are written without it (see
-// markApplied). Then each mark's logs are notified and a final update's
-// export is completed.
+// writeMarks writes marks: one in a CompleteShipment, several (or one
+// that settles its export, see completions) in one CompleteShipments.
+// Should the batch fail, each is written on its own; should that fail, its
+// log lines and record are written without it (see markApplied). Then
+// each mark's logs are notified and a final update's export is completed
+// if its write did not.
 func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
 	e := r.e
 	bg := context.WithoutCancel(ctx)
