@@ -183,7 +183,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		}
 	}
 	if !pending {
-		r.repairRecord(ctx, ProcessFetch, o.Number, o)
+		r.repairRecord(ctx, ProcessFetch, o.Number, o, rows)
 		return
 	}
 	erpStore := e.erpStoreOf(ctx, o.Channel)

@@ -554,7 +554,7 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 	case len(t.warns) > 0:
 		r.record(bg, process, recordRef, store.RecordWarning, joinWarnings(t.warns), o.ID)
 	default:
-		r.repairRecord(ctx, process, recordRef, o)
+		r.repairRecord(ctx, process, recordRef, o, nil)
 	}
 }
 
@@ -670,13 +670,19 @@ func (r *run) flagShipment(ctx context.Context, process, recordRef, erpRef strin
 
 // repairRecord rewrites a reference's record from its stored shipments when
 // a crash lost it: the shipments were applied (or ignored) after the record
-// was last written, or there is no record at all.
-func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order) {
+// was last written, or there is no record at all. known holds the order's
+// rows when the caller has just read them; a shipment not among them is
+// read.
+func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order, known map[int64]store.AppliedShipment) {
 	e := r.e
 	var latest time.Time
 	var parts, warns []string
 	for _, a := range shippedAllocations(o) {
-		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		row, ok := known[a.Shipment.ID]
+		var err error
+		if !ok {
+			row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		}
 		if err != nil || row.State == store.ShipmentPending {
 			return
 		}
