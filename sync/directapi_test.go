@@ -269,3 +269,54 @@ func TestDirectAPIMatchesClientAPI(t *testing.T) {
 		t.Errorf("the states the calls left differ (HTTP -, Direct +):\n%s", diff)
 	}
 }
+
+// TestDirectAPIReturnsCopies: what Direct returns shares nothing with the
+// fake's state: changing a returned order, product or channel changes
+// nothing a later call returns, as with values decoded from HTTP.
+func TestDirectAPIReturnsCopies(t *testing.T) {
+	t.Parallel()
+	// Two equal fakes: values are changed through one; the other's, never
+	// touched, say what both should still return.
+	var apis [2]*veeqotest.Direct
+	var ids map[string]int64
+	for i := range apis {
+		clk := newClock()
+		srv := veeqotest.NewServer(t, veeqotest.WithClock(clk.Now), veeqotest.WithoutRateLimit())
+		ids = seedConformance(clk, srv)
+		apis[i] = srv.Direct()
+	}
+	ctx := context.Background()
+	read := func(api *veeqotest.Direct) any {
+		o, err := api.GetOrder(ctx, ids["SO-2"])
+		require.NoError(t, err)
+		ps, err := collectAll(api.Products(ctx))
+		require.NoError(t, err)
+		chs, err := api.Channels(ctx)
+		require.NoError(t, err)
+		return []any{*o, ps, chs}
+	}
+	api := apis[0]
+	o, err := api.GetOrder(ctx, ids["SO-2"])
+	require.NoError(t, err)
+	require.NotEmpty(t, o.Allocations)
+	require.NotNil(t, o.Allocations[0].Shipment)
+	o.Number = "CHANGED"
+	o.Customer.Email = "changed@example.com"
+	o.Customer.BillingAddress.Address1 = "changed"
+	o.Channel.DefaultWarehouse.Name = "changed"
+	o.LineItems[0].Sellable.SKUCode = "CHANGED"
+	o.LineItems[0].Sellable.StockEntries[0].PhysicalStockLevel = -1
+	o.Allocations[0].Shipment.TrackingNumber.TrackingNumber = "CHANGED"
+	o.Allocations[0].Shipment.Carrier.Name = "changed"
+	o.Allocations[0].LineItems[0].Quantity = 99
+	ps, err := collectAll(api.Products(ctx))
+	require.NoError(t, err)
+	ps[0].Title, ps[0].Sellables[0].SKUCode = "changed", "CHANGED"
+	chs, err := api.Channels(ctx)
+	require.NoError(t, err)
+	chs[0].Name, chs[0].DefaultWarehouse.Name = "changed", "changed"
+
+	if diff := cmp.Diff(read(apis[1]), read(api), cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("changing returned values changed the fake's state (untouched -, changed +):\n%s", diff)
+	}
+}
