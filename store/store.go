@@ -236,6 +236,17 @@ type ShipmentQuery struct {
 	Limit        int
 }
 
+// ShipmentCompletion is one shipment's part of CompleteShipments: its new
+// row (compared by Version), its ERP order's export when not nil (compared
+// by Version, as UpdateExport does), the reference's record when not nil,
+// and log entries.
+type ShipmentCompletion struct {
+	Shipment AppliedShipment
+	Export   *Export
+	Record   *RecordUpdate
+	Logs     []LogEntry
+}
+
 // ShipmentStore keeps the applied shipments.
 type ShipmentStore interface {
 	// RecordShipment inserts s (Version ignored) unless (s.Account,
@@ -251,6 +262,15 @@ type ShipmentStore interface {
 	// (nothing is written on ErrConflict or ErrNotFound). It returns the
 	// stored shipment and the log entries with Seq set.
 	CompleteShipment(ctx context.Context, s AppliedShipment, r *RecordUpdate, logs ...LogEntry) (AppliedShipment, []LogEntry, error)
+	// CompleteShipments does what CompleteShipment does for each of cs, in
+	// order, in one transaction, with each Export (when not nil) written as
+	// UpdateExport writes it: every shipment's new state, export, record and
+	// logs land, or nothing does (a conflict or a missing row in any of
+	// them is ErrConflict or ErrNotFound, and nothing is written). It
+	// returns cs with each Shipment and Export as stored and each Logs with
+	// Seq set. The engine marks a page of applied shipments with it, each
+	// settled order's export completed in the same write.
+	CompleteShipments(ctx context.Context, cs []ShipmentCompletion) ([]ShipmentCompletion, error)
 	// GetShipment returns one shipment's row. ErrNotFound.
 	GetShipment(ctx context.Context, account string, shipmentID int64) (AppliedShipment, error)
 	// ListShipments returns rows matching q, oldest first (CreatedAt, then

@@ -32,6 +32,25 @@ const benchBatch = 100
 // per order depend on b.N), and inside the catalogue TTL (15 minutes).
 const benchGap = 11 * time.Minute
 
+// benchAPIs are the two ways the engine benchmarks reach the fake Veeqo:
+// "direct" calls its state in-process (veeqotest.Direct: no HTTP, no JSON),
+// so the figure is the engine's and the store's own; "http" goes through
+// the real veeqo client and the fake's HTTP server on loopback, so the
+// figure includes the client's and the fake's HTTP and JSON (about three
+// quarters of the CPU).
+func benchAPIs() []struct {
+	name string
+	api  func(e *env) vsync.VeeqoAPI
+} {
+	return []struct {
+		name string
+		api  func(e *env) vsync.VeeqoAPI
+	}{
+		{"direct", func(e *env) vsync.VeeqoAPI { return e.srv.Direct() }},
+		{"http", func(e *env) vsync.VeeqoAPI { return vsync.ClientAPI(e.client) }},
+	}
+}
+
 // benchStores are the stores the engine benchmarks run on. PostgreSQL runs
 // when VEEQOCONNECT_PG_DSN is set (a fresh schema, dropped afterwards).
 func benchStores() []struct {
@@ -79,129 +98,140 @@ func benchStores() []struct {
 // BenchmarkExportRun measures the engine's own cost per exported order,
 // end to end: each iteration exports a new wave of benchBatch orders
 // (five customers, catalogue cached) and imports the confirmation
-// poll's listing of them, against veeqotest on loopback with no rate limit
-// (Veeqo's 5 requests/s is cmd/veeqobench's business), on each store.
-// Metrics: orders/s, Veeqo calls per order, store writes per order and the
-// process's CPU time per order (the fake's included; a loaded machine
-// blurs orders/s, not this).
+// poll's listing of them, against veeqotest with no rate limit (Veeqo's 5
+// requests/s is cmd/veeqobench's business), on each store, reached in
+// process ("direct": the engine's and the store's cost) and over HTTP
+// ("http": the veeqo client's and the fake's HTTP and JSON included; see
+// benchAPIs). Metrics: orders/s, Veeqo calls per order, store writes per
+// order and the process's CPU time per order (the fake's included; a
+// loaded machine blurs orders/s, not this).
 func BenchmarkExportRun(b *testing.B) {
 	for _, sk := range benchStores() {
-		b.Run(sk.name, func(b *testing.B) {
-			e := newEnv(b)
-			raw := sk.open(b, e.clk.Now)
-			writes := &writeCounter{Store: raw}
-			e.st = writes
-			eng := e.engine()
-			e.erp.Put(manyOrders("WARM", 10)...)
-			if _, err := eng.Run(context.Background(), vsync.RunOptions{}); err != nil {
+		for _, ak := range benchAPIs() {
+			b.Run(sk.name+"/"+ak.name, func(b *testing.B) { benchExportRun(b, sk.open, ak.api) })
+		}
+	}
+}
+
+func benchExportRun(b *testing.B, open func(b *testing.B, clock func() time.Time) store.Store, api func(e *env) vsync.VeeqoAPI) {
+	e := newEnv(b)
+	raw := open(b, e.clk.Now)
+	writes := &writeCounter{Store: raw}
+	e.st = writes
+	eng := e.engine(withAPI(api(e)))
+	e.erp.Put(manyOrders("WARM", 10)...)
+	if _, err := eng.Run(context.Background(), vsync.RunOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	calls := 0
+	var cpu time.Duration
+	var prev []vsync.ERPOrder
+	b.ReportAllocs()
+	writes0 := writes.n.Load()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		e.clk.Advance(benchGap)
+		// The last wave leaves the ERP's waves, and each wave has
+		// five customers of its own: otherwise every iteration
+		// walks all earlier orders in MemoryERP.Candidates, and the
+		// fake renders five customers with ever more delivery
+		// addresses, and the cost per order grows with b.N. Its
+		// exports are completed first, as their shipments would
+		// complete them: an open export whose ERP order is gone is
+		// flagged by the ERP-cancel pass (three writes each), which
+		// is not what this measures.
+		for _, o := range prev {
+			ex, err := raw.GetExport(context.Background(), testAccount, o.Ref)
+			if err != nil {
 				b.Fatal(err)
 			}
-			calls := 0
-			var cpu time.Duration
-			var prev []vsync.ERPOrder
-			b.ReportAllocs()
-			writes0 := writes.n.Load()
-			b.ResetTimer()
-			for i := range b.N {
-				b.StopTimer()
-				e.clk.Advance(benchGap)
-				// The last wave leaves the ERP's waves, and each wave has
-				// five customers of its own: otherwise every iteration
-				// walks all earlier orders in MemoryERP.Candidates, and the
-				// fake renders five customers with ever more delivery
-				// addresses, and the cost per order grows with b.N. Its
-				// exports are completed first, as their shipments would
-				// complete them: an open export whose ERP order is gone is
-				// flagged by the ERP-cancel pass (three writes each), which
-				// is not what this measures.
-				for _, o := range prev {
-					ex, err := raw.GetExport(context.Background(), testAccount, o.Ref)
-					if err != nil {
-						b.Fatal(err)
-					}
-					ex.Completed = true
-					if _, err := raw.UpdateExport(context.Background(), ex); err != nil {
-						b.Fatal(err)
-					}
-					e.erp.Delete(o.Ref)
-				}
-				prev = manyOrders(fmt.Sprintf("B%d", i), benchBatch)
-				for j := range prev {
-					prev[j].Customer.Email = fmt.Sprintf("regular-%d-%d@example.com", i, j%5)
-				}
-				e.erp.Put(prev...)
-				b.StartTimer()
-				cpu0 := processCPU()
-				rep, err := eng.Run(context.Background(), vsync.RunOptions{})
-				cpu += processCPU() - cpu0
-				if err != nil || rep.Exported != benchBatch {
-					b.Fatalf("exported %d: %v", rep.Exported, err)
-				}
-				calls += int(rep.VeeqoCalls)
+			ex.Completed = true
+			if _, err := raw.UpdateExport(context.Background(), ex); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "orders/s")
-			b.ReportMetric(float64(calls)/float64(b.N*benchBatch), "calls/order")
-			b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/order")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/order")
-		})
+			e.erp.Delete(o.Ref)
+		}
+		prev = manyOrders(fmt.Sprintf("B%d", i), benchBatch)
+		for j := range prev {
+			prev[j].Customer.Email = fmt.Sprintf("regular-%d-%d@example.com", i, j%5)
+		}
+		e.erp.Put(prev...)
+		b.StartTimer()
+		cpu0 := processCPU()
+		rep, err := eng.Run(context.Background(), vsync.RunOptions{})
+		cpu += processCPU() - cpu0
+		if err != nil || rep.Exported != benchBatch {
+			b.Fatalf("exported %d: %v", rep.Exported, err)
+		}
+		calls += int(rep.VeeqoCalls)
 	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "orders/s")
+	b.ReportMetric(float64(calls)/float64(b.N*benchBatch), "calls/order")
+	b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/order")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/order")
 }
 
 // BenchmarkFetchRun measures the engine's own cost per imported shipment
 // in fetch mode: each iteration lists benchBatch marketplace orders shipped
 // since the last run (one parcel of two lines each) and applies their
-// shipments to the ERP, against veeqotest on loopback with no rate limit,
-// on each store. Metrics: shipments/s, store writes per shipment and the
-// process's CPU time per shipment.
+// shipments to the ERP, against veeqotest with no rate limit, on each
+// store, "direct" and "http" as in BenchmarkExportRun. Metrics:
+// shipments/s, store writes per shipment and the process's CPU time per
+// shipment.
 func BenchmarkFetchRun(b *testing.B) {
 	for _, sk := range benchStores() {
-		b.Run(sk.name, func(b *testing.B) {
-			e := newEnv(b)
-			writes := &writeCounter{Store: sk.open(b, e.clk.Now)}
-			e.st = writes
-			e.settings.ExportOrders, e.settings.FetchFulfillments = false, true
-			e.settings.StoreMapping = vsync.Stores(vsync.StoreMapping{ERPStore: "Amazon", VeeqoChannel: "Amazon US"})
-			eng := e.engine()
-			n := 0
-			seed := func(count int) {
-				for range count {
-					n++
-					number := fmt.Sprintf("111-%07d", n)
-					e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
-						Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}, {Ref: "2", SKU: "TEE-1", Quantity: 2, Allocated: 2}}})
-					o := e.srv.AddOrder(veeqo.Order{Number: number, Channel: &e.amazon, Customer: &veeqo.Customer{Email: "mp-" + number + "@example.com"},
-						LineItems: []veeqo.LineItem{{Quantity: 1, Sellable: &veeqo.Sellable{ID: e.sku["MUG-1"]}}, {Quantity: 2, Sellable: &veeqo.Sellable{ID: e.sku["TEE-1"]}}}})
-					if _, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5}); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			seed(10)
-			if _, err := eng.Run(context.Background(), vsync.RunOptions{}); err != nil {
+		for _, ak := range benchAPIs() {
+			b.Run(sk.name+"/"+ak.name, func(b *testing.B) { benchFetchRun(b, sk.open, ak.api) })
+		}
+	}
+}
+
+func benchFetchRun(b *testing.B, open func(b *testing.B, clock func() time.Time) store.Store, api func(e *env) vsync.VeeqoAPI) {
+	e := newEnv(b)
+	writes := &writeCounter{Store: open(b, e.clk.Now)}
+	e.st = writes
+	e.settings.ExportOrders, e.settings.FetchFulfillments = false, true
+	e.settings.StoreMapping = vsync.Stores(vsync.StoreMapping{ERPStore: "Amazon", VeeqoChannel: "Amazon US"})
+	eng := e.engine(withAPI(api(e)))
+	n := 0
+	seed := func(count int) {
+		for range count {
+			n++
+			number := fmt.Sprintf("111-%07d", n)
+			e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
+				Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}, {Ref: "2", SKU: "TEE-1", Quantity: 2, Allocated: 2}}})
+			o := e.srv.AddOrder(veeqo.Order{Number: number, Channel: &e.amazon, Customer: &veeqo.Customer{Email: "mp-" + number + "@example.com"},
+				LineItems: []veeqo.LineItem{{Quantity: 1, Sellable: &veeqo.Sellable{ID: e.sku["MUG-1"]}}, {Quantity: 2, Sellable: &veeqo.Sellable{ID: e.sku["TEE-1"]}}}})
+			if _, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5}); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			writes0 := writes.n.Load()
-			var cpu time.Duration
-			b.ResetTimer()
-			for range b.N {
-				b.StopTimer()
-				e.clk.Advance(benchGap)
-				seed(benchBatch)
-				e.clk.Advance(time.Second)
-				b.StartTimer()
-				cpu0 := processCPU()
-				rep, err := eng.Run(context.Background(), vsync.RunOptions{})
-				cpu += processCPU() - cpu0
-				if err != nil || rep.ConfirmationsApplied != benchBatch {
-					b.Fatalf("applied %d of %d: %v (%s)", rep.ConfirmationsApplied, benchBatch, err, rep.Summary())
-				}
-			}
-			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "shipments/s")
-			b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/shipment")
-			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/shipment")
-		})
+		}
 	}
+	seed(10)
+	if _, err := eng.Run(context.Background(), vsync.RunOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	writes0 := writes.n.Load()
+	var cpu time.Duration
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		e.clk.Advance(benchGap)
+		seed(benchBatch)
+		e.clk.Advance(time.Second)
+		b.StartTimer()
+		cpu0 := processCPU()
+		rep, err := eng.Run(context.Background(), vsync.RunOptions{})
+		cpu += processCPU() - cpu0
+		if err != nil || rep.ConfirmationsApplied != benchBatch {
+			b.Fatalf("applied %d of %d: %v (%s)", rep.ConfirmationsApplied, benchBatch, err, rep.Summary())
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "shipments/s")
+	b.ReportMetric(float64(writes.n.Load()-writes0)/float64(b.N*benchBatch), "writes/shipment")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*benchBatch), "cpu-µs/shipment")
 }
 
 // writeCounter counts the store's write calls (each one transaction in
@@ -249,6 +279,10 @@ func (w *writeCounter) UpdateShipment(ctx context.Context, s store.AppliedShipme
 func (w *writeCounter) CompleteShipment(ctx context.Context, s store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
 	w.count()
 	return w.Store.CompleteShipment(ctx, s, r, logs...)
+}
+func (w *writeCounter) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	w.count()
+	return w.Store.CompleteShipments(ctx, cs)
 }
 func (w *writeCounter) SetCursor(ctx context.Context, c store.Cursor) (store.Cursor, error) {
 	w.count()

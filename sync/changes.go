@@ -347,17 +347,18 @@ func (r *run) checkERPCancel(ctx context.Context, ex store.Export) {
 }
 
 // hasVoids reports whether a Veeqo order has an applied shipment that is no
-// longer live in Veeqo (deleted, or its tracking number cancelled); an
-// order read without allocations has none.
-func (r *run) hasVoids(ctx context.Context, o *veeqo.Order) bool {
+// longer live in Veeqo (deleted, or its tracking cancelled). It reads the
+// order's shipment rows once, every state, and returns them by shipment id
+// (nil when the order has no allocations or the read failed: the full
+// pass then reads and reports it), so the caller need not read them again.
+func (r *run) hasVoids(ctx context.Context, o *veeqo.Order) (bool, map[int64]store.AppliedShipment) {
 	if len(o.Allocations) == 0 {
-		return false
+		return false, nil
 	}
 	e := r.e
-	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, VeeqoOrderID: o.ID,
-		States: []store.ShipmentState{store.ShipmentApplied}})
+	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, VeeqoOrderID: o.ID})
 	if err != nil {
-		return true // let the full pass read and report it
+		return true, nil // let the full pass read and report it
 	}
 	live := map[int64]bool{}
 	for _, a := range o.Allocations {
@@ -365,10 +366,13 @@ func (r *run) hasVoids(ctx context.Context, o *veeqo.Order) bool {
 			live[a.Shipment.ID] = true
 		}
 	}
+	byID := make(map[int64]store.AppliedShipment, len(rows))
+	voided := false
 	for _, row := range rows {
-		if !live[row.ShipmentID] {
-			return true
+		byID[row.ShipmentID] = row
+		if row.State == store.ShipmentApplied && !live[row.ShipmentID] {
+			voided = true
 		}
 	}
-	return false
+	return voided, byID
 }

@@ -81,6 +81,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		// second Veeqo order with an exported order's number), which is
 		// reported and whose shipments still reach the ERP order.
 		if ex, ok := r.twinOf(ctx, o); ok {
+			r.flushMarksFor(ctx, ProcessConfirmation, ex.ERPRef)
 			r.reportTwins(ctx, ex.ERPRef, ex.Number, ex.VeeqoOrderID, []veeqo.Order{*o})
 			r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 				return linesFromLinks(ex.Lines, erp, a)
@@ -96,6 +97,7 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 		r.logEntry(ctx, store.LevelError, ProcessConfirmation, "", fmt.Sprintf("looking up the export of Veeqo order %d failed: %v", o.ID, err))
 		return
 	}
+	r.flushMarksFor(ctx, ProcessConfirmation, ex.ERPRef)
 	if r.mergedAway(ctx, ProcessConfirmation, ex.ERPRef, o) {
 		return
 	}

@@ -149,6 +149,7 @@ func (r *run) skipFetch(ctx context.Context, o *veeqo.Order, msg string) {
 // fetchOrder handles one Veeqo order in fetch mode.
 func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
+	r.flushMarksFor(ctx, ProcessFetch, o.Number)
 	if !r.wantFetch(ctx, o) {
 		return
 	}
@@ -156,21 +157,30 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		return
 	}
 	allocs := shippedAllocations(o)
-	voided := r.hasVoids(ctx, o)
+	voided, rows := r.hasVoids(ctx, o)
 	if len(allocs) == 0 && !voided {
 		return
 	}
-	// Skip the ERP lookup when every shipment is already settled.
+	// Skip the ERP lookup when every shipment is already settled. The
+	// order's rows were read with hasVoids; a shipment not among them (a
+	// row under another order's id, after a merge) is read by its id.
 	pending := voided
 	for _, a := range allocs {
-		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		if pending {
+			break
+		}
+		row, ok := rows[a.Shipment.ID]
+		var err error
+		if !ok {
+			row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		}
 		if err != nil || row.State == store.ShipmentPending {
 			pending = true
 			break
 		}
 	}
 	if !pending {
-		r.repairRecord(ctx, ProcessFetch, o.Number, o)
+		r.repairRecord(ctx, ProcessFetch, o.Number, o, rows)
 		return
 	}
 	erpStore := e.erpStoreOf(ctx, o.Channel)
@@ -191,7 +201,7 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	mapLines := func(cur ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesByIdentifier(cur, a, ident, def)
 	}
-	// hasVoids read the order's applied shipments just now, under the
+	// hasVoids read the order's shipments just now, under the
 	// run's lease: when it found none voided there is nothing to withdraw.
 	r.applyShipments(ctx, ProcessFetch, o.Number, erp.Ref, o, mapLines, !voided)
 }

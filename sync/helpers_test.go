@@ -255,6 +255,10 @@ func (s crashStore) CompleteShipment(ctx context.Context, a store.AppliedShipmen
 	err = s.c.do("CompleteShipment", func() error { var err error; out, got, err = s.Store.CompleteShipment(ctx, a, r, logs...); return err })
 	return
 }
+func (s crashStore) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) (out []store.ShipmentCompletion, err error) {
+	err = s.c.do("CompleteShipments", func() error { var err error; out, err = s.Store.CompleteShipments(ctx, cs); return err })
+	return
+}
 func (s crashStore) SetCursor(ctx context.Context, cur store.Cursor) (out store.Cursor, err error) {
 	err = s.c.do("SetCursor", func() error { var err error; out, err = s.Store.SetCursor(ctx, cur); return err })
 	return

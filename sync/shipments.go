@@ -86,16 +86,35 @@ type appliedMark struct {
 }
 
 // markApplied records that the ERP has the update: the row marked applied,
-// its log lines and, when rec is not nil, the reference's record land in
-// one store write (CompleteShipment); then the export is completed when the
-// update was final. Should that write fail, the log lines and the record
+// its log lines, when rec is not nil the reference's record, and when the
+// update was final (export mode) the export completed, land in one store
+// write (CompleteShipment, or CompleteShipments with the export). Should
+// that write fail, the log lines and the record
 // are written on their own, as the ERP has the update either way; the row
 // stays pending and is applied again next run, which the ERP ignores (same
-// shipment id).
+// shipment id). Inside a poll's listing, a mark with its record joins the
+// page's batch instead (see markBatch): written with the page's others in
+// one transaction.
 func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) {
+	m := r.newMark(row, u, rec)
+	if b := marksOf(ctx); b != nil && rec != nil {
+		r.batchMark(ctx, b, m)
+		return
+	}
+	r.writeMarks(ctx, []pendingMark{m})
+}
+
+// pendingMark is one shipment's mark, ready to write: the completion (row
+// applied, record, logs) and what follows the write.
+type pendingMark struct {
+	c store.ShipmentCompletion
+	u ShipmentUpdate
+}
+
+// newMark builds a shipment's mark and counts it applied.
+func (r *run) newMark(row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) pendingMark {
 	process, ref := r.processRef(row, u)
 	e := r.e
-	bg := context.WithoutCancel(ctx)
 	row.State = store.ShipmentApplied
 	row.AppliedAt = e.clock()
 	if rec != nil {
@@ -109,26 +128,94 @@ func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u Ship
 	for _, w := range u.Warnings {
 		logs = append(logs, r.newEntry(store.LevelWarning, process, ref, w))
 	}
-	_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
-	if err != nil {
-		e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
-		if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
-			e.log.Warn("vsync: append log", "err", err)
+	return pendingMark{c: store.ShipmentCompletion{Shipment: row, Record: rec, Logs: logs}, u: u}
+}
+
+// writeMarks writes marks: one in a CompleteShipment, several (or one
+// that settles its export, see completions) in one CompleteShipments.
+// Should the batch fail, each is written on its own; should that fail, its
+// log lines and record are written without it (see markApplied). Then
+// each mark's logs are notified and a final update's export is completed
+// if its write did not.
+func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
+	e := r.e
+	bg := context.WithoutCancel(ctx)
+	settles := r.completions(bg, ms)
+	if len(ms) > 1 || settles {
+		cs := make([]store.ShipmentCompletion, len(ms))
+		for i, m := range ms {
+			cs[i] = m.c
 		}
-		if rec != nil {
-			if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
-				e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+		got, err := e.cfg.Store.CompleteShipments(bg, cs)
+		if err == nil && len(got) == len(ms) {
+			for i, m := range ms {
+				logs := m.c.Logs
+				if len(got[i].Logs) == len(logs) {
+					logs = got[i].Logs
+				}
+				r.markWritten(bg, m, logs, m.c.Export != nil)
+			}
+			return
+		}
+		if err != nil {
+			e.log.Warn("vsync: mark shipments applied", "shipments", len(ms), "err", err)
+		}
+	}
+	for _, m := range ms {
+		row, rec, logs := m.c.Shipment, m.c.Record, m.c.Logs
+		_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
+		if err != nil {
+			e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
+			if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
+				e.log.Warn("vsync: append log", "err", err)
+			}
+			if rec != nil {
+				if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
+					_, ref := r.processRef(row, m.u)
+					e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
+				}
 			}
 		}
+		if len(got) == len(logs) {
+			logs = got
+		}
+		r.markWritten(bg, m, logs, false)
 	}
-	if len(got) == len(logs) {
-		logs = got
+}
+
+// completions adds to each mark of a final update (export mode) its ERP
+// order's export, completed, to be written with the mark (the order
+// settles in one write); it reports whether any has one. An export that
+// cannot be read, or is completed already, is left out: completeExport
+// then does what it can after the mark.
+func (r *run) completions(ctx context.Context, ms []pendingMark) bool {
+	e := r.e
+	settles := false
+	for i := range ms {
+		m := &ms[i]
+		if !m.u.Final || e.mode != store.ModeExport {
+			continue
+		}
+		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, m.c.Shipment.ERPRef)
+		if err != nil || ex.Completed {
+			continue
+		}
+		ex.Completed = true
+		m.c.Export = &ex
+		settles = true
 	}
+	return settles
+}
+
+// markWritten follows a mark's write: its log lines are notified, and a
+// final update completes the export, unless settled says the mark's write
+// did.
+func (r *run) markWritten(ctx context.Context, m pendingMark, logs []store.LogEntry, settled bool) {
 	for _, l := range logs {
-		r.notify(bg, l)
+		r.notify(ctx, l)
 	}
-	if u.Final && e.mode == store.ModeExport {
-		r.completeExport(bg, row.ERPRef)
+	if m.u.Final && r.e.mode == store.ModeExport && !settled {
+		r.completeExport(ctx, m.c.Shipment.ERPRef)
 	}
 }
 
@@ -344,6 +431,9 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 // shipment is to be computed; have whether the store has a row for it.
 func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, shID int64) (row store.AppliedShipment, have, next bool) {
 	e := r.e
+	// A mark of this shipment waiting in the page's batch (the same
+	// shipment listed again under another order) is written first.
+	r.flushMarksIf(ctx, func(m pendingMark) bool { return m.c.Shipment.ShipmentID == shID })
 	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
 	have = err == nil
 	switch {
@@ -464,7 +554,7 @@ func (r *run) recordImport(ctx context.Context, process, recordRef string, o *ve
 	case len(t.warns) > 0:
 		r.note(bg, entry{process: process, ref: recordRef, status: store.RecordWarning, msg: joinWarnings(t.warns), veeqoID: o.ID, noLog: true})
 	default:
-		r.repairRecord(ctx, process, recordRef, o)
+		r.repairRecord(ctx, process, recordRef, o, nil)
 	}
 }
 
@@ -580,13 +670,19 @@ func (r *run) flagShipment(ctx context.Context, process, recordRef, erpRef strin
 
 // repairRecord rewrites a reference's record from its stored shipments when
 // a crash lost it: the shipments were applied (or ignored) after the record
-// was last written, or there is no record at all.
-func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order) {
+// was last written, or there is no record at all. known holds the order's
+// rows when the caller has just read them; a shipment not among them is
+// read.
+func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order, known map[int64]store.AppliedShipment) {
 	e := r.e
 	var latest time.Time
 	var parts, warns []string
 	for _, a := range shippedAllocations(o) {
-		row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		row, ok := known[a.Shipment.ID]
+		var err error
+		if !ok {
+			row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+		}
 		if err != nil || row.State == store.ShipmentPending {
 			return
 		}

@@ -14,7 +14,7 @@ import (
 // guarantee written on store.Store; storetest.Run in store_test.go proves
 // this one does.
 //
-// The three methods that write log entries are wrapped; everything else is
+// The four methods that write log entries are wrapped; everything else is
 // the inner store's, through the embedded interface.
 type alertingStore struct {
 	store.Store
@@ -60,6 +60,21 @@ func (s *alertingStore) CompleteShipment(ctx context.Context, sh store.AppliedSh
 	}
 	s.pageErrors(appended)
 	return out, appended, nil
+}
+
+// CompleteShipments writes a batch of shipments, their records and their
+// log entries in one transaction (the inner store's), then pages the errors
+// among the entries, with their Seq. Nothing is paged when the transaction
+// fails.
+func (s *alertingStore) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	out, err := s.Store.CompleteShipments(ctx, cs)
+	if err != nil {
+		return out, err
+	}
+	for _, c := range out {
+		s.pageErrors(c.Logs)
+	}
+	return out, nil
 }
 
 func (s *alertingStore) pageErrors(entries []store.LogEntry) {

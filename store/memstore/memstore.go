@@ -37,21 +37,26 @@ type Store struct {
 	sealer *store.Sealer
 	clock  func() time.Time
 
-	mu         sync.Mutex
-	closed     bool
-	accounts   map[string]store.Account // APIKey sealed
-	exports    map[key2]store.Export
-	byVeeqo    map[veeqoKey]map[string]struct{} // exports by Veeqo order (ExportByVeeqoID)
-	shipments  map[shipKey]store.AppliedShipment
-	cursors    map[key2]store.Cursor
-	leases     map[string]store.Lease
-	lastToken  int64 // store-wide, so tokens increase across releases and removals
-	records    map[key3]store.Record
-	logs       []store.LogEntry // ordered by Seq
-	lastSeq    int64
-	runs       map[string]store.Run
-	customers  map[key2]int64 // email lower-cased
-	notifyVals map[key2]notifyState
+	mu        sync.Mutex
+	closed    bool
+	accounts  map[string]store.Account // APIKey sealed
+	exports   map[key2]store.Export
+	byVeeqo   map[veeqoKey]map[string]struct{} // exports by Veeqo order (ExportByVeeqoID)
+	shipments map[shipKey]store.AppliedShipment
+	// shipsByVeeqo and shipsByERP index shipments by Veeqo order and by ERP
+	// order (ListShipments), as the SQL stores' indexes do: the engine
+	// lists one order's shipments for every order it looks at.
+	shipsByVeeqo map[veeqoKey]map[int64]struct{}
+	shipsByERP   map[key2]map[int64]struct{}
+	cursors      map[key2]store.Cursor
+	leases       map[string]store.Lease
+	lastToken    int64 // store-wide, so tokens increase across releases and removals
+	records      map[key3]store.Record
+	logs         []store.LogEntry // ordered by Seq
+	lastSeq      int64
+	runs         map[string]store.Run
+	customers    map[key2]int64 // email lower-cased
+	notifyVals   map[key2]notifyState
 }
 
 type key2 struct{ a, b string }
@@ -73,17 +78,19 @@ var _ store.Store = (*Store)(nil)
 // New returns an empty Store.
 func New(opts ...Option) *Store {
 	s := &Store{
-		clock:      time.Now,
-		accounts:   map[string]store.Account{},
-		exports:    map[key2]store.Export{},
-		byVeeqo:    map[veeqoKey]map[string]struct{}{},
-		shipments:  map[shipKey]store.AppliedShipment{},
-		cursors:    map[key2]store.Cursor{},
-		leases:     map[string]store.Lease{},
-		records:    map[key3]store.Record{},
-		runs:       map[string]store.Run{},
-		customers:  map[key2]int64{},
-		notifyVals: map[key2]notifyState{},
+		clock:        time.Now,
+		accounts:     map[string]store.Account{},
+		exports:      map[key2]store.Export{},
+		byVeeqo:      map[veeqoKey]map[string]struct{}{},
+		shipments:    map[shipKey]store.AppliedShipment{},
+		shipsByVeeqo: map[veeqoKey]map[int64]struct{}{},
+		shipsByERP:   map[key2]map[int64]struct{}{},
+		cursors:      map[key2]store.Cursor{},
+		leases:       map[string]store.Lease{},
+		records:      map[key3]store.Record{},
+		runs:         map[string]store.Run{},
+		customers:    map[key2]int64{},
+		notifyVals:   map[key2]notifyState{},
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 
 	"github.com/xoroerp/veeqoconnect/store"
@@ -37,6 +39,7 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	sh.AppliedAt = utc(sh.AppliedAt)
 	sh.Version = 1
 	s.shipments[k] = sh
+	s.indexShipment(sh)
 	return cloneShipment(sh), true, nil
 }
 
@@ -77,6 +80,91 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, s.appendLogsLocked(logs, now), nil
 }
 
+// CompleteShipments implements store.ShipmentStore. Everything is
+// validated, every version compared, before anything is written, under one
+// lock.
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	for _, c := range cs {
+		sh := c.Shipment
+		if c.Export != nil {
+			if err := checkExportKey("complete shipments", *c.Export); err != nil {
+				return nil, err
+			}
+		}
+		if c.Record != nil {
+			if err := checkRecordUpdate(*c.Record); err != nil {
+				return nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
+			}
+		}
+		for i, l := range c.Logs {
+			if err := checkLog(l); err != nil {
+				return nil, fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
+			}
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	// A batch may name a shipment twice: each completion must find the
+	// version the one before it leaves.
+	versions := map[shipKey]int64{}
+	exportVersions := map[key2]int64{}
+	for _, c := range cs {
+		sh := c.Shipment
+		k := shipKey{sh.Account, sh.ShipmentID}
+		v, seen := versions[k]
+		if !seen {
+			cur, ok := s.shipments[k]
+			if !ok {
+				return nil, fmt.Errorf("memstore: update shipment %s/%d: %w", sh.Account, sh.ShipmentID, store.ErrNotFound)
+			}
+			v = cur.Version
+		}
+		if v != sh.Version {
+			return nil, fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, v, store.ErrConflict)
+		}
+		versions[k] = v + 1
+		if c.Export != nil {
+			ex := *c.Export
+			ek := key2{ex.Account, ex.ERPRef}
+			v, seen := exportVersions[ek]
+			if !seen {
+				cur, ok := s.exports[ek]
+				if !ok {
+					return nil, fmt.Errorf("memstore: update export %s/%s: %w", ex.Account, ex.ERPRef, store.ErrNotFound)
+				}
+				v = cur.Version
+			}
+			if v != ex.Version {
+				return nil, fmt.Errorf("memstore: update export %s/%s: version %d, stored %d: %w", ex.Account, ex.ERPRef, ex.Version, v, store.ErrConflict)
+			}
+			exportVersions[ek] = v + 1
+		}
+	}
+	out := make([]store.ShipmentCompletion, len(cs))
+	now := s.now()
+	for i, c := range cs {
+		sh, err := s.updateShipmentLocked(c.Shipment)
+		if err != nil {
+			return nil, err // checked above: cannot happen
+		}
+		out[i] = store.ShipmentCompletion{Shipment: sh, Record: c.Record}
+		if c.Export != nil {
+			ex, err := s.updateExportLocked(*c.Export, now)
+			if err != nil {
+				return nil, err // checked above: cannot happen
+			}
+			out[i].Export = &ex
+		}
+		if c.Record != nil {
+			s.upsertRecordLocked(*c.Record, now)
+		}
+		out[i].Logs = s.appendLogsLocked(c.Logs, now)
+	}
+	return out, nil
+}
+
 func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, error) {
 	k := shipKey{sh.Account, sh.ShipmentID}
 	cur, ok := s.shipments[k]
@@ -93,8 +181,53 @@ func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShi
 		sh.AppliedAt = s.now()
 	}
 	sh.Version = cur.Version + 1
+	s.unindexShipment(cur)
 	s.shipments[k] = sh
+	s.indexShipment(sh)
 	return cloneShipment(sh), nil
+}
+
+// indexShipment adds sh to the indexes by Veeqo order and by ERP order.
+func (s *Store) indexShipment(sh store.AppliedShipment) {
+	add := func(set map[int64]struct{}) map[int64]struct{} {
+		if set == nil {
+			set = map[int64]struct{}{}
+		}
+		set[sh.ShipmentID] = struct{}{}
+		return set
+	}
+	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
+	s.shipsByVeeqo[vk] = add(s.shipsByVeeqo[vk])
+	s.shipsByERP[ek] = add(s.shipsByERP[ek])
+}
+
+// unindexShipment removes sh from the indexes.
+func (s *Store) unindexShipment(sh store.AppliedShipment) {
+	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
+	if set := s.shipsByVeeqo[vk]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsByVeeqo, vk)
+		}
+	}
+	if set := s.shipsByERP[ek]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsByERP, ek)
+		}
+	}
+}
+
+// indexed yields the shipments of account whose ids are in set.
+func (s *Store) indexed(account string, set map[int64]struct{}) iter.Seq2[shipKey, store.AppliedShipment] {
+	return func(yield func(shipKey, store.AppliedShipment) bool) {
+		for id := range set {
+			k := shipKey{account, id}
+			if !yield(k, s.shipments[k]) {
+				return
+			}
+		}
+	}
 }
 
 // GetShipment implements store.ShipmentStore.
@@ -122,8 +255,16 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	// One order's shipments come from its index; anything else is a scan.
+	candidates := maps.All(s.shipments)
+	switch {
+	case q.VeeqoOrderID != 0:
+		candidates = s.indexed(q.Account, s.shipsByVeeqo[veeqoKey{q.Account, q.VeeqoOrderID}])
+	case q.ERPRef != "":
+		candidates = s.indexed(q.Account, s.shipsByERP[key2{q.Account, q.ERPRef}])
+	}
 	var out []store.AppliedShipment
-	for k, sh := range s.shipments {
+	for k, sh := range candidates {
 		if k.account != q.Account ||
 			(q.ERPRef != "" && sh.ERPRef != q.ERPRef) ||
 			(q.VeeqoOrderID != 0 && sh.VeeqoOrderID != q.VeeqoOrderID) ||

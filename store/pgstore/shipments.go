@@ -176,6 +176,108 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, appended, nil
 }
 
+// CompleteShipments does CompleteShipment for each of cs, in order, in one
+// transaction, with each Export (when not nil) written as UpdateExport
+// does: all of it lands or nothing does (ErrConflict or ErrNotFound from
+// any of them writes nothing). Every update and record is pipelined in one
+// round trip, and every log entry appended in one statement.
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	const op = "CompleteShipments"
+	b := &pgx.Batch{}
+	var logs []store.LogEntry
+	for _, c := range cs {
+		cb, err := s.completeShipmentBatch(c.Shipment, nil, c.Logs)
+		if err != nil {
+			return nil, err
+		}
+		b.QueuedQueries = append(b.QueuedQueries, cb.QueuedQueries...)
+		if c.Export != nil {
+			sql, args, err := s.updateExportSQL(op, *c.Export)
+			if err != nil {
+				return nil, err
+			}
+			b.Queue(sql, args...)
+		}
+		if c.Record != nil {
+			if err := validRecordUpdate(op, *c.Record); err != nil {
+				return nil, err
+			}
+			sql, args := s.upsertRecordSQL(*c.Record)
+			b.Queue(sql, args...)
+		}
+		logs = append(logs, c.Logs...)
+	}
+	var (
+		out        []store.ShipmentCompletion
+		missedShip = -1
+		missedExp  = -1
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = make([]store.ShipmentCompletion, len(cs))
+		if len(cs) == 0 {
+			return nil
+		}
+		br := tx.SendBatch(ctx, b)
+		for i, c := range cs {
+			got, err := scanShipment(br.QueryRow())
+			if errors.Is(err, pgx.ErrNoRows) {
+				missedShip = i
+				_ = br.Close()
+				return err
+			}
+			if err != nil {
+				_ = br.Close()
+				return fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
+			}
+			out[i] = store.ShipmentCompletion{Shipment: got, Record: c.Record}
+			if c.Export != nil {
+				ex, err := scanExport(br.QueryRow())
+				if errors.Is(err, pgx.ErrNoRows) {
+					missedExp = i
+					_ = br.Close()
+					return err
+				}
+				if err != nil {
+					_ = br.Close()
+					return fmt.Errorf("pgstore: %s %d: export: %w", op, c.Shipment.ShipmentID, err)
+				}
+				out[i].Export = &ex
+			}
+			if c.Record != nil {
+				if _, err := br.Exec(); err != nil {
+					_ = br.Close()
+					return fmt.Errorf("pgstore: %s %d: record: %w", op, c.Shipment.ShipmentID, err)
+				}
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("pgstore: %s: %w", op, err)
+		}
+		appended, err := s.appendLogs(ctx, tx, logs)
+		if err != nil {
+			return fmt.Errorf("pgstore: %s: logs: %w", op, err)
+		}
+		for i, c := range cs {
+			out[i].Logs, appended = appended[:len(c.Logs):len(c.Logs)], appended[len(c.Logs):]
+		}
+		return nil
+	})
+	switch {
+	case missedShip >= 0:
+		sh := cs[missedShip].Shipment
+		return nil, s.missOrConflict(ctx, op,
+			`SELECT 1 FROM {s}.shipments WHERE account = $1 AND shipment_id = $2`,
+			fmt.Sprintf("shipment %q/%d version %d", sh.Account, sh.ShipmentID, sh.Version), sh.Account, sh.ShipmentID)
+	case missedExp >= 0:
+		ex := *cs[missedExp].Export
+		_, err := s.updateExportResult(ctx, op, ex, store.Export{}, pgx.ErrNoRows)
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	return out, nil
+}
+
 // completeShipmentBatch checks CompleteShipment's writes and queues the
 // shipment's update and the record for one round trip.
 func (s *Store) completeShipmentBatch(sh store.AppliedShipment, r *store.RecordUpdate, logs []store.LogEntry) (*pgx.Batch, error) {

@@ -20,11 +20,20 @@ func migrations() []migration {
 		{version: 1, name: "initial schema", sql: schemaV1},
 		{version: 2, name: "exports by number, shipments by Veeqo order", sql: schemaV2},
 		{version: 3, name: "lease holder identity", sql: schemaV3},
+		{version: 4, name: "records by status", sql: schemaV4},
 	}
 }
 
 // LatestSchemaVersion is the schema version this build migrates files to.
-const LatestSchemaVersion = 3
+const LatestSchemaVersion = 4
+
+// schemaV4 indexes records by process and status: every confirmation and
+// fetch pass lists its process's failing records (error or pending, to
+// retry them), which records_by_last_run answered by reading every record
+// of the account, a table that only grows.
+const schemaV4 = `
+CREATE INDEX records_by_status ON records (account, process, status, last_run_at DESC, reference);
+`
 
 // schemaV2 indexes exports by Veeqo order number (the engine looks a Veeqo
 // order that is not linked by id up by its number to find twins: two Veeqo

@@ -192,6 +192,82 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 	return out, appended, nil
 }
 
+// CompleteShipments does CompleteShipment for each of cs, in order, in one
+// transaction, with each Export (when not nil) written as UpdateExport
+// does: all of it lands or nothing does (store.ErrConflict or
+// store.ErrNotFound from any of them writes nothing).
+func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
+	const op = "CompleteShipments"
+	now := s.clock()
+	type prepared struct {
+		sh    store.AppliedShipment
+		args  []any
+		ex    *store.Export
+		eargs []any
+		rargs []any
+		logs  []store.LogEntry
+		largs [][]any
+	}
+	ps := make([]prepared, len(cs))
+	for i, c := range cs {
+		p := prepared{sh: c.Shipment}
+		var err error
+		if p.args, err = shipmentArgs(&p.sh, now); err != nil {
+			return nil, wrap(op, err)
+		}
+		if c.Export != nil {
+			ex := *c.Export
+			if p.eargs, err = exportArgs(&ex, now); err != nil {
+				return nil, wrap(op, err)
+			}
+			p.ex = &ex
+		}
+		if c.Record != nil {
+			ru := *c.Record
+			if p.rargs, err = recordArgs(&ru, now); err != nil {
+				return nil, wrap(op, err)
+			}
+		}
+		p.logs = append([]store.LogEntry(nil), c.Logs...) // logArgs fills in defaults
+		if p.largs, err = logArgs(p.logs, now); err != nil {
+			return nil, wrap(op, err)
+		}
+		ps[i] = p
+	}
+	out := make([]store.ShipmentCompletion, len(cs))
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, p := range ps {
+			sh, err := s.updateShipment(ctx, tx, p.sh, p.args)
+			if err != nil {
+				return err
+			}
+			var ex *store.Export
+			if p.ex != nil {
+				got, err := s.updateExport(ctx, tx, *p.ex, p.eargs, now)
+				if err != nil {
+					return err
+				}
+				ex = &got
+			}
+			if p.rargs != nil {
+				if _, err = s.txExec(ctx, tx, qRecordUpsertExec, p.rargs...); err != nil {
+					return err
+				}
+			}
+			logs, err := s.appendLogs(ctx, tx, p.logs, p.largs)
+			if err != nil {
+				return err
+			}
+			out[i] = store.ShipmentCompletion{Shipment: sh, Export: ex, Record: cs[i].Record, Logs: logs}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
 // GetShipment returns one shipment's row. store.ErrNotFound.
 func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
 	var out store.AppliedShipment
@@ -273,13 +349,14 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 }
 
 // shipmentListShapes are the ListShipments statements the engine runs for
-// every order it looks at (a Veeqo order's applied shipments, an ERP
-// order's applied or pending one, the pending ones), prepared at Open so
-// that they are not parsed again on every call.
+// every order it looks at (a Veeqo order's applied shipments or all of
+// them, an ERP order's applied or pending one, the pending ones), prepared
+// at Open so that they are not parsed again on every call.
 func shipmentListShapes() []string {
 	var out []string
 	for _, q := range []store.ShipmentQuery{
 		{Account: "a", VeeqoOrderID: 1, States: []store.ShipmentState{store.ShipmentApplied}},
+		{Account: "a", VeeqoOrderID: 1},
 		{Account: "a", ERPRef: "r", States: []store.ShipmentState{store.ShipmentApplied, store.ShipmentPending}, Limit: 1},
 		{Account: "a", States: []store.ShipmentState{store.ShipmentPending}},
 	} {

@@ -17,8 +17,9 @@
 // parallel subtest per behaviour, each with a fresh store. It checks every
 // guarantee written on the store.Store methods: compare-and-set on every
 // versioned value, insert-if-absent claims with exactly one winner among
-// concurrent callers, lease fencing and expiry, CompleteExport's and
-// CompleteShipment's all-or-nothing writes, record and log filters, the documented orders, and
+// concurrent callers, lease fencing and expiry, CompleteExport's,
+// CompleteShipment's and CompleteShipments' all-or-nothing writes, record
+// and log filters, the documented orders, and
 // paging with no gaps or duplicates, account isolation, and RemoveAccount
 // deleting all of an account's state.
 //

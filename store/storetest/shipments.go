@@ -18,6 +18,8 @@ func shipmentCases() []testCase {
 		{"UpdateCAS", testShipmentUpdateCAS},
 		{"CompleteShipment", testCompleteShipment},
 		{"CompleteShipmentConflictWritesNothing", testCompleteShipmentConflict},
+		{"CompleteShipmentsBatch", testCompleteShipments},
+		{"CompleteShipmentsConflictWritesNothing", testCompleteShipmentsConflict},
 		{"ListOrderAndFilters", testShipmentList},
 	}
 }
@@ -320,5 +322,151 @@ func testCompleteShipmentConflict(t *testing.T, s store.Store) {
 	must(t, "QueryLogs", err)
 	if len(page.Entries) != 0 {
 		t.Errorf("a lost CompleteShipment appended %d log entries, want none", len(page.Entries))
+	}
+}
+
+// testCompleteShipments: a batch lands whole, in order: every shipment's
+// new state, the export a completion carries, the records (one reference
+// written twice keeps the later one) and the logs, with Seq increasing
+// across the batch; a completion without a record writes only its shipment
+// and logs; an empty batch is no error.
+func testCompleteShipments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	var cs []store.ShipmentCompletion
+	for i, ref := range []string{"111-1", "111-2", "111-2", "111-3"} {
+		id := int64(7101 + i)
+		pending, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: id, VeeqoOrderID: 4300 + int64(i),
+			ERPRef: "SO-" + ref, State: store.ShipmentPending, Update: json.RawMessage(`{"n":1}`)})
+		must(t, "RecordShipment", err)
+		c := store.ShipmentCompletion{Shipment: pending}
+		c.Shipment.State, c.Shipment.AppliedAt = store.ShipmentApplied, at(5+i)
+		if i == 0 {
+			// The settled order's export, completed in the same write.
+			ex := claim(t, s, "acme", "SO-"+ref)
+			ex.State, ex.VeeqoOrderID = store.ExportExported, 4300
+			ex, err = s.UpdateExport(ctx, ex)
+			must(t, "UpdateExport", err)
+			ex.Completed = true
+			c.Export = &ex
+		}
+		if ref != "111-3" {
+			c.Record = &store.RecordUpdate{Account: "acme", Process: "fetch_fulfillment", Reference: ref, Status: store.RecordSuccess,
+				Message: fmt.Sprintf("shipment %d applied", id), VeeqoOrderID: 4300 + int64(i), RunID: "run-1", At: at(5 + i), CountAttempt: true}
+		}
+		c.Logs = []store.LogEntry{{Time: at(5 + i), Account: "acme", RunID: "run-1", Process: "fetch_fulfillment", Level: store.LevelInfo,
+			Reference: ref, Message: fmt.Sprintf("applied shipment %d", id)}}
+		cs = append(cs, c)
+	}
+	got, err := s.CompleteShipments(ctx, cs)
+	must(t, "CompleteShipments", err)
+	if len(got) != len(cs) {
+		t.Fatalf("CompleteShipments returned %d completions, want %d", len(got), len(cs))
+	}
+	var lastSeq int64
+	for i, g := range got {
+		want := cs[i].Shipment
+		if g.Shipment.ShipmentID != want.ShipmentID || g.Shipment.Version <= want.Version || g.Shipment.State != store.ShipmentApplied || !g.Shipment.AppliedAt.Equal(want.AppliedAt) {
+			t.Errorf("CompleteShipments result %d: %+v, want shipment %d applied at %v with a new version", i, g.Shipment, want.ShipmentID, want.AppliedAt)
+		}
+		read, err := s.GetShipment(ctx, "acme", want.ShipmentID)
+		must(t, "GetShipment", err)
+		diff(t, fmt.Sprintf("GetShipment %d after CompleteShipments", want.ShipmentID), g.Shipment, read)
+		if len(g.Logs) != 1 || g.Logs[0].Seq <= lastSeq || g.Logs[0].Message != cs[i].Logs[0].Message {
+			t.Errorf("CompleteShipments logs of %d = %+v, want its one entry with a Seq above %d", want.ShipmentID, g.Logs, lastSeq)
+		} else {
+			lastSeq = g.Logs[0].Seq
+		}
+	}
+	if ex := got[0].Export; ex == nil || !ex.Completed || ex.Version <= cs[0].Export.Version {
+		t.Errorf("CompleteShipments export = %+v, want it completed with a new version", ex)
+	} else {
+		read, err := s.GetExport(ctx, "acme", "SO-111-1")
+		must(t, "GetExport", err)
+		diff(t, "GetExport after CompleteShipments", *ex, read)
+	}
+	for i, g := range got[1:] {
+		if g.Export != nil {
+			t.Errorf("CompleteShipments result %d: export %+v, want none", i+1, g.Export)
+		}
+	}
+	rec, err := s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-1")
+	must(t, "GetRecord 111-1", err)
+	if rec.Message != "shipment 7101 applied" || rec.Attempts != 1 {
+		t.Errorf("record 111-1 after CompleteShipments = %+v", rec)
+	}
+	rec, err = s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-2")
+	must(t, "GetRecord 111-2", err)
+	if rec.Message != "shipment 7103 applied" || rec.VeeqoOrderID != 4302 || rec.Attempts != 2 {
+		t.Errorf("record 111-2 after CompleteShipments = %+v, want the later completion's, two attempts", rec)
+	}
+	_, err = s.GetRecord(ctx, "acme", "fetch_fulfillment", "111-3")
+	wantErr(t, "record of a completion without one", err, store.ErrNotFound)
+	page, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme"})
+	must(t, "QueryLogs", err)
+	if len(page.Entries) != 4 {
+		t.Errorf("CompleteShipments appended %d log entries, want 4", len(page.Entries))
+	}
+	none, err := s.CompleteShipments(ctx, nil)
+	must(t, "CompleteShipments of nothing", err)
+	if len(none) != 0 {
+		t.Errorf("CompleteShipments of nothing returned %+v", none)
+	}
+}
+
+// testCompleteShipmentsConflict: one stale version (of a shipment or an
+// export) or missing shipment in a batch writes nothing of the batch: no shipment change, no record, no log
+// entry, the completions before it included.
+func testCompleteShipmentsConflict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	var rows []store.AppliedShipment
+	for _, id := range []int64{7201, 7202} {
+		row, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: id, VeeqoOrderID: 4242, ERPRef: "SO-1", State: store.ShipmentPending})
+		must(t, "RecordShipment", err)
+		rows = append(rows, row)
+	}
+	moved := rows[1]
+	moved.Warning = "looked at by another run"
+	moved, err := s.UpdateShipment(ctx, moved)
+	must(t, "UpdateShipment", err)
+	completion := func(sh store.AppliedShipment, ref string) store.ShipmentCompletion {
+		sh.State = store.ShipmentApplied
+		return store.ShipmentCompletion{Shipment: sh,
+			Record: &store.RecordUpdate{Account: "acme", Process: "fetch_fulfillment", Reference: ref, Status: store.RecordSuccess, RunID: "run-1", At: at(5), CountAttempt: true},
+			Logs:   []store.LogEntry{{Time: at(5), Account: "acme", RunID: "run-1", Process: "fetch_fulfillment", Level: store.LevelInfo, Reference: ref, Message: "applied"}}}
+	}
+	_, err = s.CompleteShipments(ctx, []store.ShipmentCompletion{completion(rows[0], "111-1"), completion(rows[1], "111-2")})
+	wantErr(t, "CompleteShipments with a stale version", err, store.ErrConflict)
+	_, err = s.CompleteShipments(ctx, []store.ShipmentCompletion{completion(rows[0], "111-1"),
+		completion(store.AppliedShipment{Account: "acme", ShipmentID: 404, Version: 1}, "111-404")})
+	wantErr(t, "CompleteShipments with a missing shipment", err, store.ErrNotFound, store.ErrConflict)
+	ex := claim(t, s, "acme", "SO-1")
+	stale := ex
+	ex.LastError = "written by another run"
+	ex, err = s.UpdateExport(ctx, ex)
+	must(t, "UpdateExport", err)
+	stale.Completed = true
+	withStale := completion(rows[0], "111-1")
+	withStale.Export = &stale
+	_, err = s.CompleteShipments(ctx, []store.ShipmentCompletion{withStale})
+	wantErr(t, "CompleteShipments with a stale export", err, store.ErrConflict)
+	read, err := s.GetExport(ctx, "acme", "SO-1")
+	must(t, "GetExport", err)
+	diff(t, "export after a lost CompleteShipments", ex, read)
+
+	for _, want := range []store.AppliedShipment{rows[0], moved} {
+		read, err := s.GetShipment(ctx, "acme", want.ShipmentID)
+		must(t, "GetShipment", err)
+		diff(t, fmt.Sprintf("shipment %d after a lost CompleteShipments", want.ShipmentID), want, read)
+	}
+	for _, reference := range []string{"111-1", "111-2", "111-404"} {
+		_, err = s.GetRecord(ctx, "acme", "fetch_fulfillment", reference)
+		wantErr(t, "record written by a lost CompleteShipments ("+reference+")", err, store.ErrNotFound)
+	}
+	page, err := s.QueryLogs(ctx, store.LogQuery{Account: "acme"})
+	must(t, "QueryLogs", err)
+	if len(page.Entries) != 0 {
+		t.Errorf("a lost CompleteShipments appended %d log entries, want none", len(page.Entries))
 	}
 }

@@ -109,6 +109,15 @@
 // its connection dropped); a request the client abandoned while it was
 // delayed is logged when the server notices.
 //
+// # In process
+//
+// Direct reaches the same state without HTTP or JSON: the calls the sync
+// engine makes (vsync.VeeqoAPI's methods), answered by the handlers' own
+// state code, with the values, errors, paging and request counts the veeqo
+// client gets over HTTP. Engine benchmarks use it so that they measure the
+// engine, not the fake's HTTP and JSON; it has no faults, latency, rate
+// limit or request log.
+//
 // The server is safe for concurrent use. It logs nothing unless WithLogger
 // is given, and never logs credentials or bodies.
 package veeqotest

@@ -2,6 +2,7 @@ package veeqotest
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -59,14 +60,30 @@ func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, sizePara
 // the page count stops at pageCap and a later page repeats page pageCap.
 func listPageCapped[T any](s *Server, w http.ResponseWriter, r *http.Request, sizeParam string, maxSize, pageCap int, headers, moneyAsString bool,
 	filter func(st *state) []int64, render func(st *state, id int64) T) {
-	q := r.URL.Query()
-	pg := parsePaging(q, sizeParam, maxSize)
+	page, total, pg := pageOf(s, r.URL.Query(), sizeParam, maxSize, pageCap, headers, filter, render)
+	if headers {
+		setPageHeaders(w, pg, total)
+	}
+	if pg.bad {
+		writeErrors(w, http.StatusBadRequest, []string{"Infinity"})
+		return
+	}
+	writeEncoded(w, http.StatusOK, page, moneyAsString)
+}
+
+// pageOf reads one page of a list under the lock: the items of the page
+// the query asks for, the total count and the paging read (pg.bad: a page
+// size Veeqo answers with 400). It is the one home of the list endpoints'
+// paging, for the HTTP handlers and for Direct alike. pageCap > 0 is
+// Veeqo's deep-paging bug (see listPageCapped).
+func pageOf[T any](s *Server, q url.Values, sizeParam string, maxSize, pageCap int, headers bool,
+	filter func(st *state) []int64, render func(st *state, id int64) T) (page []T, total int, pg paging) {
+	pg = parsePaging(q, sizeParam, maxSize)
 	pg.capPages = pageCap
 	if !headers && pg.bad {
 		pg = paging{page: pg.page, size: maxSize}
 	}
-	page := []T{}
-	total := 0
+	page = []T{}
 	s.withState(func(st *state) {
 		ids := filter(st)
 		total = len(ids)
@@ -81,23 +98,20 @@ func listPageCapped[T any](s *Server, w http.ResponseWriter, r *http.Request, si
 			page = append(page, render(st, id))
 		}
 	})
-	if headers {
-		setPageHeaders(w, pg, total)
-	}
-	if pg.bad {
-		writeErrors(w, http.StatusBadRequest, []string{"Infinity"})
-		return
-	}
-	writeEncoded(w, http.StatusOK, page, moneyAsString)
+	return page, total, pg
 }
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	listPage(s, w, r, "page_size", 100, true, false, productFilter(r.URL.Query()), renderProduct)
+}
+
+// productFilter is GET /products' filters: the matching ids, newest first.
+func productFilter(q url.Values) func(st *state) []int64 {
 	query := strings.TrimSpace(q.Get("query"))
 	sinceID, _ := strconv.ParseInt(q.Get("since_id"), 10, 64)
 	updatedMin, hasUpdated := parseTimeFilter(q.Get("updated_at_min"))
 	createdMin, hasCreated := parseTimeFilter(q.Get("created_at_min"))
-	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
+	return func(st *state) []int64 {
 		var out []int64
 		for _, id := range sortedKeys(st.products, true) {
 			p := st.products[id]
@@ -112,8 +126,10 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) {
 			out = append(out, id)
 		}
 		return out
-	}, func(st *state, id int64) veeqo.Product { return st.product(id) })
+	}
 }
+
+func renderProduct(st *state, id int64) veeqo.Product { return st.product(id) }
 
 // productMatches is the products query: title, SKU or UPC substring.
 func (st *state) productMatches(p *productRec, q string) bool {
@@ -150,8 +166,14 @@ func (s *Server) listSellables(w http.ResponseWriter, r *http.Request) {
 // listChannels sends no pagination headers, like live Veeqo, and returns
 // every channel unless page_size is given.
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
-	typeCode := strings.TrimSpace(r.URL.Query().Get("type_code"))
-	listPage(s, w, r, "page_size", 100, false, false, func(st *state) []int64 {
+	listPage(s, w, r, "page_size", 100, false, false, channelFilter(r.URL.Query()), renderChannel)
+}
+
+// channelFilter is GET /channels' filter (type_code): the matching ids,
+// newest first.
+func channelFilter(q url.Values) func(st *state) []int64 {
+	typeCode := strings.TrimSpace(q.Get("type_code"))
+	return func(st *state) []int64 {
 		var out []int64
 		for _, id := range sortedKeys(st.channels, true) {
 			if typeCode == "" || string(st.channels[id].ch.TypeCode) == typeCode {
@@ -159,8 +181,10 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return out
-	}, func(st *state, id int64) veeqo.Channel { return st.channel(id) })
+	}
 }
+
+func renderChannel(st *state, id int64) veeqo.Channel { return st.channel(id) }
 
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
@@ -191,10 +215,12 @@ func (s *Server) getWarehouse(w http.ResponseWriter, r *http.Request) {
 // Delivery methods carry cost as a string in these endpoints (and as a
 // number inside an order), as Veeqo does.
 func (s *Server) listDeliveryMethods(w http.ResponseWriter, r *http.Request) {
-	listPage(s, w, r, "page_size", 100, true, true, func(st *state) []int64 {
-		return sortedKeys(st.deliveryMethods, true)
-	}, func(st *state, id int64) veeqo.DeliveryMethod { return *st.deliveryMethods[id] })
+	listPage(s, w, r, "page_size", 100, true, true, allDeliveryMethods, renderDeliveryMethod)
 }
+
+func allDeliveryMethods(st *state) []int64 { return sortedKeys(st.deliveryMethods, true) }
+
+func renderDeliveryMethod(st *state, id int64) veeqo.DeliveryMethod { return *st.deliveryMethods[id] }
 
 func (s *Server) getDeliveryMethod(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")
@@ -207,11 +233,21 @@ func (s *Server) getDeliveryMethod(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
-	query := strings.TrimSpace(r.URL.Query().Get("query"))
+	listPageCapped(s, w, r, "page_size", 100, s.customerPageCap(), true, false, customerFilter(r.URL.Query()), renderCustomer)
+}
+
+// customerPageCap is the deep-paging cap set on /customers (0: off).
+func (s *Server) customerPageCap() int {
 	s.mu.Lock()
-	pageCap := s.custPageCap
-	s.mu.Unlock()
-	listPageCapped(s, w, r, "page_size", 100, pageCap, true, false, func(st *state) []int64 {
+	defer s.mu.Unlock()
+	return s.custPageCap
+}
+
+// customerFilter is GET /customers' filter (query: an email substring):
+// the matching ids, newest first.
+func customerFilter(q url.Values) func(st *state) []int64 {
+	query := strings.TrimSpace(q.Get("query"))
+	return func(st *state) []int64 {
 		var out []int64
 		for _, id := range sortedKeys(st.customers, true) {
 			if query == "" || containsFold(st.customers[id].Email, query) {
@@ -219,8 +255,10 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return out
-	}, func(st *state, id int64) veeqo.Customer { return st.customer(id) })
+	}
 }
+
+func renderCustomer(st *state, id int64) veeqo.Customer { return st.customer(id) }
 
 func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")

@@ -2,6 +2,7 @@ package veeqotest
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -153,11 +154,16 @@ func (st *state) orderMatches(rec *orderRec, q string) bool {
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	listPage(s, w, r, "page_size", 100, true, false, func(st *state) []int64 {
-		return st.filterOrders(q, s.now().Add(-s.searchLag))
-	}, func(st *state, id int64) veeqo.Order { return st.render(st.orders[id]) })
+	listPage(s, w, r, "page_size", 100, true, false, s.orderFilter(r.URL.Query()), renderOrder)
 }
+
+// orderFilter is GET /orders' filters (see filterOrders); the search
+// horizon is read under the lock, as the search lag may change.
+func (s *Server) orderFilter(q url.Values) func(st *state) []int64 {
+	return func(st *state) []int64 { return st.filterOrders(q, s.now().Add(-s.searchLag)) }
+}
+
+func renderOrder(st *state, id int64) veeqo.Order { return st.render(st.orders[id]) }
 
 func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	id, _ := pathID(r, "id")

@@ -157,3 +157,32 @@ func TestCustomerDeepPaging(t *testing.T) {
 	require.Equal(t, "3", pages)
 	require.Len(t, third, 5)
 }
+
+// TestDirectCustomersHonourTheDeepPagingCap: the in-process Direct lists
+// customers as the HTTP client does, the deep-paging cap included: the
+// count stays true and the listing stops at the capped page count.
+func TestDirectCustomersHonourTheDeepPagingCap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t) // one customer already
+	for i := range 249 {
+		f.srv.AddCustomer(veeqo.Customer{Email: fmt.Sprintf("c%03d@example.com", i)})
+	}
+	d := f.srv.Direct()
+	ctx := t.Context()
+	list := func() int {
+		n := 0
+		for _, err := range d.Customers(ctx) {
+			require.NoError(t, err)
+			n++
+		}
+		return n
+	}
+	require.Equal(t, 250, list())
+	f.srv.SetCustomerPageCap(1)
+	n, err := d.CountCustomers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 250, n, "the count stays true")
+	require.Equal(t, 100, list(), "the listing stops at the capped page count")
+	f.srv.SetCustomerPageCap(0)
+	require.Equal(t, 250, list())
+}
