@@ -14,7 +14,8 @@
 // heap_peak_mib and heap_live_peak_mib (runtime/metrics: the peak of heap
 // objects, and of the live heap as the GC marked it), heap_scope (library:
 // the fake ran in a child process; process: the fake's state is in the same
-// heap), and, for the export comparisons, baseline_calls, baseline_wall_s
+// heap; not_sampled: the library ran in veeqoctl's own process), and, for
+// the export comparisons, baseline_calls, baseline_wall_s
 // and speedup (baseline wall time ÷ ours). The baseline is the usual
 // connector (a lookup by number, a product search per line, a customer
 // search, the create, at 4 requests/s scaled like the drain) on the same
@@ -23,7 +24,10 @@
 // Scenarios: export_cold and export_warm with 1 and 5 lines per order;
 // confirm_10pct and confirm_100pct (the poll after that share of an
 // exported wave shipped); fetch and fetch_100k (marketplace orders'
-// fulfillments, the fake in a child process); accounts (several accounts
+// fulfillments, the fake in a child process); fetch_veeqoctl (the same
+// through `veeqoctl sync`, built from this tree, with its orders file,
+// SQLite state and fsynced shipments file; veeqo_own_s is Veeqo's own time
+// for the calls at the drain and vs_veeqo the wall time over it); accounts (several accounts
 // in one process, one SQLite store); pg_workers (four accounts, one
 // PostgreSQL store from VEEQOCONNECT_PG_DSN; skipped with a note when it is
 // unset).

@@ -78,3 +78,25 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 		assert.NotEmpty(t, errOut.String(), "%v says what is wrong", args)
 	}
 }
+
+// TestFetchThroughVeeqoctl runs the fetch_veeqoctl scenario small: veeqoctl
+// built from this tree applies every shipment once and the line says how
+// its time compares with Veeqo's own.
+func TestFetchThroughVeeqoctl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds veeqoctl and runs it against the fake")
+	}
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"-smoke", "-fetch-orders", "200", "-only", "fetch_veeqoctl", "-dir", t.TempDir()},
+		strings.NewReader(""), &out, &errOut)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	kv, ok := parse(t, out.String())["fetch_veeqoctl"]
+	require.True(t, ok, out.String())
+	require.Equal(t, "200", kv["shipments"])
+	require.Equal(t, "0", kv["http_429"])
+	for _, k := range []string{"wall_s", "veeqo_own_s", "vs_veeqo", "ceiling_ratio"} {
+		v, err := strconv.ParseFloat(kv[k], 64)
+		require.NoError(t, err, "%s=%q", k, kv[k])
+		require.Positive(t, v, k)
+	}
+}

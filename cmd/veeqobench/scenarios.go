@@ -102,6 +102,10 @@ func scenarios() []scenario {
 			r, err := fetchScenario(ctx, cfg, "fetch_100k", cfg.fetchOrders)
 			return []result{r}, err
 		}},
+		{name: "fetch_veeqoctl", run: func(ctx context.Context, cfg config) ([]result, error) {
+			r, err := veeqoctlScenario(ctx, cfg, "fetch_veeqoctl", cfg.fetchOrders)
+			return []result{r}, err
+		}},
 		{name: "accounts", run: func(ctx context.Context, cfg config) ([]result, error) {
 			r, err := accountsScenario(ctx, cfg, "accounts", cfg.accounts, nil)
 			return []result{r}, err
