@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strings"
 
@@ -31,9 +32,14 @@ const minCustomerPreload = 3
 // 100, so a list of more customers is never read whole.
 const maxCustomerPages = 100
 
-// customerBook is what an export pass learned about its customers from
-// Veeqo's customer list, for the batch being exported.
-type customerBook struct {
+// batchBook is what an export pass learned, for the batch of candidates
+// being exported, about their earlier exports (from the store) and their
+// customers (from Veeqo's customer list).
+type batchBook struct {
+	// exports are the batch's earlier exports as prefetch read them, by
+	// ERP reference: each is taken once, by the export of its order, which
+	// then does not read it again (see takeExport).
+	exports map[string]priorRead
 	// absent are the batch's emails (folded) that a whole listing did not
 	// have: the order creates the customer inline, without a lookup.
 	absent map[string]bool
@@ -42,14 +48,40 @@ type customerBook struct {
 	total int
 }
 
-func newCustomerBook() *customerBook { return &customerBook{total: -1} }
+func newBatchBook() *batchBook { return &batchBook{total: -1} }
+
+// priorRead is one reference's export as the batch's prefetch read it:
+// have is false when the store had none.
+type priorRead struct {
+	ex   store.Export
+	have bool
+}
+
+// takeExport returns the export of ref as the batch's prefetch read it, and
+// forgets it; ok is false when the prefetch did not read it (or failed to),
+// and the caller reads it itself. A read made before the batch's first
+// export is as good as one made just before the order's own: no other
+// order's export writes this reference's row, and the claim that follows
+// is an insert-if-absent or a compare-and-set on the version read, so a
+// row another process wrote meanwhile is never overwritten.
+func (b *batchBook) takeExport(ref string) (ex store.Export, have, ok bool) {
+	if b == nil {
+		return store.Export{}, false, false
+	}
+	p, ok := b.exports[ref]
+	if !ok {
+		return store.Export{}, false, false
+	}
+	delete(b.exports, ref)
+	return p.ex, p.have, true
+}
 
 // takeAbsent reports whether the batch's listing showed Veeqo has no
 // customer with email, and forgets it: the order that asks creates the
 // customer inline, and a later order of the batch with the same email finds
 // its id in the store's cache (or, if that create failed or is in doubt,
 // looks it up), so one email never makes two customers.
-func (b *customerBook) takeAbsent(email string) bool {
+func (b *batchBook) takeAbsent(email string) bool {
 	if b == nil {
 		return false
 	}
@@ -70,7 +102,7 @@ func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 // the batch's customers are settled (prefetchCustomers). Errors are yielded
 // in their place; the ERP's iterator ends after an error that stops the
 // pass, so what was read before it is exported first.
-func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *customerBook) iter.Seq2[ERPOrder, error] {
+func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *batchBook) iter.Seq2[ERPOrder, error] {
 	return func(yield func(ERPOrder, error) bool) {
 		var batch []candidate
 		flush := func() bool {
@@ -99,18 +131,28 @@ type candidate struct {
 	err error
 }
 
-// prefetch prepares a batch of candidates for export: the customers and
-// the items of those still to export that the filter rows pass are settled
-// together. An order exported earlier (still a candidate until it ships)
-// needs neither, so it does not count towards reading a list.
-func (r *run) prefetch(ctx context.Context, batch []candidate, book *customerBook) {
+// prefetch prepares a batch of candidates for export: their earlier
+// exports are read into the book (each order's export takes its own), and
+// the customers and the items of those still to export that the filter rows
+// pass are settled together. An order exported earlier (still a candidate
+// until it ships) needs neither, so it does not count towards reading a
+// list.
+func (r *run) prefetch(ctx context.Context, batch []candidate, book *batchBook) {
 	e := r.e
 	orders := make([]ERPOrder, 0, len(batch))
+	book.exports = make(map[string]priorRead, len(batch))
 	for _, c := range batch {
-		if c.err != nil || !e.exportFilter.Explain(c.o).Pass {
+		if c.err != nil {
 			continue
 		}
-		if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref); err == nil && ex.State == store.ExportExported {
+		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref)
+		switch {
+		case err == nil:
+			book.exports[c.o.Ref] = priorRead{ex: ex, have: true}
+		case errors.Is(err, store.ErrNotFound):
+			book.exports[c.o.Ref] = priorRead{}
+		}
+		if !e.exportFilter.Explain(c.o).Pass || (err == nil && ex.State == store.ExportExported) {
 			continue
 		}
 		orders = append(orders, c.o)
@@ -149,7 +191,7 @@ func (r *run) prefetchItems(ctx context.Context, orders []ERPOrder) {
 // others are noted absent, to be created inline without a lookup. A count
 // or listing that fails, or a listing that is not whole, leaves what it did
 // not settle to customerID's lookups: nothing is lost.
-func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *customerBook) {
+func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *batchBook) {
 	e := r.e
 	book.absent = nil
 	if ctx.Err() != nil {

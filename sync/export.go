@@ -32,7 +32,7 @@ func (r *run) exportPass(ctx context.Context) {
 		q.Since = e.settings.StartDate.In(e.loc).UTC()
 	}
 	seen := map[string]bool{}
-	book := newCustomerBook()
+	book := newBatchBook()
 	for o, err := range r.readAhead(ctx, e.cfg.ERP.Candidates(ctx, q), book) {
 		if ctx.Err() != nil {
 			return
@@ -166,8 +166,8 @@ func orderEmail(o ERPOrder) string {
 // exportOne exports one ERP order, as the export flow goes: look at its
 // earlier export (settling one in doubt), filter, build, claim, create.
 // book is what the pass knows of its batch's customers.
-func (r *run) exportOne(ctx context.Context, o ERPOrder, book *customerBook) {
-	ex, have, ok := r.priorExport(ctx, o)
+func (r *run) exportOne(ctx context.Context, o ERPOrder, book *batchBook) {
+	ex, have, ok := r.priorExport(ctx, o, book)
 	if !ok || !r.passesFilter(ctx, o) {
 		return
 	}
@@ -211,10 +211,18 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, book *customerBook) {
 // go on: not when it is exported already (noted in a run of references),
 // or when it is in doubt and stays so (a dry run only notes it). An export
 // in doubt that Veeqo's order list settles as absent is returned ready to
-// be created again.
-func (r *run) priorExport(ctx context.Context, o ERPOrder) (ex store.Export, have, ok bool) {
+// be created again. The export is the one the batch's prefetch read (book),
+// else read now.
+func (r *run) priorExport(ctx context.Context, o ERPOrder, book *batchBook) (ex store.Export, have, ok bool) {
 	e := r.e
-	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	ex, have, read := book.takeExport(o.Ref)
+	var err error
+	switch {
+	case read && !have:
+		err = store.ErrNotFound
+	case !read:
+		ex, err = e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Export{}, false, true
@@ -415,7 +423,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // buildOrder maps an ERP order to a Veeqo order input. It returns the line
 // links to remember and the warnings (default-SKU substitutions), or an
 // error that names what cannot be mapped.
-func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *customerBook) (*veeqo.OrderInput, []store.LineLink, []string, error) {
+func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *batchBook) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
 	var warns, problems []string
 	ch, err := e.channelFor(ctx, o.Store)
@@ -525,7 +533,7 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 
 // addParties fills the order's customer (by id when Veeqo knows the email,
 // else inline), addresses, delivery cost, payment and note.
-func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string, book *customerBook) error {
+func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string, book *batchBook) error {
 	cid, err := r.customerID(ctx, email, book)
 	if err != nil {
 		return err
@@ -557,7 +565,7 @@ func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, 
 // creates the customer inline and its id is cached after the create). An
 // email the batch's read of Veeqo's customer list found is in the cache
 // already; one it showed absent (book) is 0 without a lookup.
-func (r *run) customerID(ctx context.Context, email string, book *customerBook) (int64, error) {
+func (r *run) customerID(ctx context.Context, email string, book *batchBook) (int64, error) {
 	e := r.e
 	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
 		return id, nil // a dry run caches in memory what a run caches in the store
