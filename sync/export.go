@@ -369,11 +369,19 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 	}
 	msg = e.scrub(msg)
 	now := e.clock()
-	nex, err := e.cfg.Store.CompleteExport(ctx, ex,
+	// The log line and each warning land with the link, in its write; the
+	// warnings are notified once it has landed, with the Seqs it gave them.
+	logs := make([]store.LogEntry, 0, 1+len(warns))
+	logs = append(logs, store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelInfo, Reference: ex.ERPRef,
+		Message: fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)})
+	for _, w := range warns {
+		logs = append(logs, store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelWarning, Reference: ex.ERPRef,
+			Message: e.scrub(w)})
+	}
+	nex, appended, err := e.cfg.Store.CompleteExport(ctx, ex,
 		store.RecordUpdate{Account: e.cfg.Account, Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg,
 			VeeqoOrderID: o.ID, RunID: r.id, At: now, CountAttempt: true},
-		store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelInfo, Reference: ex.ERPRef,
-			Message: fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)})
+		logs...)
 	if err != nil {
 		// The order exists in Veeqo but the link did not land: the claim
 		// stays in doubt and the next run links it by number.
@@ -381,9 +389,13 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 		return ex, false
 	}
 	r.rep.Exported++
+	r.rep.Warnings += len(warns)
 	r.outcome(Outcome{Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg, VeeqoOrderID: o.ID})
-	for _, w := range warns {
-		r.logEntry(ctx, store.LevelWarning, ProcessExport, ex.ERPRef, w)
+	if len(appended) == len(logs) {
+		logs = appended
+	}
+	for _, l := range logs[1:] {
+		r.notify(ctx, l)
 	}
 	if email != "" && o.Customer != nil && o.Customer.ID != 0 {
 		if err := e.cfg.Store.PutCustomerID(ctx, e.cfg.Account, email, o.Customer.ID); err != nil {

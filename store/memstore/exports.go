@@ -99,30 +99,29 @@ func (s *Store) UpdateExport(ctx context.Context, e store.Export) (store.Export,
 // CompleteExport implements store.ExportStore. Everything is validated
 // before anything is written, under one lock, so the three writes land
 // together or not at all.
-func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	if err := checkExportKey("complete export", e); err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	if err := checkRecordUpdate(r); err != nil {
-		return store.Export{}, fmt.Errorf("memstore: complete export %s/%s: %w", e.Account, e.ERPRef, err)
+		return store.Export{}, nil, fmt.Errorf("memstore: complete export %s/%s: %w", e.Account, e.ERPRef, err)
 	}
 	for i, l := range logs {
 		if err := checkLog(l); err != nil {
-			return store.Export{}, fmt.Errorf("memstore: complete export %s/%s: log %d: %w", e.Account, e.ERPRef, i, err)
+			return store.Export{}, nil, fmt.Errorf("memstore: complete export %s/%s: log %d: %w", e.Account, e.ERPRef, i, err)
 		}
 	}
 	if err := s.lock(ctx); err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	defer s.mu.Unlock()
 	now := s.now()
 	out, err := s.updateExportLocked(e, now)
 	if err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	s.upsertRecordLocked(r, now)
-	s.appendLogsLocked(logs, now)
-	return out, nil
+	return out, s.appendLogsLocked(logs, now), nil
 }
 
 // GetExport implements store.ExportStore.
