@@ -83,6 +83,7 @@ type orderRec struct {
 // state is the whole fake account. Every access holds Server.mu.
 type state struct {
 	warehouses      map[int64]*veeqo.Warehouse
+	warehouseIDs    []int64 // the keys of warehouses, ascending (stock entries walk it)
 	channels        map[int64]*channelRec
 	deliveryMethods map[int64]*veeqo.DeliveryMethod
 	products        map[int64]*productRec
@@ -182,6 +183,8 @@ func (st *state) addWarehouse(w veeqo.Warehouse, now time.Time) *veeqo.Warehouse
 	w.CreatedAt = orNow(w.CreatedAt, now)
 	w.UpdatedAt = orNow(w.UpdatedAt, w.CreatedAt)
 	st.warehouses[w.ID] = &w
+	i, _ := slices.BinarySearch(st.warehouseIDs, w.ID)
+	st.warehouseIDs = slices.Insert(st.warehouseIDs, i, w.ID)
 	return &w
 }
 
@@ -318,7 +321,10 @@ func (st *state) sellable(id int64) *veeqo.Sellable {
 	}
 	s := *s0
 	s.StockEntries = nil
-	for _, wid := range sortedKeys(st.warehouses, false) {
+	if len(st.warehouseIDs) > 0 {
+		s.StockEntries = make([]veeqo.StockEntry, 0, len(st.warehouseIDs))
+	}
+	for _, wid := range st.warehouseIDs {
 		k := stockKey{id, wid}
 		e := veeqo.StockEntry{SellableID: id, WarehouseID: wid, AllocatedStockLevel: st.allocated[k]}
 		if phys, ok := st.stock[k]; ok {
@@ -415,11 +421,10 @@ func (st *state) defaultWarehouse(rec *orderRec) int64 {
 	if ch := st.channels[rec.channelID]; ch != nil && ch.warehouseID != 0 {
 		return ch.warehouseID
 	}
-	ids := sortedKeys(st.warehouses, false)
-	if len(ids) == 0 {
+	if len(st.warehouseIDs) == 0 {
 		return 0
 	}
-	return ids[0]
+	return st.warehouseIDs[0]
 }
 
 // quantities returns ordered, allocated and shipped quantity per sellable.
@@ -439,24 +444,59 @@ func (rec *orderRec) quantities() (ordered, allocated, shipped map[int64]int) {
 	return ordered, allocated, shipped
 }
 
+// progress is how far an order's quantities got, over every sellable it
+// orders: whether some sellable is ordered at all, whether each is allocated in full,
+// and whether each is shipped in full. It is what quantities tells
+// derivedStatus and allocatedCompletely, without building its maps (an
+// order has few lines: the quadratic walk is cheaper).
+func (rec *orderRec) progress() (some, allocatedAll, shippedAll bool) {
+	allocatedAll, shippedAll = true, true
+	for i, l := range rec.lines {
+		if slices.ContainsFunc(rec.lines[:i], func(m *lineRec) bool { return m.sellableID == l.sellableID }) {
+			continue // counted with its first line
+		}
+		some = true
+		ordered, allocated, shipped := 0, 0, 0
+		for _, m := range rec.lines[i:] {
+			if m.sellableID == l.sellableID {
+				ordered += m.li.Quantity
+			}
+		}
+		for _, a := range rec.allocs {
+			for _, al := range a.lines {
+				if al.sellableID != l.sellableID {
+					continue
+				}
+				allocated += al.qty
+				if a.shipment != nil {
+					shipped += al.qty
+				}
+			}
+		}
+		if allocated < ordered {
+			allocatedAll = false
+		}
+		if shipped < ordered {
+			shippedAll = false
+		}
+	}
+	return some, allocatedAll, shippedAll
+}
+
 // derivedStatus is the roll-up at the least-progressed part of the order:
 // anything unallocated makes it awaiting_stock, anything allocated but not
 // shipped awaiting_fulfillment, otherwise shipped.
 func (rec *orderRec) derivedStatus() veeqo.OrderStatus {
-	ordered, allocated, shipped := rec.quantities()
-	st := veeqo.StatusShipped
-	if len(ordered) == 0 {
-		st = veeqo.StatusAwaitingFulfillment
+	some, allocatedAll, shippedAll := rec.progress()
+	switch {
+	case !some:
+		return veeqo.StatusAwaitingFulfillment
+	case !allocatedAll:
+		return veeqo.StatusAwaitingStock
+	case !shippedAll:
+		return veeqo.StatusAwaitingFulfillment
 	}
-	for sid, q := range ordered {
-		switch {
-		case allocated[sid] < q:
-			return veeqo.StatusAwaitingStock
-		case shipped[sid] < q:
-			st = veeqo.StatusAwaitingFulfillment
-		}
-	}
-	return st
+	return veeqo.StatusShipped
 }
 
 func (rec *orderRec) status() veeqo.OrderStatus {
@@ -467,13 +507,8 @@ func (rec *orderRec) status() veeqo.OrderStatus {
 }
 
 func (rec *orderRec) allocatedCompletely() bool {
-	ordered, allocated, _ := rec.quantities()
-	for sid, q := range ordered {
-		if allocated[sid] < q {
-			return false
-		}
-	}
-	return len(ordered) > 0
+	some, allocatedAll, _ := rec.progress()
+	return some && allocatedAll
 }
 
 // touch marks an order modified: updated_at moves, shipped_at follows the
