@@ -40,6 +40,11 @@ type batchBook struct {
 	// ERP reference: each is taken once, by the export of its order, which
 	// then does not read it again (see takeExport).
 	exports map[string]priorRead
+	// customers are the customer ids of the batch's emails (folded) as the
+	// store's cache gave them or this pass cached them, so that the batch
+	// reads each email's once. An email whose cached id a create replaces
+	// is forgotten (forgetCustomer) and read again.
+	customers map[string]int64
 	// absent are the batch's emails (folded) that a whole listing did not
 	// have: the order creates the customer inline, without a lookup.
 	absent map[string]bool
@@ -93,6 +98,34 @@ func (b *batchBook) takeAbsent(email string) bool {
 	return true
 }
 
+// customer returns the id the batch knows for email (see customers).
+func (b *batchBook) customer(email string) (int64, bool) {
+	if b == nil {
+		return 0, false
+	}
+	id, ok := b.customers[foldEmail(email)]
+	return id, ok
+}
+
+// rememberCustomer notes the id the store's cache has for email.
+func (b *batchBook) rememberCustomer(email string, id int64) {
+	if b == nil || id == 0 {
+		return
+	}
+	if b.customers == nil {
+		b.customers = map[string]int64{}
+	}
+	b.customers[foldEmail(email)] = id
+}
+
+// forgetCustomer drops what the batch knows of email's id: the store's
+// cache is about to be written.
+func (b *batchBook) forgetCustomer(email string) {
+	if b != nil {
+		delete(b.customers, foldEmail(email))
+	}
+}
+
 // foldEmail is the key emails are matched by, as FindCustomerByEmail
 // matches them: trimmed, case-insensitive.
 func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -141,6 +174,7 @@ func (r *run) prefetch(ctx context.Context, batch []candidate, book *batchBook) 
 	e := r.e
 	orders := make([]ERPOrder, 0, len(batch))
 	book.exports = make(map[string]priorRead, len(batch))
+	book.customers = nil
 	for _, c := range batch {
 		if c.err != nil {
 			continue

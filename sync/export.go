@@ -165,7 +165,7 @@ func orderEmail(o ERPOrder) string {
 
 // exportOne exports one ERP order, as the export flow goes: look at its
 // earlier export (settling one in doubt), filter, build, claim, create.
-// book is what the pass knows of its batch's customers.
+// book is what the pass knows of its batch's exports and customers.
 func (r *run) exportOne(ctx context.Context, o ERPOrder, book *batchBook) {
 	ex, have, ok := r.priorExport(ctx, o, book)
 	if !ok || !r.passesFilter(ctx, o) {
@@ -204,7 +204,7 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, book *batchBook) {
 		// already: send nothing; the claim is settled from Veeqo's list.
 		return
 	}
-	r.create(ctx, o, ex, in, warns)
+	r.create(ctx, o, ex, in, warns, book)
 }
 
 // priorExport reads the ERP order's export, if any, and reports whether to
@@ -297,7 +297,7 @@ func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool,
 // success, failed when Veeqo refused it (nothing was created), in doubt
 // otherwise (settled with the pass's other doubts from Veeqo's order list,
 // settleOwnDoubts, never by creating again now).
-func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string) {
+func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string, book *batchBook) {
 	e := r.e
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
@@ -307,6 +307,9 @@ func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo
 			// Sent by the id the cache gave for this email: the cache
 			// has it already, so no write.
 			email = ""
+		}
+		if email != "" {
+			book.forgetCustomer(email)
 		}
 		r.complete(bg, ex, created, warns, email)
 		return
@@ -576,14 +579,19 @@ func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, 
 // cache, else by an exact lookup in Veeqo (then cached), else 0 (the order
 // creates the customer inline and its id is cached after the create). An
 // email the batch's read of Veeqo's customer list found is in the cache
-// already; one it showed absent (book) is 0 without a lookup.
+// already; one it showed absent (book) is 0 without a lookup. What the
+// cache says is read once per batch (book).
 func (r *run) customerID(ctx context.Context, email string, book *batchBook) (int64, error) {
 	e := r.e
 	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
 		return id, nil // a dry run caches in memory what a run caches in the store
 	}
+	if id, ok := book.customer(email); ok {
+		return id, nil
+	}
 	id, err := e.cfg.Store.CustomerID(ctx, e.cfg.Account, email)
 	if err == nil && id != 0 {
+		book.rememberCustomer(email, id)
 		return id, nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -604,6 +612,8 @@ func (r *run) customerID(ctx context.Context, email string, book *batchBook) (in
 	if !r.opts.DryRun {
 		if err := e.cfg.Store.PutCustomerID(context.WithoutCancel(ctx), e.cfg.Account, email, c.ID); err != nil {
 			e.log.Warn("vsync: cache customer", "err", err)
+		} else {
+			book.rememberCustomer(email, c.ID)
 		}
 	}
 	return c.ID, nil
