@@ -160,6 +160,10 @@ type ExportQuery struct {
 	// (case-sensitive): the engine finds which ERP order a Veeqo order
 	// that is not linked by id was numbered for (a twin).
 	Number string
+	// Refs selects the exports of these ERP references (those of them that
+	// exist): the engine reads a batch of candidates' exports with one
+	// query. Empty does not filter.
+	Refs []string
 	// AfterRef pages: refs greater than this, in ref order.
 	AfterRef string
 	Limit    int // 0 means a store default (at least 100)

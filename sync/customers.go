@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"iter"
 	"strings"
 
@@ -60,6 +59,38 @@ func newBatchBook() *batchBook { return &batchBook{total: -1} }
 type priorRead struct {
 	ex   store.Export
 	have bool
+}
+
+// readExports reads the earlier exports of the batch's candidates with one
+// query. When it fails, the book knows none of them, and each order's
+// export reads its own.
+func (b *batchBook) readExports(ctx context.Context, e *Engine, batch []candidate) {
+	b.exports = make(map[string]priorRead, len(batch))
+	refs := make([]string, 0, len(batch))
+	for _, c := range batch {
+		if c.err == nil && c.o.Ref != "" {
+			if _, dup := b.exports[c.o.Ref]; !dup {
+				b.exports[c.o.Ref] = priorRead{}
+				refs = append(refs, c.o.Ref)
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return
+	}
+	found, err := e.cfg.Store.ListExports(ctx, store.ExportQuery{Account: e.cfg.Account, Refs: refs, Limit: len(refs)})
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("vsync: read the batch's exports; reading them one by one", "err", err)
+		}
+		clear(b.exports)
+		return
+	}
+	for _, ex := range found {
+		if _, want := b.exports[ex.ERPRef]; want {
+			b.exports[ex.ERPRef] = priorRead{ex: ex, have: true}
+		}
+	}
 }
 
 // takeExport returns the export of ref as the batch's prefetch read it, and
@@ -165,7 +196,8 @@ type candidate struct {
 }
 
 // prefetch prepares a batch of candidates for export: their earlier
-// exports are read into the book (each order's export takes its own), and
+// exports are read into the book with one query (each order's export takes
+// its own), and
 // the customers and the items of those still to export that the filter rows
 // pass are settled together. An order exported earlier (still a candidate
 // until it ships) needs neither, so it does not count towards reading a
@@ -173,20 +205,13 @@ type candidate struct {
 func (r *run) prefetch(ctx context.Context, batch []candidate, book *batchBook) {
 	e := r.e
 	orders := make([]ERPOrder, 0, len(batch))
-	book.exports = make(map[string]priorRead, len(batch))
 	book.customers = nil
+	book.readExports(ctx, e, batch)
 	for _, c := range batch {
-		if c.err != nil {
+		if c.err != nil || !e.exportFilter.Explain(c.o).Pass {
 			continue
 		}
-		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref)
-		switch {
-		case err == nil:
-			book.exports[c.o.Ref] = priorRead{ex: ex, have: true}
-		case errors.Is(err, store.ErrNotFound):
-			book.exports[c.o.Ref] = priorRead{}
-		}
-		if !e.exportFilter.Explain(c.o).Pass || (err == nil && ex.State == store.ExportExported) {
+		if p, ok := book.exports[c.o.Ref]; ok && p.have && p.ex.State == store.ExportExported {
 			continue
 		}
 		orders = append(orders, c.o)

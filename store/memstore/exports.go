@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -124,6 +126,28 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 	return out, s.appendLogsLocked(logs, now), nil
 }
 
+// selectExportsLocked is what ListExports walks: the exports of q.Refs, by
+// key, when it names refs, else every export.
+func (s *Store) selectExportsLocked(q store.ExportQuery) iter.Seq2[key2, store.Export] {
+	if len(q.Refs) == 0 {
+		return maps.All(s.exports)
+	}
+	return func(yield func(key2, store.Export) bool) {
+		seen := make(map[string]bool, len(q.Refs))
+		for _, ref := range q.Refs {
+			k := key2{q.Account, ref}
+			e, ok := s.exports[k]
+			if !ok || seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			if !yield(k, e) {
+				return
+			}
+		}
+	}
+}
+
 // GetExport implements store.ExportStore.
 func (s *Store) GetExport(ctx context.Context, account, erpRef string) (store.Export, error) {
 	if err := s.lock(ctx); err != nil {
@@ -204,7 +228,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	}
 	defer s.mu.Unlock()
 	var out []store.Export
-	for k, e := range s.exports {
+	for k, e := range s.selectExportsLocked(q) {
 		switch {
 		case k.a != q.Account,
 			len(q.States) > 0 && !slices.Contains(q.States, e.State),

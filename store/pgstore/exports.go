@@ -291,6 +291,9 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if q.Number != "" {
 		w.add("number = ?", q.Number)
 	}
+	if len(q.Refs) > 0 {
+		w.add("erp_ref = ANY(?)", q.Refs)
+	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

@@ -310,6 +310,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if q.Number != "" {
 		w.add("number = ?", q.Number)
 	}
+	in(&w, "erp_ref", q.Refs)
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

@@ -334,6 +334,12 @@ func testExportListFilters(t *testing.T, s store.Store) {
 		{"after SO-04, limit 2", store.ExportQuery{AfterRef: "SO-04", Limit: 2}, []string{"SO-05", "SO-06"}},
 		{"limit 1", store.ExportQuery{Limit: 1}, []string{"SO-01"}},
 		{"after the last", store.ExportQuery{AfterRef: "SO-08"}, nil},
+		// Refs: those that exist (not another account's), in ref order,
+		// each once; with the other filters and paging.
+		{"refs", store.ExportQuery{Refs: []string{"SO-07", "SO-99", "SO-03", "SO-01", "SO-03"}}, []string{"SO-01", "SO-03", "SO-07"}},
+		{"refs none exist", store.ExportQuery{Refs: []string{"SO-00", "SO-99"}}, nil},
+		{"refs exported", store.ExportQuery{Refs: []string{"SO-01", "SO-03", "SO-05", "SO-08"}, States: []store.ExportState{store.ExportExported}}, []string{"SO-03", "SO-05"}},
+		{"refs after SO-03, limit 1", store.ExportQuery{Refs: []string{"SO-08", "SO-01", "SO-05", "SO-03"}, AfterRef: "SO-03", Limit: 1}, []string{"SO-05"}},
 	}
 	for _, tt := range tests {
 		q := tt.q
