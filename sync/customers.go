@@ -168,7 +168,7 @@ func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 // pass, so what was read before it is exported first.
 func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *batchBook) iter.Seq2[ERPOrder, error] {
 	return func(yield func(ERPOrder, error) bool) {
-		var batch []candidate
+		batch := make([]candidate, 0, exportReadAhead)
 		flush := func() bool {
 			r.prefetch(ctx, batch, book)
 			for _, c := range batch {

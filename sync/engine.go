@@ -252,18 +252,29 @@ func (e *Engine) clock() time.Time { return e.now().UTC() }
 func (e *Engine) scrub(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
+	lower := asciiLower(s)
 	for _, marker := range []string{"x-api-key", "api_key", "apikey", "Authorization", "Bearer "} {
-		// Lower-case ASCII only: strings.ToLower changes the byte length of
-		// some letters (Ⱥ, İ), so its index would not cut s at the marker.
-		lower := []byte(s)
-		for j, c := range lower {
-			if 'A' <= c && c <= 'Z' {
-				lower[j] = c + 'a' - 'A'
-			}
-		}
-		if i := strings.Index(string(lower), strings.ToLower(marker)); i >= 0 {
+		if i := strings.Index(lower, asciiLower(marker)); i >= 0 {
 			s = s[:i] + marker + " [redacted]"
+			lower = asciiLower(s)
 		}
 	}
 	return s
+}
+
+// asciiLower lower-cases ASCII letters only: strings.ToLower changes the
+// byte length of some letters (Ⱥ, İ), so an index in its result would not
+// cut s at the same place. s itself when it has no upper-case ASCII.
+func asciiLower(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for j := i; j < len(b); j++ {
+		if c := b[j]; 'A' <= c && c <= 'Z' {
+			b[j] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
