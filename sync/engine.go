@@ -252,29 +252,33 @@ func (e *Engine) clock() time.Time { return e.now().UTC() }
 func (e *Engine) scrub(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
-	lower := asciiLower(s)
 	for _, marker := range []string{"x-api-key", "api_key", "apikey", "Authorization", "Bearer "} {
-		if i := strings.Index(lower, asciiLower(marker)); i >= 0 {
+		if i := indexFoldASCII(s, marker); i >= 0 {
 			s = s[:i] + marker + " [redacted]"
-			lower = asciiLower(s)
 		}
 	}
 	return s
 }
 
-// asciiLower lower-cases ASCII letters only: strings.ToLower changes the
-// byte length of some letters (Ⱥ, İ), so an index in its result would not
-// cut s at the same place. s itself when it has no upper-case ASCII.
-func asciiLower(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
-	if i < 0 {
-		return s
-	}
-	b := []byte(s)
-	for j := i; j < len(b); j++ {
-		if c := b[j]; 'A' <= c && c <= 'Z' {
-			b[j] = c + 'a' - 'A'
+// indexFoldASCII is the index of the first occurrence of marker in s, with
+// ASCII letters compared regardless of case (and nothing else folded:
+// strings.ToLower changes the byte length of some letters, Ⱥ or İ, so an
+// index in its result would not cut s at the marker), or -1.
+func indexFoldASCII(s, marker string) int {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
 		}
+		return c
 	}
-	return string(b)
+next:
+	for i := 0; i+len(marker) <= len(s); i++ {
+		for j := 0; j < len(marker); j++ {
+			if lower(s[i+j]) != lower(marker[j]) {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
 }
