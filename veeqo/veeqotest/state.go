@@ -315,14 +315,56 @@ func (st *state) product(id int64) veeqo.Product {
 
 // sellable renders a sellable with a stock entry per warehouse.
 func (st *state) sellable(id int64) *veeqo.Sellable {
+	return st.renderSellable(id, nil, nil)
+}
+
+// sellableSlab renders the sellables of one order in two allocations (the
+// sellables, their stock entries) instead of two each; each one taken is as
+// sellable renders it and shares nothing with the state or the others.
+type sellableSlab struct {
+	st      *state
+	items   []veeqo.Sellable
+	entries []veeqo.StockEntry
+}
+
+// newSellableSlab makes room for n sellables.
+func (st *state) newSellableSlab(n int) *sellableSlab {
+	return &sellableSlab{st: st, items: make([]veeqo.Sellable, n), entries: make([]veeqo.StockEntry, n*len(st.warehouseIDs))}
+}
+
+// take renders sellable id in the slab's next place (nil when there is no
+// such sellable, as sellable returns); past its room, as sellable does.
+func (sl *sellableSlab) take(id int64) *veeqo.Sellable {
+	if len(sl.items) == 0 {
+		return sl.st.sellable(id)
+	}
+	w := len(sl.st.warehouseIDs)
+	s := sl.st.renderSellable(id, &sl.items[0], sl.entries[:0:w])
+	if s != nil {
+		sl.items, sl.entries = sl.items[1:], sl.entries[w:]
+	}
+	return s
+}
+
+// renderSellable is sellable's work: into dst (a new one when nil), its
+// stock entries appended to entries (empty, of capacity one per warehouse;
+// nil allocates them).
+func (st *state) renderSellable(id int64, dst *veeqo.Sellable, entries []veeqo.StockEntry) *veeqo.Sellable {
 	s0 := st.sellables[id]
 	if s0 == nil {
 		return nil
 	}
-	s := *s0
+	if dst == nil {
+		dst = new(veeqo.Sellable)
+	}
+	*dst = *s0
+	s := dst
 	s.StockEntries = nil
 	if len(st.warehouseIDs) > 0 {
-		s.StockEntries = make([]veeqo.StockEntry, 0, len(st.warehouseIDs))
+		if entries == nil {
+			entries = make([]veeqo.StockEntry, 0, len(st.warehouseIDs))
+		}
+		s.StockEntries = entries
 	}
 	for _, wid := range st.warehouseIDs {
 		k := stockKey{id, wid}
@@ -335,7 +377,7 @@ func (st *state) sellable(id int64) *veeqo.Sellable {
 		}
 		s.StockEntries = append(s.StockEntries, e)
 	}
-	return &s
+	return s
 }
 
 // sellableBySKU returns the lowest-id sellable with exactly this SKU.
@@ -559,22 +601,35 @@ func (st *state) render(rec *orderRec) veeqo.Order {
 	}
 	o.EmployeeNotes = append(make([]veeqo.Note, 0, len(o.EmployeeNotes)), o.EmployeeNotes...)
 	o.Tags = append(make([]veeqo.Tag, 0, len(o.Tags)), o.Tags...)
+	n := len(rec.lines)
+	if !rec.hidden {
+		for _, a := range rec.allocs {
+			n += len(a.lines)
+		}
+	}
+	slab := st.newSellableSlab(n)
 	o.LineItems = make([]veeqo.LineItem, 0, len(rec.lines))
 	for _, l := range rec.lines {
 		li := l.li
-		li.Sellable = st.sellable(l.sellableID)
+		li.Sellable = slab.take(l.sellableID)
 		o.LineItems = append(o.LineItems, li)
 	}
 	o.Allocations = []veeqo.Allocation{}
 	if !rec.hidden {
+		o.Allocations = make([]veeqo.Allocation, 0, len(rec.allocs))
 		for _, a := range rec.allocs {
-			o.Allocations = append(o.Allocations, st.renderAlloc(rec, a))
+			o.Allocations = append(o.Allocations, st.renderAlloc(rec, a, slab))
 		}
 	}
 	return o
 }
 
-func (st *state) renderAlloc(rec *orderRec, a *allocRec) veeqo.Allocation {
+// renderAlloc renders an allocation, its sellables taken from slab (nil:
+// each allocated).
+func (st *state) renderAlloc(rec *orderRec, a *allocRec, slab *sellableSlab) veeqo.Allocation {
+	if slab == nil {
+		slab = &sellableSlab{st: st}
+	}
 	out := veeqo.Allocation{
 		ID:        a.id,
 		OrderID:   rec.o.ID,
@@ -590,7 +645,7 @@ func (st *state) renderAlloc(rec *orderRec, a *allocRec) veeqo.Allocation {
 	}
 	for _, l := range a.lines {
 		out.LineItems = append(out.LineItems, veeqo.AllocationLineItem{
-			ID: l.id, Quantity: l.qty, PickedQuantity: l.picked, Sellable: st.sellable(l.sellableID),
+			ID: l.id, Quantity: l.qty, PickedQuantity: l.picked, Sellable: slab.take(l.sellableID),
 		})
 	}
 	return out
