@@ -487,8 +487,8 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *batchBook) (*vee
 // default-SKU substitution, a problem per line that cannot be mapped, and an
 // error when the resolver cannot be built.
 func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput, []store.LineLink, []string, []string, error) {
-	var open []ERPLine
-	var lines []mapping.Line
+	open := make([]ERPLine, 0, len(o.Lines))
+	lines := make([]mapping.Line, 0, len(o.Lines))
 	for i, l := range o.Lines {
 		if l.Ref == "" {
 			l.Ref = fmt.Sprint(i + 1)
@@ -517,12 +517,12 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 			problems = append(problems, fmt.Sprintf("line %s: %s", le.Ref, strings.TrimPrefix(le.Reason, "line ")))
 		}
 	}
-	byRef := map[string]mapping.ResolvedLine{}
+	byRef := make(map[string]mapping.ResolvedLine, len(resolved))
 	for _, rl := range resolved {
 		byRef[rl.Ref] = rl
 	}
-	var out []veeqo.LineItemInput
-	var links []store.LineLink
+	out := make([]veeqo.LineItemInput, 0, len(resolved))
+	links := make([]store.LineLink, 0, len(resolved))
 	for _, l := range open {
 		rl, ok := byRef[l.Ref]
 		if !ok {
