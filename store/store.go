@@ -160,6 +160,10 @@ type ExportQuery struct {
 	// (case-sensitive): the engine finds which ERP order a Veeqo order
 	// that is not linked by id was numbered for (a twin).
 	Number string
+	// Refs selects the exports of these ERP references (those of them that
+	// exist): the engine reads a batch of candidates' exports with one
+	// query. Empty does not filter.
+	Refs []string
 	// AfterRef pages: refs greater than this, in ref order.
 	AfterRef string
 	Limit    int // 0 means a store default (at least 100)
@@ -178,8 +182,10 @@ type ExportStore interface {
 	UpdateExport(ctx context.Context, e Export) (Export, error)
 	// CompleteExport does UpdateExport, UpsertRecord and AppendLogs in one
 	// transaction: the Veeqo id, the operations record and the log land
-	// together or not at all.
-	CompleteExport(ctx context.Context, e Export, r RecordUpdate, logs ...LogEntry) (Export, error)
+	// together or not at all. It returns the stored export and the log
+	// entries, in order, with Seq set (as AppendLogs does), so that the
+	// warnings of an export notified with it carry their Seq.
+	CompleteExport(ctx context.Context, e Export, r RecordUpdate, logs ...LogEntry) (Export, []LogEntry, error)
 	// GetExport returns the export of an ERP order. ErrNotFound.
 	GetExport(ctx context.Context, account, erpRef string) (Export, error)
 	// ExportByVeeqoID returns the export linked to a Veeqo order. ErrNotFound.

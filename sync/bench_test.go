@@ -264,7 +264,7 @@ func (w *writeCounter) UpdateExport(ctx context.Context, e store.Export) (store.
 	w.count()
 	return w.Store.UpdateExport(ctx, e)
 }
-func (w *writeCounter) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (w *writeCounter) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	w.count()
 	return w.Store.CompleteExport(ctx, e, r, logs...)
 }

@@ -386,9 +386,9 @@ type failCompleteOnce struct {
 	failed atomic.Bool
 }
 
-func (s *failCompleteOnce) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (s *failCompleteOnce) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	if s.failed.CompareAndSwap(false, true) {
-		return store.Export{}, errTemporary
+		return store.Export{}, nil, errTemporary
 	}
 	return s.Store.CompleteExport(ctx, e, r, logs...)
 }

@@ -31,9 +31,19 @@ const minCustomerPreload = 3
 // 100, so a list of more customers is never read whole.
 const maxCustomerPages = 100
 
-// customerBook is what an export pass learned about its customers from
-// Veeqo's customer list, for the batch being exported.
-type customerBook struct {
+// batchBook is what an export pass learned, for the batch of candidates
+// being exported, about their earlier exports (from the store) and their
+// customers (from Veeqo's customer list).
+type batchBook struct {
+	// exports are the batch's earlier exports as prefetch read them, by
+	// ERP reference: each is taken once, by the export of its order, which
+	// then does not read it again (see takeExport).
+	exports map[string]priorRead
+	// customers are the customer ids of the batch's emails (folded) as the
+	// store's cache gave them or this pass cached them, so that the batch
+	// reads each email's once. An email whose cached id a create replaces
+	// is forgotten (forgetCustomer) and read again.
+	customers map[string]int64
 	// absent are the batch's emails (folded) that a whole listing did not
 	// have: the order creates the customer inline, without a lookup.
 	absent map[string]bool
@@ -42,14 +52,72 @@ type customerBook struct {
 	total int
 }
 
-func newCustomerBook() *customerBook { return &customerBook{total: -1} }
+func newBatchBook() *batchBook { return &batchBook{total: -1} }
+
+// priorRead is one reference's export as the batch's prefetch read it:
+// have is false when the store had none.
+type priorRead struct {
+	ex   store.Export
+	have bool
+}
+
+// readExports reads the earlier exports of the batch's candidates with one
+// query. When it fails, the book knows none of them, and each order's
+// export reads its own.
+func (b *batchBook) readExports(ctx context.Context, e *Engine, batch []candidate) {
+	b.exports = make(map[string]priorRead, len(batch))
+	refs := make([]string, 0, len(batch))
+	for _, c := range batch {
+		if c.err == nil && c.o.Ref != "" {
+			if _, dup := b.exports[c.o.Ref]; !dup {
+				b.exports[c.o.Ref] = priorRead{}
+				refs = append(refs, c.o.Ref)
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return
+	}
+	found, err := e.cfg.Store.ListExports(ctx, store.ExportQuery{Account: e.cfg.Account, Refs: refs, Limit: len(refs)})
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("vsync: read the batch's exports; reading them one by one", "err", err)
+		}
+		clear(b.exports)
+		return
+	}
+	for _, ex := range found {
+		if _, want := b.exports[ex.ERPRef]; want {
+			b.exports[ex.ERPRef] = priorRead{ex: ex, have: true}
+		}
+	}
+}
+
+// takeExport returns the export of ref as the batch's prefetch read it, and
+// forgets it; ok is false when the prefetch did not read it (or failed to),
+// and the caller reads it itself. A read made before the batch's first
+// export is as good as one made just before the order's own: no other
+// order's export writes this reference's row, and the claim that follows
+// is an insert-if-absent or a compare-and-set on the version read, so a
+// row another process wrote meanwhile is never overwritten.
+func (b *batchBook) takeExport(ref string) (ex store.Export, have, ok bool) {
+	if b == nil {
+		return store.Export{}, false, false
+	}
+	p, ok := b.exports[ref]
+	if !ok {
+		return store.Export{}, false, false
+	}
+	delete(b.exports, ref)
+	return p.ex, p.have, true
+}
 
 // takeAbsent reports whether the batch's listing showed Veeqo has no
 // customer with email, and forgets it: the order that asks creates the
 // customer inline, and a later order of the batch with the same email finds
 // its id in the store's cache (or, if that create failed or is in doubt,
 // looks it up), so one email never makes two customers.
-func (b *customerBook) takeAbsent(email string) bool {
+func (b *batchBook) takeAbsent(email string) bool {
 	if b == nil {
 		return false
 	}
@@ -61,6 +129,34 @@ func (b *customerBook) takeAbsent(email string) bool {
 	return true
 }
 
+// customer returns the id the batch knows for email (see customers).
+func (b *batchBook) customer(email string) (int64, bool) {
+	if b == nil {
+		return 0, false
+	}
+	id, ok := b.customers[foldEmail(email)]
+	return id, ok
+}
+
+// rememberCustomer notes the id the store's cache has for email.
+func (b *batchBook) rememberCustomer(email string, id int64) {
+	if b == nil || id == 0 {
+		return
+	}
+	if b.customers == nil {
+		b.customers = map[string]int64{}
+	}
+	b.customers[foldEmail(email)] = id
+}
+
+// forgetCustomer drops what the batch knows of email's id: the store's
+// cache is about to be written.
+func (b *batchBook) forgetCustomer(email string) {
+	if b != nil {
+		delete(b.customers, foldEmail(email))
+	}
+}
+
 // foldEmail is the key emails are matched by, as FindCustomerByEmail
 // matches them: trimmed, case-insensitive.
 func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -70,9 +166,9 @@ func foldEmail(email string) string { return strings.ToLower(strings.TrimSpace(e
 // the batch's customers are settled (prefetchCustomers). Errors are yielded
 // in their place; the ERP's iterator ends after an error that stops the
 // pass, so what was read before it is exported first.
-func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *customerBook) iter.Seq2[ERPOrder, error] {
+func (r *run) readAhead(ctx context.Context, seq iter.Seq2[ERPOrder, error], book *batchBook) iter.Seq2[ERPOrder, error] {
 	return func(yield func(ERPOrder, error) bool) {
-		var batch []candidate
+		batch := make([]candidate, 0, exportReadAhead)
 		flush := func() bool {
 			r.prefetch(ctx, batch, book)
 			for _, c := range batch {
@@ -99,18 +195,23 @@ type candidate struct {
 	err error
 }
 
-// prefetch prepares a batch of candidates for export: the customers and
-// the items of those still to export that the filter rows pass are settled
-// together. An order exported earlier (still a candidate until it ships)
-// needs neither, so it does not count towards reading a list.
-func (r *run) prefetch(ctx context.Context, batch []candidate, book *customerBook) {
+// prefetch prepares a batch of candidates for export: their earlier
+// exports are read into the book with one query (each order's export takes
+// its own), and
+// the customers and the items of those still to export that the filter rows
+// pass are settled together. An order exported earlier (still a candidate
+// until it ships) needs neither, so it does not count towards reading a
+// list.
+func (r *run) prefetch(ctx context.Context, batch []candidate, book *batchBook) {
 	e := r.e
 	orders := make([]ERPOrder, 0, len(batch))
+	book.customers = nil
+	book.readExports(ctx, e, batch)
 	for _, c := range batch {
 		if c.err != nil || !e.exportFilter.Explain(c.o).Pass {
 			continue
 		}
-		if ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, c.o.Ref); err == nil && ex.State == store.ExportExported {
+		if p, ok := book.exports[c.o.Ref]; ok && p.have && p.ex.State == store.ExportExported {
 			continue
 		}
 		orders = append(orders, c.o)
@@ -149,7 +250,7 @@ func (r *run) prefetchItems(ctx context.Context, orders []ERPOrder) {
 // others are noted absent, to be created inline without a lookup. A count
 // or listing that fails, or a listing that is not whole, leaves what it did
 // not settle to customerID's lookups: nothing is lost.
-func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *customerBook) {
+func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *batchBook) {
 	e := r.e
 	book.absent = nil
 	if ctx.Err() != nil {

@@ -253,17 +253,32 @@ func (e *Engine) scrub(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	s = strings.ReplaceAll(s, "\n", " ")
 	for _, marker := range []string{"x-api-key", "api_key", "apikey", "Authorization", "Bearer "} {
-		// Lower-case ASCII only: strings.ToLower changes the byte length of
-		// some letters (Ⱥ, İ), so its index would not cut s at the marker.
-		lower := []byte(s)
-		for j, c := range lower {
-			if 'A' <= c && c <= 'Z' {
-				lower[j] = c + 'a' - 'A'
-			}
-		}
-		if i := strings.Index(string(lower), strings.ToLower(marker)); i >= 0 {
+		if i := indexFoldASCII(s, marker); i >= 0 {
 			s = s[:i] + marker + " [redacted]"
 		}
 	}
 	return s
+}
+
+// indexFoldASCII is the index of the first occurrence of marker in s, with
+// ASCII letters compared regardless of case (and nothing else folded:
+// strings.ToLower changes the byte length of some letters, Ⱥ or İ, so an
+// index in its result would not cut s at the marker), or -1.
+func indexFoldASCII(s, marker string) int {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+next:
+	for i := 0; i+len(marker) <= len(s); i++ {
+		for j := 0; j < len(marker); j++ {
+			if lower(s[i+j]) != lower(marker[j]) {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
 }

@@ -32,7 +32,7 @@ func (r *run) exportPass(ctx context.Context) {
 		q.Since = e.settings.StartDate.In(e.loc).UTC()
 	}
 	seen := map[string]bool{}
-	book := newCustomerBook()
+	book := newBatchBook()
 	for o, err := range r.readAhead(ctx, e.cfg.ERP.Candidates(ctx, q), book) {
 		if ctx.Err() != nil {
 			return
@@ -165,9 +165,9 @@ func orderEmail(o ERPOrder) string {
 
 // exportOne exports one ERP order, as the export flow goes: look at its
 // earlier export (settling one in doubt), filter, build, claim, create.
-// book is what the pass knows of its batch's customers.
-func (r *run) exportOne(ctx context.Context, o ERPOrder, book *customerBook) {
-	ex, have, ok := r.priorExport(ctx, o)
+// book is what the pass knows of its batch's exports and customers.
+func (r *run) exportOne(ctx context.Context, o ERPOrder, book *batchBook) {
+	ex, have, ok := r.priorExport(ctx, o, book)
 	if !ok || !r.passesFilter(ctx, o) {
 		return
 	}
@@ -204,17 +204,25 @@ func (r *run) exportOne(ctx context.Context, o ERPOrder, book *customerBook) {
 		// already: send nothing; the claim is settled from Veeqo's list.
 		return
 	}
-	r.create(ctx, o, ex, in, warns)
+	r.create(ctx, o, ex, in, warns, book)
 }
 
 // priorExport reads the ERP order's export, if any, and reports whether to
 // go on: not when it is exported already (noted in a run of references),
 // or when it is in doubt and stays so (a dry run only notes it). An export
 // in doubt that Veeqo's order list settles as absent is returned ready to
-// be created again.
-func (r *run) priorExport(ctx context.Context, o ERPOrder) (ex store.Export, have, ok bool) {
+// be created again. The export is the one the batch's prefetch read (book),
+// else read now.
+func (r *run) priorExport(ctx context.Context, o ERPOrder, book *batchBook) (ex store.Export, have, ok bool) {
 	e := r.e
-	ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	ex, have, read := book.takeExport(o.Ref)
+	var err error
+	switch {
+	case read && !have:
+		err = store.ErrNotFound
+	case !read:
+		ex, err = e.cfg.Store.GetExport(ctx, e.cfg.Account, o.Ref)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Export{}, false, true
@@ -289,7 +297,7 @@ func (r *run) claim(ctx context.Context, o ERPOrder, ex store.Export, have bool,
 // success, failed when Veeqo refused it (nothing was created), in doubt
 // otherwise (settled with the pass's other doubts from Veeqo's order list,
 // settleOwnDoubts, never by creating again now).
-func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string) {
+func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo.OrderInput, warns []string, book *batchBook) {
 	e := r.e
 	created, err := e.cfg.Veeqo.CreateOrder(ctx, in)
 	bg := context.WithoutCancel(ctx)
@@ -299,6 +307,9 @@ func (r *run) create(ctx context.Context, o ERPOrder, ex store.Export, in *veeqo
 			// Sent by the id the cache gave for this email: the cache
 			// has it already, so no write.
 			email = ""
+		}
+		if email != "" {
+			book.forgetCustomer(email)
 		}
 		r.complete(bg, ex, created, warns, email)
 		return
@@ -361,11 +372,19 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 	}
 	msg = e.scrub(msg)
 	now := e.clock()
-	nex, err := e.cfg.Store.CompleteExport(ctx, ex,
+	// The log line and each warning land with the link, in its write; the
+	// warnings are notified once it has landed, with the Seqs it gave them.
+	logs := make([]store.LogEntry, 0, 1+len(warns))
+	logs = append(logs, store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelInfo, Reference: ex.ERPRef,
+		Message: fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)})
+	for _, w := range warns {
+		logs = append(logs, store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelWarning, Reference: ex.ERPRef,
+			Message: e.scrub(w)})
+	}
+	nex, appended, err := e.cfg.Store.CompleteExport(ctx, ex,
 		store.RecordUpdate{Account: e.cfg.Account, Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg,
 			VeeqoOrderID: o.ID, RunID: r.id, At: now, CountAttempt: true},
-		store.LogEntry{Time: now, Account: e.cfg.Account, RunID: r.id, Process: ProcessExport, Level: store.LevelInfo, Reference: ex.ERPRef,
-			Message: fmt.Sprintf("exported as Veeqo order %d (number %s)", o.ID, o.Number)})
+		logs...)
 	if err != nil {
 		// The order exists in Veeqo but the link did not land: the claim
 		// stays in doubt and the next run links it by number.
@@ -373,9 +392,13 @@ func (r *run) complete(ctx context.Context, ex store.Export, o *veeqo.Order, war
 		return ex, false
 	}
 	r.rep.Exported++
+	r.rep.Warnings += len(warns)
 	r.outcome(Outcome{Process: ProcessExport, Reference: ex.ERPRef, Status: status, Message: msg, VeeqoOrderID: o.ID})
-	for _, w := range warns {
-		r.logEntry(ctx, store.LevelWarning, ProcessExport, ex.ERPRef, w)
+	if len(appended) == len(logs) {
+		logs = appended
+	}
+	for _, l := range logs[1:] {
+		r.notify(ctx, l)
 	}
 	if email != "" && o.Customer != nil && o.Customer.ID != 0 {
 		if err := e.cfg.Store.PutCustomerID(ctx, e.cfg.Account, email, o.Customer.ID); err != nil {
@@ -415,7 +438,7 @@ func linkLines(links []store.LineLink, items []veeqo.LineItem) []store.LineLink 
 // buildOrder maps an ERP order to a Veeqo order input. It returns the line
 // links to remember and the warnings (default-SKU substitutions), or an
 // error that names what cannot be mapped.
-func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *customerBook) (*veeqo.OrderInput, []store.LineLink, []string, error) {
+func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *batchBook) (*veeqo.OrderInput, []store.LineLink, []string, error) {
 	e := r.e
 	var warns, problems []string
 	ch, err := e.channelFor(ctx, o.Store)
@@ -464,8 +487,8 @@ func (r *run) buildOrder(ctx context.Context, o ERPOrder, book *customerBook) (*
 // default-SKU substitution, a problem per line that cannot be mapped, and an
 // error when the resolver cannot be built.
 func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput, []store.LineLink, []string, []string, error) {
-	var open []ERPLine
-	var lines []mapping.Line
+	open := make([]ERPLine, 0, len(o.Lines))
+	lines := make([]mapping.Line, 0, len(o.Lines))
 	for i, l := range o.Lines {
 		if l.Ref == "" {
 			l.Ref = fmt.Sprint(i + 1)
@@ -494,12 +517,12 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 			problems = append(problems, fmt.Sprintf("line %s: %s", le.Ref, strings.TrimPrefix(le.Reason, "line ")))
 		}
 	}
-	byRef := map[string]mapping.ResolvedLine{}
+	byRef := make(map[string]mapping.ResolvedLine, len(resolved))
 	for _, rl := range resolved {
 		byRef[rl.Ref] = rl
 	}
-	var out []veeqo.LineItemInput
-	var links []store.LineLink
+	out := make([]veeqo.LineItemInput, 0, len(resolved))
+	links := make([]store.LineLink, 0, len(resolved))
 	for _, l := range open {
 		rl, ok := byRef[l.Ref]
 		if !ok {
@@ -525,7 +548,7 @@ func (r *run) orderLines(ctx context.Context, o ERPOrder) ([]veeqo.LineItemInput
 
 // addParties fills the order's customer (by id when Veeqo knows the email,
 // else inline), addresses, delivery cost, payment and note.
-func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string, book *customerBook) error {
+func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, email string, book *batchBook) error {
 	cid, err := r.customerID(ctx, email, book)
 	if err != nil {
 		return err
@@ -556,14 +579,19 @@ func (r *run) addParties(ctx context.Context, in *veeqo.OrderInput, o ERPOrder, 
 // cache, else by an exact lookup in Veeqo (then cached), else 0 (the order
 // creates the customer inline and its id is cached after the create). An
 // email the batch's read of Veeqo's customer list found is in the cache
-// already; one it showed absent (book) is 0 without a lookup.
-func (r *run) customerID(ctx context.Context, email string, book *customerBook) (int64, error) {
+// already; one it showed absent (book) is 0 without a lookup. What the
+// cache says is read once per batch (book).
+func (r *run) customerID(ctx context.Context, email string, book *batchBook) (int64, error) {
 	e := r.e
 	if id, ok := r.dryCustomers[email]; ok && r.opts.DryRun {
 		return id, nil // a dry run caches in memory what a run caches in the store
 	}
+	if id, ok := book.customer(email); ok {
+		return id, nil
+	}
 	id, err := e.cfg.Store.CustomerID(ctx, e.cfg.Account, email)
 	if err == nil && id != 0 {
+		book.rememberCustomer(email, id)
 		return id, nil
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -584,6 +612,8 @@ func (r *run) customerID(ctx context.Context, email string, book *customerBook) 
 	if !r.opts.DryRun {
 		if err := e.cfg.Store.PutCustomerID(context.WithoutCancel(ctx), e.cfg.Account, email, c.ID); err != nil {
 			e.log.Warn("vsync: cache customer", "err", err)
+		} else {
+			book.rememberCustomer(email, c.ID)
 		}
 	}
 	return c.ID, nil

@@ -239,8 +239,12 @@ func (s crashStore) UpdateExport(ctx context.Context, e store.Export) (out store
 	err = s.c.do("UpdateExport", func() error { var err error; out, err = s.Store.UpdateExport(ctx, e); return err })
 	return
 }
-func (s crashStore) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (out store.Export, err error) {
-	err = s.c.do("CompleteExport", func() error { var err error; out, err = s.Store.CompleteExport(ctx, e, r, logs...); return err })
+func (s crashStore) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (out store.Export, appended []store.LogEntry, err error) {
+	err = s.c.do("CompleteExport", func() error {
+		var err error
+		out, appended, err = s.Store.CompleteExport(ctx, e, r, logs...)
+		return err
+	})
 	return
 }
 func (s crashStore) RecordShipment(ctx context.Context, a store.AppliedShipment) (out store.AppliedShipment, ins bool, err error) {

@@ -82,7 +82,11 @@ func cloneOrder(o ERPOrder) ERPOrder {
 func (m *MemoryERP) Candidates(ctx context.Context, q CandidateQuery) iter.Seq2[ERPOrder, error] {
 	return func(yield func(ERPOrder, error) bool) {
 		m.mu.Lock()
-		var list []ERPOrder
+		n := len(m.orders)
+		if len(q.Refs) > 0 {
+			n = min(n, len(q.Refs))
+		}
+		list := make([]ERPOrder, 0, n)
 		if len(q.Refs) > 0 {
 			for _, ref := range q.Refs {
 				if o, ok := m.orders[ref]; ok {

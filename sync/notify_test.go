@@ -43,6 +43,13 @@ func TestNotifierGetsErrorsWithSeq(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, logs.Entries, 1)
 	assert.Equal(t, logs.Entries[0].Seq, byLevel[notify.LevelError].Seq)
+	// The default-SKU warning is written with the export's link, and
+	// notified with the Seq that write gave it.
+	warns, err := e.st.QueryLogs(context.Background(), store.LogQuery{Account: testAccount, Levels: []string{store.LevelWarning}})
+	require.NoError(t, err)
+	require.Len(t, warns.Entries, 1)
+	assert.Equal(t, warns.Entries[0].Seq, byLevel[notify.LevelWarning].Seq)
+	assert.Equal(t, warns.Entries[0].Message, byLevel[notify.LevelWarning].Message)
 }
 
 func TestNotifyAdapters(t *testing.T) {

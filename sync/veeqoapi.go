@@ -35,7 +35,7 @@ type VeeqoAPI interface {
 	// when Veeqo does not say); Customers streams the customer list, 100 a
 	// call, stopping at Veeqo's page count. An export pass with more new
 	// emails than the list has pages reads the list instead of looking each
-	// email up (see customerBook).
+	// email up (see batchBook).
 	CountCustomers(ctx context.Context) (int, error)
 	Customers(ctx context.Context) iter.Seq2[veeqo.Customer, error]
 	// FindSellableBySKU and FindSellableByUPC look a sellable up exactly;

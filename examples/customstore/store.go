@@ -40,14 +40,14 @@ func (s *alertingStore) AppendLogs(ctx context.Context, entries ...store.LogEntr
 
 // CompleteExport writes the export, its record and its log entries in one
 // transaction (the inner store's), then pages the errors among the
-// entries. Nothing is paged when the transaction fails.
-func (s *alertingStore) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
-	out, err := s.Store.CompleteExport(ctx, e, r, logs...)
+// entries, with their Seq. Nothing is paged when the transaction fails.
+func (s *alertingStore) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
+	out, appended, err := s.Store.CompleteExport(ctx, e, r, logs...)
 	if err != nil {
-		return out, err
+		return out, appended, err
 	}
-	s.pageErrors(logs)
-	return out, nil
+	s.pageErrors(appended)
+	return out, appended, nil
 }
 
 // CompleteShipment writes the shipment, its record and its log entries in

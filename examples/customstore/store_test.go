@@ -54,13 +54,13 @@ func TestAlertingStorePagesStoredErrorsOnly(t *testing.T) {
 	done.State, done.VeeqoOrderID = store.ExportExported, 42
 	errLine := store.LogEntry{Account: "acme", Time: now, Level: store.LevelError, Process: "export_order", Reference: "SO-3", Message: "exported, then a line failed"}
 	rec := store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-3", Status: store.RecordError, At: now}
-	_, err = s.CompleteExport(ctx, done, rec, errLine)
+	_, _, err = s.CompleteExport(ctx, done, rec, errLine)
 	require.NoError(t, err)
 	require.Len(t, p.since(0), 2)
 	assert.Equal(t, "SO-3", p.since(0)[1].Reference)
 
 	// The same version again: a conflict, so nothing was written or paged.
-	_, err = s.CompleteExport(ctx, done, rec, errLine)
+	_, _, err = s.CompleteExport(ctx, done, rec, errLine)
 	require.ErrorIs(t, err, store.ErrConflict)
 	assert.Len(t, p.since(0), 2)
 

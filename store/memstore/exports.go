@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -99,30 +101,51 @@ func (s *Store) UpdateExport(ctx context.Context, e store.Export) (store.Export,
 // CompleteExport implements store.ExportStore. Everything is validated
 // before anything is written, under one lock, so the three writes land
 // together or not at all.
-func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	if err := checkExportKey("complete export", e); err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	if err := checkRecordUpdate(r); err != nil {
-		return store.Export{}, fmt.Errorf("memstore: complete export %s/%s: %w", e.Account, e.ERPRef, err)
+		return store.Export{}, nil, fmt.Errorf("memstore: complete export %s/%s: %w", e.Account, e.ERPRef, err)
 	}
 	for i, l := range logs {
 		if err := checkLog(l); err != nil {
-			return store.Export{}, fmt.Errorf("memstore: complete export %s/%s: log %d: %w", e.Account, e.ERPRef, i, err)
+			return store.Export{}, nil, fmt.Errorf("memstore: complete export %s/%s: log %d: %w", e.Account, e.ERPRef, i, err)
 		}
 	}
 	if err := s.lock(ctx); err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	defer s.mu.Unlock()
 	now := s.now()
 	out, err := s.updateExportLocked(e, now)
 	if err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
 	s.upsertRecordLocked(r, now)
-	s.appendLogsLocked(logs, now)
-	return out, nil
+	return out, s.appendLogsLocked(logs, now), nil
+}
+
+// selectExportsLocked is what ListExports walks: the exports of q.Refs, by
+// key, when it names refs, else every export.
+func (s *Store) selectExportsLocked(q store.ExportQuery) iter.Seq2[key2, store.Export] {
+	if len(q.Refs) == 0 {
+		return maps.All(s.exports)
+	}
+	return func(yield func(key2, store.Export) bool) {
+		seen := make(map[string]bool, len(q.Refs))
+		for _, ref := range q.Refs {
+			k := key2{q.Account, ref}
+			e, ok := s.exports[k]
+			if !ok || seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			if !yield(k, e) {
+				return
+			}
+		}
+	}
 }
 
 // GetExport implements store.ExportStore.
@@ -205,7 +228,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	}
 	defer s.mu.Unlock()
 	var out []store.Export
-	for k, e := range s.exports {
+	for k, e := range s.selectExportsLocked(q) {
 		switch {
 		case k.a != q.Account,
 			len(q.States) > 0 && !slices.Contains(q.States, e.State),

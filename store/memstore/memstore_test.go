@@ -195,7 +195,7 @@ func Example() {
 	fmt.Println("claimed again:", again)
 
 	e.State, e.VeeqoOrderID = store.ExportExported, 501
-	e, err := s.CompleteExport(ctx, e,
+	e, _, err := s.CompleteExport(ctx, e,
 		store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-1", Status: store.RecordSuccess, Message: "exported", VeeqoOrderID: 501, CountAttempt: true},
 		store.LogEntry{Account: "acme", Process: "export_order", Level: store.LevelInfo, Reference: "SO-1", Message: "created Veeqo order 501"})
 	fmt.Println(e.State, e.VeeqoOrderID, err)

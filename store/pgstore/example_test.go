@@ -42,7 +42,7 @@ func ExampleOpen() {
 	}
 	// ... POST the order to Veeqo, then link it, record it and log it at once:
 	e.State, e.VeeqoOrderID = store.ExportExported, 123456
-	e, err = s.CompleteExport(ctx, e,
+	e, _, err = s.CompleteExport(ctx, e,
 		store.RecordUpdate{Account: "main", Process: "export_order", Reference: "SO-1001", Status: store.RecordSuccess},
 		store.LogEntry{Account: "main", Process: "export_order", Level: store.LevelInfo, Reference: "SO-1001", Message: "exported"})
 	if err != nil {

@@ -157,16 +157,19 @@ func (s *Store) updateExportResult(ctx context.Context, op string, e store.Expor
 // transaction: the Veeqo id, the operations record and the log land together
 // or not at all. An r with neither Process nor Reference writes no record;
 // an r without Account takes e's.
-func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	writeRecord := r.Process != "" || r.Reference != ""
 	if writeRecord && r.Account == "" {
 		r.Account = e.Account
 	}
 	b, err := s.completeExportBatch(e, r, writeRecord, logs)
 	if err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
-	var out store.Export
+	var (
+		out      store.Export
+		appended []store.LogEntry
+	)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
@@ -185,8 +188,12 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("pgstore: CompleteExport %q: lock the log: %w", e.ERPRef, err)
 			}
-			if _, err := br.Exec(); err != nil {
+			var err error
+			if appended, err = appendedLogs(br.Query()); err != nil {
 				return fmt.Errorf("pgstore: CompleteExport %q: logs: %w", e.ERPRef, err)
+			}
+			if len(appended) != len(logs) {
+				return fmt.Errorf("pgstore: CompleteExport %q: inserted %d log entries of %d", e.ERPRef, len(appended), len(logs))
 			}
 		}
 		if err := br.Close(); err != nil {
@@ -196,9 +203,9 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 		return nil
 	})
 	if err != nil {
-		return store.Export{}, err
+		return store.Export{}, nil, err
 	}
-	return out, nil
+	return out, appended, nil
 }
 
 // completeExportBatch checks CompleteExport's writes and queues them: one
@@ -283,6 +290,9 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	}
 	if q.Number != "" {
 		w.add("number = ?", q.Number)
+	}
+	if len(q.Refs) > 0 {
+		w.add("erp_ref = ANY(?)", q.Refs)
 	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)

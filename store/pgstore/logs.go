@@ -72,9 +72,22 @@ func (s *Store) appendLogs(ctx context.Context, tx querier, entries []store.LogE
 	if _, err := tx.Exec(ctx, lockSQL, s.logLockKey); err != nil {
 		return nil, fmt.Errorf("lock the log: %w", err)
 	}
-	n := len(entries)
 	sql, args := s.appendLogsSQL(entries)
-	rows, err := tx.Query(ctx, sql, args...)
+	got, err := appendedLogs(tx.Query(ctx, sql, args...))
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(entries) {
+		return nil, fmt.Errorf("inserted %d log entries of %d", len(got), len(entries))
+	}
+	copy(out, got)
+	return out, nil
+}
+
+// appendedLogs reads what appendLogsSQL's statement returns, in the order
+// of its input: rows are numbered in ORDER BY ord order, but RETURNING's
+// order is not promised, so they are sorted by Seq.
+func appendedLogs(rows pgx.Rows, err error) ([]store.LogEntry, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -82,14 +95,8 @@ func (s *Store) appendLogs(ctx context.Context, tx querier, entries []store.LogE
 	if err != nil {
 		return nil, err
 	}
-	if len(got) != n {
-		return nil, fmt.Errorf("inserted %d log entries of %d", len(got), n)
-	}
-	// Rows are numbered in ORDER BY ord order; RETURNING's order is not
-	// promised, so sort by Seq to line them up with the input.
 	slices.SortFunc(got, func(a, b store.LogEntry) int { return cmp.Compare(a.Seq, b.Seq) })
-	copy(out, got)
-	return out, nil
+	return got, nil
 }
 
 // lockSQL takes a transaction-scoped advisory lock.

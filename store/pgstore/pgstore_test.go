@@ -280,7 +280,7 @@ func TestCompleteExportAtomic(t *testing.T) {
 	done.State, done.VeeqoOrderID = store.ExportExported, 777
 	rec := store.RecordUpdate{Process: "export_order", Reference: "SO-1", Status: store.RecordSuccess, RunID: "r1"}
 	bad := store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "bad \x00 byte"}
-	_, err = s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "ok"}, bad)
+	_, _, err = s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "ok"}, bad)
 	require.Error(t, err)
 
 	got, err := s.GetExport(ctx, "acct", "SO-1")
@@ -296,7 +296,7 @@ func TestCompleteExportAtomic(t *testing.T) {
 
 	// The same call without the bad entry lands all three; its record takes
 	// the export's account.
-	out, err := s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "ok"})
+	out, _, err := s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "ok"})
 	require.NoError(t, err)
 	require.Equal(t, e.Version+1, out.Version)
 	require.False(t, out.ExportedAt.IsZero(), "ExportedAt stamped on export")
@@ -308,7 +308,7 @@ func TestCompleteExportAtomic(t *testing.T) {
 	require.Len(t, page.Entries, 1)
 
 	// A stale version changes nothing.
-	_, err = s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "again"})
+	_, _, err = s.CompleteExport(ctx, done, rec, store.LogEntry{Account: "acct", Level: store.LevelInfo, Message: "again"})
 	require.ErrorIs(t, err, store.ErrConflict)
 	page, err = s.QueryLogs(ctx, store.LogQuery{Account: "acct"})
 	require.NoError(t, err)

@@ -43,7 +43,7 @@ func Example() {
 	// ... POST the order to Veeqo, then link it.
 	e.State, e.VeeqoOrderID = store.ExportExported, 987654
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	e, err = s.CompleteExport(ctx, e,
+	e, _, err = s.CompleteExport(ctx, e,
 		store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-1001",
 			Status: store.RecordSuccess, Message: "exported", VeeqoOrderID: 987654, RunID: "run-1", At: at},
 		store.LogEntry{Account: "acme", RunID: "run-1", Process: "export_order", Reference: "SO-1001",

@@ -204,23 +204,26 @@ func (s *Store) updateExport(ctx context.Context, tx *sql.Tx, e store.Export, ar
 // CompleteExport does UpdateExport, UpsertRecord and AppendLogs in one
 // transaction: the Veeqo id, the operations record and the log land
 // together or not at all (nothing is written on store.ErrConflict).
-func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, error) {
+func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.RecordUpdate, logs ...store.LogEntry) (store.Export, []store.LogEntry, error) {
 	const op = "CompleteExport"
 	now := s.clock()
 	args, err := exportArgs(&e, now)
 	if err != nil {
-		return store.Export{}, wrap(op, err)
+		return store.Export{}, nil, wrap(op, err)
 	}
 	rargs, err := recordArgs(&r, now)
 	if err != nil {
-		return store.Export{}, wrap(op, err)
+		return store.Export{}, nil, wrap(op, err)
 	}
 	logs = append([]store.LogEntry(nil), logs...) // logArgs fills in defaults
 	largs, err := logArgs(logs, now)
 	if err != nil {
-		return store.Export{}, wrap(op, err)
+		return store.Export{}, nil, wrap(op, err)
 	}
-	var out store.Export
+	var (
+		out      store.Export
+		appended []store.LogEntry
+	)
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if out, err = s.updateExport(ctx, tx, e, args, now); err != nil {
@@ -229,13 +232,13 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 		if _, err = s.txExec(ctx, tx, qRecordUpsertExec, rargs...); err != nil {
 			return err
 		}
-		_, err = s.appendLogs(ctx, tx, logs, largs)
+		appended, err = s.appendLogs(ctx, tx, logs, largs)
 		return err
 	})
 	if err != nil {
-		return store.Export{}, wrap(op, err)
+		return store.Export{}, nil, wrap(op, err)
 	}
-	return out, nil
+	return out, appended, nil
 }
 
 // GetExport returns the export of an ERP order. store.ErrNotFound.
@@ -307,6 +310,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if q.Number != "" {
 		w.add("number = ?", q.Number)
 	}
+	in(&w, "erp_ref", q.Refs)
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

@@ -385,7 +385,7 @@ func TestCancelledContext(t *testing.T) {
 	e, _, err := s.ClaimExport(t.Context(), store.Export{Account: "acme", ERPRef: "SO-1"})
 	require.NoError(t, err)
 	e.State = store.ExportExported
-	_, err = s.CompleteExport(ctx, e, store.RecordUpdate{Account: "acme", Process: "p", Reference: "SO-1", Status: store.RecordSuccess})
+	_, _, err = s.CompleteExport(ctx, e, store.RecordUpdate{Account: "acme", Process: "p", Reference: "SO-1", Status: store.RecordSuccess})
 	require.ErrorIs(t, err, context.Canceled)
 	got, err := s.GetExport(t.Context(), "acme", "SO-1")
 	require.NoError(t, err)

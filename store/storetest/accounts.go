@@ -284,7 +284,7 @@ func testAccountRemove(t *testing.T, s store.Store) {
 		e, _, err := s.ClaimExport(ctx, store.Export{Account: name, ERPRef: "SO-1", Number: "SO-1", State: store.ExportClaimed})
 		must(t, "ClaimExport", err)
 		e.State, e.VeeqoOrderID = store.ExportExported, 777
-		_, err = s.CompleteExport(ctx, e,
+		_, _, err = s.CompleteExport(ctx, e,
 			store.RecordUpdate{Account: name, Process: "export_order", Reference: "SO-1", Status: store.RecordSuccess, RunID: name + "-run", At: at(0)},
 			store.LogEntry{Account: name, RunID: name + "-run", Process: "export_order", Level: store.LevelInfo, Reference: "SO-1", Message: "exported", Time: at(0)})
 		must(t, "CompleteExport", err)

@@ -64,7 +64,7 @@ func exportCycle(b *testing.B, s store.Store, account, erpRef string, veeqoID in
 	e.VeeqoOrderID = veeqoID
 	e.Lines = sampleLines()
 	at := base
-	_, err = s.CompleteExport(ctx, e,
+	_, _, err = s.CompleteExport(ctx, e,
 		store.RecordUpdate{Account: account, Process: "export_order", Reference: erpRef, Status: store.RecordSuccess,
 			Message: "exported", VeeqoOrderID: e.VeeqoOrderID, RunID: "bench-run", At: at, CountAttempt: true},
 		store.LogEntry{Time: at, Account: account, RunID: "bench-run", Process: "export_order", Level: store.LevelInfo,

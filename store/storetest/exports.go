@@ -334,6 +334,12 @@ func testExportListFilters(t *testing.T, s store.Store) {
 		{"after SO-04, limit 2", store.ExportQuery{AfterRef: "SO-04", Limit: 2}, []string{"SO-05", "SO-06"}},
 		{"limit 1", store.ExportQuery{Limit: 1}, []string{"SO-01"}},
 		{"after the last", store.ExportQuery{AfterRef: "SO-08"}, nil},
+		// Refs: those that exist (not another account's), in ref order,
+		// each once; with the other filters and paging.
+		{"refs", store.ExportQuery{Refs: []string{"SO-07", "SO-99", "SO-03", "SO-01", "SO-03"}}, []string{"SO-01", "SO-03", "SO-07"}},
+		{"refs none exist", store.ExportQuery{Refs: []string{"SO-00", "SO-99"}}, nil},
+		{"refs exported", store.ExportQuery{Refs: []string{"SO-01", "SO-03", "SO-05", "SO-08"}, States: []store.ExportState{store.ExportExported}}, []string{"SO-03", "SO-05"}},
+		{"refs after SO-03, limit 1", store.ExportQuery{Refs: []string{"SO-08", "SO-01", "SO-05", "SO-03"}, AfterRef: "SO-03", Limit: 1}, []string{"SO-05"}},
 	}
 	for _, tt := range tests {
 		q := tt.q
@@ -405,7 +411,7 @@ func testCompleteExport(t *testing.T, s store.Store) {
 		{Time: at(5), Account: "acme", RunID: "run-1", Process: "export_order", Level: store.LevelInfo, Reference: "SO-1", Message: "created"},
 		{Time: at(5), Account: "acme", RunID: "run-1", Process: "export_order", Level: store.LevelWarning, Reference: "SO-1", Message: "default SKU used"},
 	}
-	got, err := s.CompleteExport(ctx, e, r, logs...)
+	got, gotLogs, err := s.CompleteExport(ctx, e, r, logs...)
 	must(t, "CompleteExport", err)
 	if got.Version <= orig.Version || got.State != store.ExportExported || got.VeeqoOrderID != 4242 {
 		t.Errorf("CompleteExport result: Version %d (was %d), State %q, VeeqoOrderID %d", got.Version, orig.Version, got.State, got.VeeqoOrderID)
@@ -433,12 +439,17 @@ func testCompleteExport(t *testing.T, s store.Store) {
 		gotMsgs = append(gotMsgs, l.Message)
 	}
 	diff(t, "log messages after CompleteExport (newest first)", []string{"default SKU used", "created"}, gotMsgs)
+	// It returns the entries as stored, in the order given, Seq set.
+	diff(t, "log entries CompleteExport returned (as stored, oldest first)", []store.LogEntry{page.Entries[1], page.Entries[0]}, gotLogs)
+	if len(gotLogs) == 2 && (gotLogs[0].Seq == 0 || gotLogs[1].Seq <= gotLogs[0].Seq) {
+		t.Errorf("CompleteExport returned Seqs %d, %d: want set and increasing", gotLogs[0].Seq, gotLogs[1].Seq)
+	}
 
 	// Without logs it still writes the export and the record.
 	e2 := claim(t, s, "acme", "SO-2")
 	e2.State = store.ExportFailed
 	e2.LastError = "422: invalid address"
-	_, err = s.CompleteExport(ctx, e2, store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-2", Status: store.RecordError, Message: "invalid address", RunID: "run-1", At: at(6), CountAttempt: true})
+	_, _, err = s.CompleteExport(ctx, e2, store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-2", Status: store.RecordError, Message: "invalid address", RunID: "run-1", At: at(6), CountAttempt: true})
 	must(t, "CompleteExport without logs", err)
 	rec, err = s.GetRecord(ctx, "acme", "export_order", "SO-2")
 	must(t, "GetRecord", err)
@@ -460,7 +471,7 @@ func testCompleteExportConflict(t *testing.T, s store.Store) {
 	stale.State, stale.VeeqoOrderID = store.ExportExported, 4242
 	r := store.RecordUpdate{Account: "acme", Process: "export_order", Reference: "SO-1", Status: store.RecordSuccess, RunID: "run-1", At: at(5), CountAttempt: true}
 	l := store.LogEntry{Time: at(5), Account: "acme", RunID: "run-1", Process: "export_order", Level: store.LevelInfo, Reference: "SO-1", Message: "created"}
-	_, err = s.CompleteExport(ctx, stale, r, l)
+	_, _, err = s.CompleteExport(ctx, stale, r, l)
 	wantErr(t, "CompleteExport with a stale version", err, store.ErrConflict)
 
 	missing := store.Export{Account: "acme", ERPRef: "SO-404", Version: 1, State: store.ExportExported}
@@ -468,7 +479,7 @@ func testCompleteExportConflict(t *testing.T, s store.Store) {
 	r404.Reference = "SO-404"
 	l404 := l
 	l404.Reference = "SO-404"
-	_, err = s.CompleteExport(ctx, missing, r404, l404)
+	_, _, err = s.CompleteExport(ctx, missing, r404, l404)
 	wantErr(t, "CompleteExport of a missing export", err, store.ErrNotFound, store.ErrConflict)
 
 	read, err := s.GetExport(ctx, "acme", "SO-1")
@@ -575,7 +586,7 @@ func testCompleteExportVisibility(t *testing.T, s store.Store) {
 	}
 	for i, e := range claims {
 		e.State, e.VeeqoOrderID = store.ExportExported, int64(9000+i)
-		_, err := s.CompleteExport(ctx, e,
+		_, _, err := s.CompleteExport(ctx, e,
 			store.RecordUpdate{Account: "acme", Process: "export_order", Reference: e.ERPRef, Status: store.RecordSuccess, VeeqoOrderID: e.VeeqoOrderID, RunID: "run", At: at(i), CountAttempt: true},
 			store.LogEntry{Time: at(i), Account: "acme", RunID: "run", Process: "export_order", Level: store.LevelInfo, Reference: e.ERPRef, Message: "exported"})
 		if err != nil {

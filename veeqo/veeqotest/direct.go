@@ -283,9 +283,12 @@ func orderInputObj(in *veeqo.OrderInput) obj {
 	}
 	setID(o, "delivery_method_id", in.DeliveryMethodID)
 	setStr(o, "due_date", in.DueDate)
-	for k, v := range map[string]*string{"delivery_cost": decString(in.DeliveryCost), "total_tax": decString(in.TotalTax), "total_discounts": decString(in.TotalDiscounts)} {
-		if v != nil {
-			o[k] = *v
+	for _, kv := range [...]struct {
+		k string
+		v *decimal.Decimal
+	}{{"delivery_cost", in.DeliveryCost}, {"total_tax", in.TotalTax}, {"total_discounts", in.TotalDiscounts}} {
+		if kv.v != nil {
+			o[kv.k] = kv.v.String()
 		}
 	}
 	if len(in.LineItems) > 0 {
@@ -328,11 +331,11 @@ func orderInputObj(in *veeqo.OrderInput) obj {
 
 func addressObj(a *veeqo.Address) map[string]any {
 	m := map[string]any{}
-	for k, v := range map[string]string{"first_name": a.FirstName, "last_name": a.LastName, "company": a.Company,
-		"address1": a.Address1, "address2": a.Address2, "city": a.City, "state": a.State, "zip": a.Zip,
-		"country": a.Country, "phone": a.Phone, "email": a.Email} {
-		if v != "" {
-			m[k] = v
+	for _, kv := range [...][2]string{{"first_name", a.FirstName}, {"last_name", a.LastName}, {"company", a.Company},
+		{"address1", a.Address1}, {"address2", a.Address2}, {"city", a.City}, {"state", a.State}, {"zip", a.Zip},
+		{"country", a.Country}, {"phone", a.Phone}, {"email", a.Email}} {
+		if kv[1] != "" {
+			m[kv[0]] = kv[1]
 		}
 	}
 	if a.ID != 0 {

@@ -94,6 +94,7 @@ func pageOf[T any](s *Server, q url.Values, sizeParam string, maxSize, pageCap i
 		if !headers && q.Get(sizeParam) == "" {
 			lo, hi = 0, total
 		}
+		page = make([]T, 0, hi-lo)
 		for _, id := range ids[lo:hi] {
 			page = append(page, render(st, id))
 		}

@@ -102,7 +102,7 @@ func (s *Server) updateAllocation(w http.ResponseWriter, r *http.Request) {
 		}
 		a.updated = now
 		st.touch(rec, now)
-		return st.renderAlloc(rec, a), nil
+		return st.renderAlloc(rec, a, nil), nil
 	})
 }
 

@@ -53,7 +53,7 @@ func (s *Server) Allocate(orderID, warehouseID int64, lines map[int64]int) (veeq
 		a.created, a.updated = now, now
 		rec.clearSoftOverride()
 		st.touch(rec, now)
-		out = st.renderAlloc(rec, a)
+		out = st.renderAlloc(rec, a, nil)
 	})
 	return out, err
 }

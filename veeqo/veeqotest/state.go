@@ -83,6 +83,7 @@ type orderRec struct {
 // state is the whole fake account. Every access holds Server.mu.
 type state struct {
 	warehouses      map[int64]*veeqo.Warehouse
+	warehouseIDs    []int64 // the keys of warehouses, ascending (stock entries walk it)
 	channels        map[int64]*channelRec
 	deliveryMethods map[int64]*veeqo.DeliveryMethod
 	products        map[int64]*productRec
@@ -182,6 +183,8 @@ func (st *state) addWarehouse(w veeqo.Warehouse, now time.Time) *veeqo.Warehouse
 	w.CreatedAt = orNow(w.CreatedAt, now)
 	w.UpdatedAt = orNow(w.UpdatedAt, w.CreatedAt)
 	st.warehouses[w.ID] = &w
+	i, _ := slices.BinarySearch(st.warehouseIDs, w.ID)
+	st.warehouseIDs = slices.Insert(st.warehouseIDs, i, w.ID)
 	return &w
 }
 
@@ -312,13 +315,58 @@ func (st *state) product(id int64) veeqo.Product {
 
 // sellable renders a sellable with a stock entry per warehouse.
 func (st *state) sellable(id int64) *veeqo.Sellable {
+	return st.renderSellable(id, nil, nil)
+}
+
+// sellableSlab renders the sellables of one order in two allocations (the
+// sellables, their stock entries) instead of two each; each one taken is as
+// sellable renders it and shares nothing with the state or the others.
+type sellableSlab struct {
+	st      *state
+	items   []veeqo.Sellable
+	entries []veeqo.StockEntry
+}
+
+// newSellableSlab makes room for n sellables.
+func (st *state) newSellableSlab(n int) *sellableSlab {
+	return &sellableSlab{st: st, items: make([]veeqo.Sellable, n), entries: make([]veeqo.StockEntry, n*len(st.warehouseIDs))}
+}
+
+// take renders sellable id in the slab's next place (nil when there is no
+// such sellable, as sellable returns); past its room, as sellable does.
+func (sl *sellableSlab) take(id int64) *veeqo.Sellable {
+	if len(sl.items) == 0 {
+		return sl.st.sellable(id)
+	}
+	w := len(sl.st.warehouseIDs)
+	s := sl.st.renderSellable(id, &sl.items[0], sl.entries[:0:w])
+	if s != nil {
+		sl.items, sl.entries = sl.items[1:], sl.entries[w:]
+	}
+	return s
+}
+
+// renderSellable is sellable's work: into dst (a new one when nil), its
+// stock entries appended to entries (empty, of capacity one per warehouse;
+// nil allocates them).
+func (st *state) renderSellable(id int64, dst *veeqo.Sellable, entries []veeqo.StockEntry) *veeqo.Sellable {
 	s0 := st.sellables[id]
 	if s0 == nil {
 		return nil
 	}
-	s := *s0
+	if dst == nil {
+		dst = new(veeqo.Sellable)
+	}
+	*dst = *s0
+	s := dst
 	s.StockEntries = nil
-	for _, wid := range sortedKeys(st.warehouses, false) {
+	if len(st.warehouseIDs) > 0 {
+		if entries == nil {
+			entries = make([]veeqo.StockEntry, 0, len(st.warehouseIDs))
+		}
+		s.StockEntries = entries
+	}
+	for _, wid := range st.warehouseIDs {
 		k := stockKey{id, wid}
 		e := veeqo.StockEntry{SellableID: id, WarehouseID: wid, AllocatedStockLevel: st.allocated[k]}
 		if phys, ok := st.stock[k]; ok {
@@ -329,7 +377,7 @@ func (st *state) sellable(id int64) *veeqo.Sellable {
 		}
 		s.StockEntries = append(s.StockEntries, e)
 	}
-	return &s
+	return s
 }
 
 // sellableBySKU returns the lowest-id sellable with exactly this SKU.
@@ -415,11 +463,10 @@ func (st *state) defaultWarehouse(rec *orderRec) int64 {
 	if ch := st.channels[rec.channelID]; ch != nil && ch.warehouseID != 0 {
 		return ch.warehouseID
 	}
-	ids := sortedKeys(st.warehouses, false)
-	if len(ids) == 0 {
+	if len(st.warehouseIDs) == 0 {
 		return 0
 	}
-	return ids[0]
+	return st.warehouseIDs[0]
 }
 
 // quantities returns ordered, allocated and shipped quantity per sellable.
@@ -439,24 +486,59 @@ func (rec *orderRec) quantities() (ordered, allocated, shipped map[int64]int) {
 	return ordered, allocated, shipped
 }
 
+// progress is how far an order's quantities got, over every sellable it
+// orders: whether some sellable is ordered at all, whether each is allocated in full,
+// and whether each is shipped in full. It is what quantities tells
+// derivedStatus and allocatedCompletely, without building its maps (an
+// order has few lines: the quadratic walk is cheaper).
+func (rec *orderRec) progress() (some, allocatedAll, shippedAll bool) {
+	allocatedAll, shippedAll = true, true
+	for i, l := range rec.lines {
+		if slices.ContainsFunc(rec.lines[:i], func(m *lineRec) bool { return m.sellableID == l.sellableID }) {
+			continue // counted with its first line
+		}
+		some = true
+		ordered, allocated, shipped := 0, 0, 0
+		for _, m := range rec.lines[i:] {
+			if m.sellableID == l.sellableID {
+				ordered += m.li.Quantity
+			}
+		}
+		for _, a := range rec.allocs {
+			for _, al := range a.lines {
+				if al.sellableID != l.sellableID {
+					continue
+				}
+				allocated += al.qty
+				if a.shipment != nil {
+					shipped += al.qty
+				}
+			}
+		}
+		if allocated < ordered {
+			allocatedAll = false
+		}
+		if shipped < ordered {
+			shippedAll = false
+		}
+	}
+	return some, allocatedAll, shippedAll
+}
+
 // derivedStatus is the roll-up at the least-progressed part of the order:
 // anything unallocated makes it awaiting_stock, anything allocated but not
 // shipped awaiting_fulfillment, otherwise shipped.
 func (rec *orderRec) derivedStatus() veeqo.OrderStatus {
-	ordered, allocated, shipped := rec.quantities()
-	st := veeqo.StatusShipped
-	if len(ordered) == 0 {
-		st = veeqo.StatusAwaitingFulfillment
+	some, allocatedAll, shippedAll := rec.progress()
+	switch {
+	case !some:
+		return veeqo.StatusAwaitingFulfillment
+	case !allocatedAll:
+		return veeqo.StatusAwaitingStock
+	case !shippedAll:
+		return veeqo.StatusAwaitingFulfillment
 	}
-	for sid, q := range ordered {
-		switch {
-		case allocated[sid] < q:
-			return veeqo.StatusAwaitingStock
-		case shipped[sid] < q:
-			st = veeqo.StatusAwaitingFulfillment
-		}
-	}
-	return st
+	return veeqo.StatusShipped
 }
 
 func (rec *orderRec) status() veeqo.OrderStatus {
@@ -467,13 +549,8 @@ func (rec *orderRec) status() veeqo.OrderStatus {
 }
 
 func (rec *orderRec) allocatedCompletely() bool {
-	ordered, allocated, _ := rec.quantities()
-	for sid, q := range ordered {
-		if allocated[sid] < q {
-			return false
-		}
-	}
-	return len(ordered) > 0
+	some, allocatedAll, _ := rec.progress()
+	return some && allocatedAll
 }
 
 // touch marks an order modified: updated_at moves, shipped_at follows the
@@ -524,22 +601,35 @@ func (st *state) render(rec *orderRec) veeqo.Order {
 	}
 	o.EmployeeNotes = append(make([]veeqo.Note, 0, len(o.EmployeeNotes)), o.EmployeeNotes...)
 	o.Tags = append(make([]veeqo.Tag, 0, len(o.Tags)), o.Tags...)
+	n := len(rec.lines)
+	if !rec.hidden {
+		for _, a := range rec.allocs {
+			n += len(a.lines)
+		}
+	}
+	slab := st.newSellableSlab(n)
 	o.LineItems = make([]veeqo.LineItem, 0, len(rec.lines))
 	for _, l := range rec.lines {
 		li := l.li
-		li.Sellable = st.sellable(l.sellableID)
+		li.Sellable = slab.take(l.sellableID)
 		o.LineItems = append(o.LineItems, li)
 	}
 	o.Allocations = []veeqo.Allocation{}
 	if !rec.hidden {
+		o.Allocations = make([]veeqo.Allocation, 0, len(rec.allocs))
 		for _, a := range rec.allocs {
-			o.Allocations = append(o.Allocations, st.renderAlloc(rec, a))
+			o.Allocations = append(o.Allocations, st.renderAlloc(rec, a, slab))
 		}
 	}
 	return o
 }
 
-func (st *state) renderAlloc(rec *orderRec, a *allocRec) veeqo.Allocation {
+// renderAlloc renders an allocation, its sellables taken from slab (nil:
+// each allocated).
+func (st *state) renderAlloc(rec *orderRec, a *allocRec, slab *sellableSlab) veeqo.Allocation {
+	if slab == nil {
+		slab = &sellableSlab{st: st}
+	}
 	out := veeqo.Allocation{
 		ID:        a.id,
 		OrderID:   rec.o.ID,
@@ -555,7 +645,7 @@ func (st *state) renderAlloc(rec *orderRec, a *allocRec) veeqo.Allocation {
 	}
 	for _, l := range a.lines {
 		out.LineItems = append(out.LineItems, veeqo.AllocationLineItem{
-			ID: l.id, Quantity: l.qty, PickedQuantity: l.picked, Sellable: st.sellable(l.sellableID),
+			ID: l.id, Quantity: l.qty, PickedQuantity: l.picked, Sellable: slab.take(l.sellableID),
 		})
 	}
 	return out
