@@ -253,6 +253,12 @@ type ShipmentStore interface {
 	// s.ShipmentID) exists; it returns the stored row and whether it
 	// inserted. Of N concurrent inserts of one key exactly one returns true.
 	RecordShipment(ctx context.Context, s AppliedShipment) (AppliedShipment, bool, error)
+	// RecordShipments does what RecordShipment does for each of ss, in
+	// order, in one transaction: it returns each stored row and whether
+	// this call inserted it, or an error and nothing written. The engine
+	// writes a page's shipment updates ahead (pending) with it, before the
+	// ERP gets any of them.
+	RecordShipments(ctx context.Context, ss []AppliedShipment) ([]AppliedShipment, []bool, error)
 	// UpdateShipment writes s if s.Version equals the stored version
 	// (ErrConflict otherwise).
 	UpdateShipment(ctx context.Context, s AppliedShipment) (AppliedShipment, error)

@@ -27,9 +27,15 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 		return store.AppliedShipment{}, false, err
 	}
 	defer s.mu.Unlock()
+	out, inserted := s.recordShipmentLocked(sh)
+	return out, inserted, nil
+}
+
+// recordShipmentLocked inserts sh unless its key exists; s.mu is held.
+func (s *Store) recordShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, bool) {
 	k := shipKey{sh.Account, sh.ShipmentID}
 	if cur, ok := s.shipments[k]; ok {
-		return cloneShipment(cur), false, nil
+		return cloneShipment(cur), false
 	}
 	sh = cloneShipment(sh)
 	sh.CreatedAt = utc(sh.CreatedAt)
@@ -40,7 +46,27 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	sh.Version = 1
 	s.shipments[k] = sh
 	s.indexShipment(sh)
-	return cloneShipment(sh), true, nil
+	return cloneShipment(sh), true
+}
+
+// RecordShipments implements store.ShipmentStore: every row is checked
+// before any is written, under one lock.
+func (s *Store) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	for _, sh := range ss {
+		if sh.Account == "" {
+			return nil, nil, errors.New("memstore: record shipments: account is empty")
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]store.AppliedShipment, len(ss))
+	inserted := make([]bool, len(ss))
+	for i, sh := range ss {
+		out[i], inserted[i] = s.recordShipmentLocked(sh)
+	}
+	return out, inserted, nil
 }
 
 // UpdateShipment implements store.ShipmentStore. CreatedAt is kept.

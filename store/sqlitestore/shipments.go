@@ -113,6 +113,49 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	return out, inserted, nil
 }
 
+// RecordShipments does what RecordShipment does for each of ss, in
+// order, in one transaction.
+func (s *Store) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	const op = "RecordShipments"
+	now := s.clock()
+	all := make([][]any, len(ss))
+	for i, sh := range ss {
+		if sh.State == "" {
+			sh.State = store.ShipmentPending
+		}
+		args, err := shipmentArgs(&sh, now)
+		if err != nil {
+			return nil, nil, wrap(op, err)
+		}
+		a := []any{sh.Account, sh.ShipmentID}
+		a = append(a, args[:6]...)             // allocation_id .. warning
+		a = append(a, now.UnixNano(), args[6]) // created_at, applied_at
+		all[i] = a
+	}
+	out := make([]store.AppliedShipment, len(ss))
+	inserted := make([]bool, len(ss))
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, a := range all {
+			got, err := scanShipment(s.txQueryRow(ctx, tx, qShipmentInsert, a...))
+			inserted[i] = err == nil
+			if err != nil {
+				if !isNoRows(err) {
+					return err
+				}
+				if got, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentGet, ss[i].Account, ss[i].ShipmentID)); err != nil {
+					return err
+				}
+			}
+			out[i] = got
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, wrap(op, err)
+	}
+	return out, inserted, nil
+}
+
 // UpdateShipment writes sh if sh.Version equals the stored version
 // (store.ErrConflict otherwise, store.ErrNotFound if absent). An applied
 // shipment without AppliedAt is stamped.
