@@ -149,7 +149,7 @@ func (r *run) skipFetch(ctx context.Context, o *veeqo.Order, msg string) {
 // fetchOrder handles one Veeqo order in fetch mode.
 func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
-	r.flushMarksFor(ctx, ProcessFetch, o.Number)
+	r.flushFor(ctx, ProcessFetch, o.Number, o.ID)
 	if !r.wantFetch(ctx, o) {
 		return
 	}

@@ -31,9 +31,10 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 		r.fail(fmt.Errorf("vsync: read cursor %s: %w", stream, err))
 		return nil
 	}
-	// The listing's marks are written a page at a time (markBatch).
+	// The listing's marks, and a fetch listing's write-aheads, are
+	// written a page at a time (markBatch, ahead).
 	ctx = withMarkBatch(ctx)
-	defer r.flushMarks(ctx)
+	defer r.flushBatch(ctx)
 	backfill := !r.opts.From.IsZero() || !r.opts.To.IsZero()
 	p := &pollPass{r: r, stream: stream, handle: handle, since: r.pollSince(cur, backfill), passStart: e.clock(),
 		maxSeen: cur.Position, seen: map[int64]bool{}, inDefault: map[int64]bool{}}
@@ -114,7 +115,7 @@ type pollPass struct {
 // false if the listing failed or the run must stop.
 func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, late int, ok bool) {
 	r := p.r
-	defer r.flushMarks(ctx)
+	defer r.flushBatch(ctx)
 	for o, err := range r.e.cfg.Veeqo.ListOrders(ctx, opts) {
 		if ctx.Err() != nil {
 			return n, late, false
