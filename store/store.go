@@ -279,6 +279,12 @@ type ShipmentStore interface {
 	CompleteShipments(ctx context.Context, cs []ShipmentCompletion) ([]ShipmentCompletion, error)
 	// GetShipment returns one shipment's row. ErrNotFound.
 	GetShipment(ctx context.Context, account string, shipmentID int64) (AppliedShipment, error)
+	// FindShipments returns the account's rows whose VeeqoOrderID is one
+	// of veeqoOrderIDs or whose ShipmentID is one of shipmentIDs, each row
+	// once, oldest first (CreatedAt, then ShipmentID). The engine reads the
+	// rows of a page of listed Veeqo orders and of their shipments with it,
+	// instead of one read per order and per shipment.
+	FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]AppliedShipment, error)
 	// ListShipments returns rows matching q, oldest first (CreatedAt, then
 	// ShipmentID).
 	ListShipments(ctx context.Context, q ShipmentQuery) ([]AppliedShipment, error)

@@ -256,6 +256,37 @@ func (s *Store) indexed(account string, set map[int64]struct{}) iter.Seq2[shipKe
 	}
 }
 
+// FindShipments implements store.ShipmentStore, from the index by Veeqo
+// order and the shipments' keys.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	if account == "" {
+		return nil, errors.New("memstore: find shipments: account is required")
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	found := map[int64]store.AppliedShipment{}
+	for _, vid := range veeqoOrderIDs {
+		for id := range s.shipsByVeeqo[veeqoKey{account, vid}] {
+			found[id] = s.shipments[shipKey{account, id}]
+		}
+	}
+	for _, id := range shipmentIDs {
+		if sh, ok := s.shipments[shipKey{account, id}]; ok {
+			found[id] = sh
+		}
+	}
+	out := make([]store.AppliedShipment, 0, len(found))
+	for _, sh := range found {
+		out = append(out, cloneShipment(sh))
+	}
+	slices.SortFunc(out, func(a, b store.AppliedShipment) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+	})
+	return out, nil
+}
+
 // GetShipment implements store.ShipmentStore.
 func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int64) (store.AppliedShipment, error) {
 	if err := s.lock(ctx); err != nil {

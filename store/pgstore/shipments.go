@@ -388,6 +388,32 @@ func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int6
 // ListShipments returns rows matching q, oldest first (CreatedAt, then
 // ShipmentID). A zero Limit returns every match: the engine relies on
 // seeing every pending row.
+// FindShipments implements store.ShipmentStore in one statement: the rows
+// of the Veeqo orders by their index, and the shipments by key.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	if err := required("FindShipments", "Account", account); err != nil {
+		return nil, err
+	}
+	if veeqoOrderIDs == nil {
+		veeqoOrderIDs = []int64{}
+	}
+	if shipmentIDs == nil {
+		shipmentIDs = []int64{}
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT `+shipmentCols+` FROM {s}.shipments WHERE account = $1 AND veeqo_order_id = ANY($2)
+		UNION ALL
+		SELECT `+shipmentCols+` FROM {s}.shipments WHERE account = $1 AND shipment_id = ANY($3) AND veeqo_order_id <> ALL($2)
+		ORDER BY created_at, shipment_id`), account, veeqoOrderIDs, shipmentIDs)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: FindShipments: %w", err)
+	}
+	out, err := collect(rows, scanShipment)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: FindShipments: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
 	if err := required("ListShipments", "Account", q.Account); err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func readQueries() []string {
 	return append([]string{
 		qAccountGet, qAccountList,
 		qExportGet, qExportByVeeqoID,
-		qShipmentGet,
+		qShipmentGet, qShipmentFind,
 		qCursorGet,
 		qRecordGet,
 		qRunGet,

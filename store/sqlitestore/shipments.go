@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,7 +17,14 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 ON CONFLICT (account, shipment_id) DO NOTHING
 RETURNING ` + shipmentCols
-	qShipmentGet    = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
+	qShipmentGet = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
+	// qShipmentFind is FindShipments: the ids come as JSON arrays.
+	qShipmentFind = `SELECT ` + shipmentCols + ` FROM shipments INDEXED BY shipments_by_veeqo_order
+WHERE account = ?1 AND veeqo_order_id IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT ` + shipmentCols + ` FROM shipments WHERE account = ?1 AND shipment_id IN (SELECT value FROM json_each(?3))
+	AND veeqo_order_id NOT IN (SELECT value FROM json_each(?2))
+ORDER BY created_at, shipment_id`
 	qShipmentExists = `SELECT 1 FROM shipments WHERE account = ? AND shipment_id = ?`
 	qShipmentUpdate = `UPDATE shipments
 SET allocation_id = ?, veeqo_order_id = ?, erp_ref = ?, state = ?, update_doc = ?, warning = ?, applied_at = ?,
@@ -356,6 +364,43 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		return nil, wrap(op, err)
 	}
 	return out, nil
+}
+
+// FindShipments implements store.ShipmentStore in one statement: the rows
+// of the Veeqo orders by their index, and the shipments by key.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	const op = "FindShipments"
+	if account == "" {
+		return nil, wrap(op, invalid("account is empty"))
+	}
+	orders, err := json.Marshal(nonNil(veeqoOrderIDs))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	ships, err := json.Marshal(nonNil(shipmentIDs))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	var out []store.AppliedShipment
+	err = s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		sh, err := scanShipment(r)
+		if err == nil {
+			out = append(out, sh)
+		}
+		return err
+	}, qShipmentFind, account, string(orders), string(ships))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// nonNil returns ids, or an empty slice for nil (a JSON array either way).
+func nonNil(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
 }
 
 // shipmentListQuery is ListShipments' statement for q and its arguments.

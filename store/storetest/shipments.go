@@ -23,6 +23,7 @@ func shipmentCases() []testCase {
 		{"CompleteShipmentsBatch", testCompleteShipments},
 		{"CompleteShipmentsConflictWritesNothing", testCompleteShipmentsConflict},
 		{"ListOrderAndFilters", testShipmentList},
+		{"FindByVeeqoOrdersAndIDs", testFindShipments},
 	}
 }
 
@@ -529,5 +530,65 @@ func testCompleteShipmentsConflict(t *testing.T, s store.Store) {
 	must(t, "QueryLogs", err)
 	if len(page.Entries) != 0 {
 		t.Errorf("a lost CompleteShipments appended %d log entries, want none", len(page.Entries))
+	}
+}
+
+func testFindShipments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	rows := []struct {
+		account     string
+		id, veeqoID int64
+	}{
+		{"acme", 10, 1}, {"acme", 11, 1}, {"acme", 20, 2}, {"acme", 30, 3}, {"acme", 40, 4}, {"other", 50, 1}, {"other", 60, 6},
+	}
+	for _, r := range rows {
+		_, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: r.account, ShipmentID: r.id, VeeqoOrderID: r.veeqoID, ERPRef: "SO", State: store.ShipmentPending, Update: json.RawMessage(`{}`)})
+		must(t, "RecordShipment", err)
+	}
+	ids := func(got []store.AppliedShipment) []int64 {
+		var out []int64
+		for _, sh := range got {
+			out = append(out, sh.ShipmentID)
+		}
+		return out
+	}
+	sorted := func(got []store.AppliedShipment) bool {
+		return slices.IsSortedFunc(got, func(a, b store.AppliedShipment) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+		})
+	}
+	// Orders 1 and 3, shipments 11 (of order 1 too), 40, 60 (another
+	// account's) and 99 (none): each row once, this account's only.
+	got, err := s.FindShipments(ctx, "acme", []int64{1, 3, 77}, []int64{11, 40, 60, 99})
+	must(t, "FindShipments", err)
+	gotIDs := ids(got)
+	slices.Sort(gotIDs)
+	if want := []int64{10, 11, 30, 40}; !slices.Equal(gotIDs, want) {
+		t.Errorf("FindShipments(orders 1, 3, 77; shipments 11, 40, 60, 99) = %v, want %v", gotIDs, want)
+	}
+	if !sorted(got) {
+		t.Errorf("FindShipments: rows not oldest first: %v", ids(got))
+	}
+	for _, sh := range got {
+		read, err := s.GetShipment(ctx, "acme", sh.ShipmentID)
+		must(t, "GetShipment", err)
+		diff(t, fmt.Sprintf("FindShipments row %d", sh.ShipmentID), read, sh)
+	}
+	got, err = s.FindShipments(ctx, "acme", nil, []int64{20})
+	must(t, "FindShipments by shipment only", err)
+	if want := []int64{20}; !slices.Equal(ids(got), want) {
+		t.Errorf("FindShipments(shipment 20) = %v, want %v", ids(got), want)
+	}
+	got, err = s.FindShipments(ctx, "acme", []int64{2}, nil)
+	must(t, "FindShipments by order only", err)
+	if want := []int64{20}; !slices.Equal(ids(got), want) {
+		t.Errorf("FindShipments(order 2) = %v, want %v", ids(got), want)
+	}
+	got, err = s.FindShipments(ctx, "acme", nil, nil)
+	must(t, "FindShipments of nothing", err)
+	if len(got) != 0 {
+		t.Errorf("FindShipments of nothing = %v, want none", ids(got))
 	}
 }
