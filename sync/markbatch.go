@@ -28,6 +28,7 @@ const markBatchSize = 100
 type markBatch struct {
 	marks  []pendingMark
 	aheads []*ahead
+	rows   *pageRows // the page being handed out (see pageRows)
 }
 
 type markBatchKey struct{}

@@ -113,14 +113,39 @@ type pollPass struct {
 // list walks one listing; it returns how many orders it yielded, how many
 // of them were new to the pass though last updated before it started, and
 // false if the listing failed or the run must stop.
+//
+// A fetch listing hands its orders out a page at a time (opts.PageSize):
+// the page's shipment rows are read in one query first (readPage).
 func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, late int, ok bool) {
 	r := p.r
 	defer r.flushBatch(ctx)
+	var page []*veeqo.Order
+	// handOut hands out the orders waiting in page; false when the run
+	// must stop.
+	handOut := func() bool {
+		if len(page) == 0 {
+			return true
+		}
+		r.readPage(ctx, page)
+		defer r.dropPage(ctx)
+		for _, o := range page {
+			p.handle(ctx, o)
+			if r.stopped(ctx) {
+				return false
+			}
+		}
+		page = nil // a new slice: waiting write-aheads keep their orders
+		return true
+	}
+	paged := p.stream == StreamFulfillments && opts.PageSize > 0
 	for o, err := range r.e.cfg.Veeqo.ListOrders(ctx, opts) {
 		if ctx.Err() != nil {
 			return n, late, false
 		}
 		if err != nil {
+			if !handOut() {
+				return n, late, false
+			}
 			msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", p.since.Format(time.RFC3339), err)
 			r.logEntry(ctx, store.LevelError, processOf(p.stream), "", msg)
 			r.fail(fmt.Errorf("vsync: %s", msg))
@@ -145,12 +170,19 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		if o.UpdatedAt.After(p.maxSeen) {
 			p.maxSeen = o.UpdatedAt
 		}
+		if paged {
+			page = append(page, &o)
+			if len(page) >= opts.PageSize && !handOut() {
+				return n, late, false
+			}
+			continue
+		}
 		p.handle(ctx, &o)
 		if r.stopped(ctx) {
 			return n, late, false
 		}
 	}
-	return n, late, true
+	return n, late, handOut()
 }
 
 // relistIfShifted reads a paged default listing again when an order left it

@@ -400,7 +400,7 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 	// The same shipment waiting to be written ahead under another order
 	// is written (and applied) first.
 	r.flushAheadsIf(ctx, func(w *ahead) bool { return w.row.ShipmentID == sh.ID })
-	row, have, next := r.shipmentState(ctx, t, erpRef, sh.ID)
+	row, have, next := r.shipmentState(ctx, t, erpRef, o.ID, sh.ID)
 	if !next {
 		return nil
 	}
@@ -469,12 +469,17 @@ func (r *run) pendingRow(erpRef string, o *veeqo.Order, a veeqo.Allocation, raw 
 // an ignored one goes on only when a void has since withdrawn the order's
 // final shipment, any other known one is done. next says whether the
 // shipment is to be computed; have whether the store has a row for it.
-func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, shID int64) (row store.AppliedShipment, have, next bool) {
+// Inside a fetch listing the row may come from the page's read of Veeqo
+// order veeqoOrderID's rows (see pageRows).
+func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, veeqoOrderID, shID int64) (row store.AppliedShipment, have, next bool) {
 	e := r.e
 	// A mark of this shipment waiting in the page's batch (the same
 	// shipment listed again under another order) is written first.
 	r.flushMarksIf(ctx, func(m pendingMark) bool { return m.c.Shipment.ShipmentID == shID })
-	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
+	row, read, err := pageShipment(ctx, veeqoOrderID, shID)
+	if !read {
+		row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
+	}
 	have = err == nil
 	switch {
 	case have && row.State == store.ShipmentPending:
