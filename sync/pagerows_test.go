@@ -1,0 +1,98 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	stdsync "sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
+)
+
+// shipmentIO counts the store's shipment reads by kind and its write-aheads
+// by batch size.
+type shipmentIO struct {
+	store.Store
+	mu                   stdsync.Mutex
+	finds, gets, byOrder int
+	singles              int
+	aheads               []int
+}
+
+func (s *shipmentIO) FindShipments(ctx context.Context, account string, orders, ships []int64) ([]store.AppliedShipment, error) {
+	s.mu.Lock()
+	s.finds++
+	s.mu.Unlock()
+	return s.Store.FindShipments(ctx, account, orders, ships)
+}
+
+func (s *shipmentIO) GetShipment(ctx context.Context, account string, id int64) (store.AppliedShipment, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
+	return s.Store.GetShipment(ctx, account, id)
+}
+
+func (s *shipmentIO) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
+	if q.VeeqoOrderID != 0 {
+		s.mu.Lock()
+		s.byOrder++
+		s.mu.Unlock()
+	}
+	return s.Store.ListShipments(ctx, q)
+}
+
+func (s *shipmentIO) RecordShipment(ctx context.Context, sh store.AppliedShipment) (store.AppliedShipment, bool, error) {
+	s.mu.Lock()
+	s.singles++
+	s.mu.Unlock()
+	return s.Store.RecordShipment(ctx, sh)
+}
+
+func (s *shipmentIO) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	s.mu.Lock()
+	s.aheads = append(s.aheads, len(ss))
+	s.mu.Unlock()
+	return s.Store.RecordShipments(ctx, ss)
+}
+
+// TestFetchReadsAndWritesAheadAPageAtATime: a fetch pass listing 150
+// shipped orders reads their shipment rows in one query per page (no read
+// per order or per shipment) and writes their pending updates ahead in one
+// write per page (none on its own); every shipment reaches the ERP once,
+// and the next pass, which lists them again, applies nothing.
+func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	io := &shipmentIO{Store: e.st}
+	const n = 150
+	for i := range n {
+		number := fmt.Sprintf("111-%07d", i+1)
+		e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
+			Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}})
+		o := e.addMarketplaceOrder(number, e.amazon, map[string]int{"MUG-1": 1})
+		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5})
+		require.NoError(t, err)
+	}
+	rep := e.run(e.engine(withStore(io)))
+	assert.Equal(t, n, rep.ConfirmationsApplied, rep.Summary())
+	assert.Equal(t, 2, io.finds, "one read of shipment rows per page")
+	assert.Zero(t, io.gets, "no shipment read by id")
+	assert.Zero(t, io.byOrder, "no read of one order's shipments")
+	assert.Equal(t, []int{100, 50}, io.aheads, "pending rows written a page at a time")
+	assert.Zero(t, io.singles, "no pending row written on its own")
+	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount})
+	require.NoError(t, err)
+	require.Len(t, rows, n)
+	for _, row := range rows {
+		assert.Equal(t, store.ShipmentApplied, row.State, "shipment %d", row.ShipmentID)
+	}
+	again := e.run(e.engine(withStore(io)))
+	assert.Zero(t, again.ConfirmationsApplied, again.Summary())
+	assert.Len(t, e.erp.Applied(), n, "each shipment reached the ERP once")
+}
