@@ -475,6 +475,11 @@ type RecordStore interface {
 	UpsertRecord(ctx context.Context, u RecordUpdate) (Record, error)
 	// GetRecord returns one record. ErrNotFound.
 	GetRecord(ctx context.Context, account, process, reference string) (Record, error)
+	// GetRecords returns the records of process whose reference is one of
+	// references, those that exist, each once, in no set order. The engine
+	// reads the records of a page of listed Veeqo orders with it, instead
+	// of one read per order.
+	GetRecords(ctx context.Context, account, process string, references []string) ([]Record, error)
 	// SetResolved marks a record resolved (by, note, at) or unresolved
 	// (clearing by, note and time). ErrNotFound.
 	SetResolved(ctx context.Context, account, process, reference string, resolved bool, by, note string, at time.Time) (Record, error)

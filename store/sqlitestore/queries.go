@@ -24,7 +24,7 @@ func readQueries() []string {
 		qExportGet, qExportByVeeqoID,
 		qShipmentGet, qShipmentFind,
 		qCursorGet,
-		qRecordGet,
+		qRecordGet, qRecordGetMany,
 		qRunGet,
 		qCustomerGet,
 		qNotifyGet,
