@@ -23,12 +23,21 @@ import (
 // order; otherwise it reads the store as before. Its own handling writes
 // its rows one shipment at a time, each read before it is written.
 
+// The page's fetch records are read with its rows (store.GetRecords): an
+// order whose number no other order of the page has reads its record from
+// there while nothing of its own has been written (repairRecord, for an
+// order whose shipments are all settled).
+
 // pageRows is the rows a page's read found, by Veeqo order and by
-// shipment, and the orders whose reads may come from them.
+// shipment, and the orders whose reads may come from them; and the page's
+// fetch records, by reference, with the references whose reads may come
+// from them.
 type pageRows struct {
 	byOrder map[int64]map[int64]store.AppliedShipment
 	byID    map[int64]store.AppliedShipment
 	trusted map[int64]bool
+	records map[string]store.Record
+	refs    map[string]bool
 }
 
 // readPage reads the shipment rows of a page of listed orders into ctx's
@@ -81,6 +90,22 @@ func (r *run) readPage(ctx context.Context, page []*veeqo.Order) {
 			}
 		}
 	}
+	numbers := make([]string, 0, len(page))
+	count := map[string]int{}
+	for _, o := range page {
+		if count[o.Number]++; count[o.Number] == 1 {
+			numbers = append(numbers, o.Number)
+		}
+	}
+	if recs, err := e.cfg.Store.GetRecords(ctx, e.cfg.Account, ProcessFetch, numbers); err == nil {
+		pr.records, pr.refs = map[string]store.Record{}, map[string]bool{}
+		for _, rec := range recs {
+			pr.records[rec.Reference] = rec
+		}
+		for n, c := range count {
+			pr.refs[n] = c == 1
+		}
+	}
 	b.rows = pr
 }
 
@@ -118,4 +143,19 @@ func pageShipment(ctx context.Context, orderID, id int64) (row store.AppliedShip
 		return row, true, store.ErrNotFound
 	}
 	return row, true, nil
+}
+
+// pageRecord returns what the page's read found of the fetch record ref,
+// when its reads may come from there (read is true then): the record, or
+// store.ErrNotFound.
+func pageRecord(ctx context.Context, process, ref string) (rec store.Record, read bool, err error) {
+	b := marksOf(ctx)
+	if process != ProcessFetch || b == nil || b.rows == nil || !b.rows.refs[ref] {
+		return rec, false, nil
+	}
+	rec, ok := b.rows.records[ref]
+	if !ok {
+		return rec, true, store.ErrNotFound
+	}
+	return rec, true, nil
 }

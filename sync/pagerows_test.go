@@ -20,6 +20,8 @@ type shipmentIO struct {
 	store.Store
 	mu                   stdsync.Mutex
 	finds, gets, byOrder int
+	recordReads          int
+	recordPages          int
 	singles              int
 	aheads               []int
 }
@@ -29,6 +31,20 @@ func (s *shipmentIO) FindShipments(ctx context.Context, account string, orders, 
 	s.finds++
 	s.mu.Unlock()
 	return s.Store.FindShipments(ctx, account, orders, ships)
+}
+
+func (s *shipmentIO) GetRecord(ctx context.Context, account, process, ref string) (store.Record, error) {
+	s.mu.Lock()
+	s.recordReads++
+	s.mu.Unlock()
+	return s.Store.GetRecord(ctx, account, process, ref)
+}
+
+func (s *shipmentIO) GetRecords(ctx context.Context, account, process string, refs []string) ([]store.Record, error) {
+	s.mu.Lock()
+	s.recordPages++
+	s.mu.Unlock()
+	return s.Store.GetRecords(ctx, account, process, refs)
 }
 
 func (s *shipmentIO) GetShipment(ctx context.Context, account string, id int64) (store.AppliedShipment, error) {
@@ -65,7 +81,8 @@ func (s *shipmentIO) RecordShipments(ctx context.Context, ss []store.AppliedShip
 // shipped orders reads their shipment rows in one query per page (no read
 // per order or per shipment) and writes their pending updates ahead in one
 // write per page (none on its own); every shipment reaches the ERP once,
-// and the next pass, which lists them again, applies nothing.
+// and the next pass, which lists them again, applies nothing and reads
+// their records a page at a time too.
 func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
 	t.Parallel()
 	e := fetchWorld(t)
@@ -92,7 +109,11 @@ func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
 	for _, row := range rows {
 		assert.Equal(t, store.ShipmentApplied, row.State, "shipment %d", row.ShipmentID)
 	}
+	io.finds, io.recordReads, io.recordPages = 0, 0, 0
 	again := e.run(e.engine(withStore(io)))
 	assert.Zero(t, again.ConfirmationsApplied, again.Summary())
+	assert.Equal(t, 2, io.finds, "next pass: the orders listed again, their shipment rows read once per page")
+	assert.Equal(t, 2, io.recordPages, "next pass: one read of records per page")
+	assert.Zero(t, io.recordReads, "next pass: no record read of one order")
 	assert.Len(t, e.erp.Applied(), n, "each shipment reached the ERP once")
 }

@@ -707,8 +707,9 @@ func (r *run) flagShipment(ctx context.Context, process, recordRef, erpRef strin
 // repairRecord rewrites a reference's record from its stored shipments when
 // a crash lost it: the shipments were applied (or ignored) after the record
 // was last written, or there is no record at all. known holds the order's
-// rows when the caller has just read them; a shipment not among them is
-// read.
+// rows when the caller has just read them, before writing anything of the
+// order's (the record may then come from the order's page, see pageRows);
+// a shipment not among them is read.
 func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order, known map[int64]store.AppliedShipment) {
 	e := r.e
 	var latest time.Time
@@ -743,7 +744,16 @@ func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Or
 	if latest.IsZero() {
 		return
 	}
-	rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
+	var rec store.Record
+	var err error
+	read := false
+	if known != nil {
+		// Nothing of the order's is written yet: its page may have read it.
+		rec, read, err = pageRecord(ctx, process, ref)
+	}
+	if !read {
+		rec, err = e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
+	}
 	if err == nil && !rec.LastRunAt.Before(latest) {
 		return
 	}
