@@ -18,11 +18,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 ON CONFLICT (account, shipment_id) DO NOTHING
 RETURNING ` + shipmentCols
 	qShipmentGet = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
-	// qShipmentFind is FindShipments: the ids come as JSON arrays.
+	// qShipmentFind is FindShipments: the ids come as JSON arrays. Each
+	// half names its index (the primary key's for the shipments):
+	// without statistics SQLite would scan shipments_by_created.
 	qShipmentFind = `SELECT ` + shipmentCols + ` FROM shipments INDEXED BY shipments_by_veeqo_order
 WHERE account = ?1 AND veeqo_order_id IN (SELECT value FROM json_each(?2))
 UNION ALL
-SELECT ` + shipmentCols + ` FROM shipments WHERE account = ?1 AND shipment_id IN (SELECT value FROM json_each(?3))
+SELECT ` + shipmentCols + ` FROM shipments INDEXED BY sqlite_autoindex_shipments_1 WHERE account = ?1 AND shipment_id IN (SELECT value FROM json_each(?3))
 	AND veeqo_order_id NOT IN (SELECT value FROM json_each(?2))
 ORDER BY created_at, shipment_id`
 	qShipmentExists = `SELECT 1 FROM shipments WHERE account = ? AND shipment_id = ?`
@@ -415,7 +417,14 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 	if q.VeeqoOrderID != 0 {
 		w.add("veeqo_order_id = ?", q.VeeqoOrderID)
 	}
-	in(&w, "state", q.States)
+	pendingOnly := q.ERPRef == "" && q.VeeqoOrderID == 0 && len(q.States) == 1 && q.States[0] == store.ShipmentPending
+	if pendingOnly {
+		// The condition of the partial index shipments_pending, literally:
+		// SQLite uses it only for a query whose WHERE implies it.
+		w.add("state = 'pending'")
+	} else {
+		in(&w, "state", q.States)
+	}
 	// Without statistics SQLite picks shipments_by_created for the ORDER
 	// BY and scans every shipment of the account; a query for one Veeqo
 	// order or one ERP order must use that order's index instead (the
@@ -426,6 +435,8 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 		from += ` INDEXED BY shipments_by_veeqo_order`
 	case q.ERPRef != "":
 		from += ` INDEXED BY shipments_by_erp_ref`
+	case pendingOnly:
+		from += ` INDEXED BY shipments_pending`
 	}
 	query := `SELECT ` + shipmentCols + from + w.String() + ` ORDER BY created_at, shipment_id`
 	args := w.args
