@@ -213,7 +213,8 @@ func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShi
 	return cloneShipment(sh), nil
 }
 
-// indexShipment adds sh to the indexes by Veeqo order and by ERP order.
+// indexShipment adds sh to the indexes by Veeqo order and by ERP order,
+// and to the pending ones when it is pending.
 func (s *Store) indexShipment(sh store.AppliedShipment) {
 	add := func(set map[int64]struct{}) map[int64]struct{} {
 		if set == nil {
@@ -225,6 +226,9 @@ func (s *Store) indexShipment(sh store.AppliedShipment) {
 	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
 	s.shipsByVeeqo[vk] = add(s.shipsByVeeqo[vk])
 	s.shipsByERP[ek] = add(s.shipsByERP[ek])
+	if sh.State == store.ShipmentPending {
+		s.shipsPending[sh.Account] = add(s.shipsPending[sh.Account])
+	}
 }
 
 // unindexShipment removes sh from the indexes.
@@ -240,6 +244,12 @@ func (s *Store) unindexShipment(sh store.AppliedShipment) {
 		delete(set, sh.ShipmentID)
 		if len(set) == 0 {
 			delete(s.shipsByERP, ek)
+		}
+	}
+	if set := s.shipsPending[sh.Account]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsPending, sh.Account)
 		}
 	}
 }
@@ -319,6 +329,8 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		candidates = s.indexed(q.Account, s.shipsByVeeqo[veeqoKey{q.Account, q.VeeqoOrderID}])
 	case q.ERPRef != "":
 		candidates = s.indexed(q.Account, s.shipsByERP[key2{q.Account, q.ERPRef}])
+	case len(q.States) == 1 && q.States[0] == store.ShipmentPending:
+		candidates = s.indexed(q.Account, s.shipsPending[q.Account])
 	}
 	var out []store.AppliedShipment
 	for k, sh := range candidates {
