@@ -3,14 +3,18 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	stdsync "sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
 
@@ -116,4 +120,74 @@ func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
 	assert.Equal(t, 2, io.recordPages, "next pass: one read of records per page")
 	assert.Zero(t, io.recordReads, "next pass: no record read of one order")
 	assert.Len(t, e.erp.Applied(), n, "each shipment reached the ERP once")
+}
+
+// movedShipment lists every order as Veeqo does, except that the shipped
+// allocations of order from are listed under order to instead, as if
+// Veeqo had moved them.
+type movedShipment struct {
+	vsync.VeeqoAPI
+	from, to int64
+}
+
+func (m movedShipment) ListOrders(ctx context.Context, opts veeqo.OrderListOptions) iter.Seq2[veeqo.Order, error] {
+	return func(yield func(veeqo.Order, error) bool) {
+		var moved []veeqo.Allocation
+		var held []veeqo.Order
+		for o, err := range m.VeeqoAPI.ListOrders(ctx, opts) {
+			if err != nil {
+				yield(o, err)
+				return
+			}
+			held = append(held, o)
+			if o.ID == m.from {
+				moved = append(moved, o.Allocations...)
+			}
+		}
+		for _, o := range held {
+			switch o.ID {
+			case m.from:
+				o.Allocations = nil
+			case m.to:
+				o.Allocations = append(slices.Clone(o.Allocations), moved...)
+			}
+			if !yield(o, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TestFetchPageWithAShipmentListedUnderAnotherOrder: an applied shipment
+// that a later listing shows under another order of the same page (its
+// row belongs to the first; the page's read finds it by id for the one
+// and by order for the other, and neither order trusts it) reaches the
+// ERP once and its row stays as it was.
+func TestFetchPageWithAShipmentListedUnderAnotherOrder(t *testing.T) {
+	t.Parallel()
+	e := fetchWorld(t)
+	e.erp.Put(
+		vsync.ERPOrder{Ref: "AMZ-1", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}},
+		vsync.ERPOrder{Ref: "AMZ-2", Number: "111-2", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}},
+	)
+	o1 := e.addMarketplaceOrder("111-1", e.amazon, map[string]int{"MUG-1": 1})
+	o2 := e.addMarketplaceOrder("111-2", e.amazon, map[string]int{"MUG-1": 1})
+	_, err := e.srv.ShipAll(o2.ID, veeqotest.ShipInfo{TrackingNumber: "1Z-2", CarrierID: 5})
+	require.NoError(t, err)
+	e.clk.Advance(time.Minute)
+	rep := e.run(e.engine())
+	require.Equal(t, 1, rep.ConfirmationsApplied, rep.Summary())
+
+	io := &shipmentIO{Store: e.st}
+	for _, id := range []int64{o1.ID, o2.ID} {
+		require.NoError(t, e.srv.TouchOrder(id))
+	}
+	e.clk.Advance(time.Minute)
+	e.run(e.engine(withStore(io), withAPI(movedShipment{VeeqoAPI: vsync.ClientAPI(e.client), from: o2.ID, to: o1.ID})))
+	assert.Equal(t, 1, io.finds, "the page's rows read once")
+	assert.Len(t, e.erp.Applied(), 1, "the shipment reached the ERP once")
+	row, err := e.st.GetShipment(context.Background(), testAccount, e.erp.Applied()[0].ShipmentID)
+	require.NoError(t, err)
+	assert.Equal(t, o2.ID, row.VeeqoOrderID, "the row stays the order's it was applied under")
+	assert.Equal(t, store.ShipmentApplied, row.State)
 }
