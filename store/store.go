@@ -259,6 +259,12 @@ type ShipmentStore interface {
 	// s.ShipmentID) exists; it returns the stored row and whether it
 	// inserted. Of N concurrent inserts of one key exactly one returns true.
 	RecordShipment(ctx context.Context, s AppliedShipment) (AppliedShipment, bool, error)
+	// RecordShipments does what RecordShipment does for each of ss, in
+	// order, in one transaction: it returns each stored row and whether
+	// this call inserted it, or an error and nothing written. The engine
+	// writes a page's shipment updates ahead (pending) with it, before the
+	// ERP gets any of them.
+	RecordShipments(ctx context.Context, ss []AppliedShipment) ([]AppliedShipment, []bool, error)
 	// UpdateShipment writes s if s.Version equals the stored version
 	// (ErrConflict otherwise).
 	UpdateShipment(ctx context.Context, s AppliedShipment) (AppliedShipment, error)
@@ -279,6 +285,12 @@ type ShipmentStore interface {
 	CompleteShipments(ctx context.Context, cs []ShipmentCompletion) ([]ShipmentCompletion, error)
 	// GetShipment returns one shipment's row. ErrNotFound.
 	GetShipment(ctx context.Context, account string, shipmentID int64) (AppliedShipment, error)
+	// FindShipments returns the account's rows whose VeeqoOrderID is one
+	// of veeqoOrderIDs or whose ShipmentID is one of shipmentIDs, each row
+	// once, oldest first (CreatedAt, then ShipmentID). The engine reads the
+	// rows of a page of listed Veeqo orders and of their shipments with it,
+	// instead of one read per order and per shipment.
+	FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]AppliedShipment, error)
 	// ListShipments returns rows matching q, oldest first (CreatedAt, then
 	// ShipmentID).
 	ListShipments(ctx context.Context, q ShipmentQuery) ([]AppliedShipment, error)
@@ -469,6 +481,11 @@ type RecordStore interface {
 	UpsertRecord(ctx context.Context, u RecordUpdate) (Record, error)
 	// GetRecord returns one record. ErrNotFound.
 	GetRecord(ctx context.Context, account, process, reference string) (Record, error)
+	// GetRecords returns the records of process whose reference is one of
+	// references, those that exist, each once, in no set order. The engine
+	// reads the records of a page of listed Veeqo orders with it, instead
+	// of one read per order.
+	GetRecords(ctx context.Context, account, process string, references []string) ([]Record, error)
 	// SetResolved marks a record resolved (by, note, at) or unresolved
 	// (clearing by, note and time). ErrNotFound.
 	SetResolved(ctx context.Context, account, process, reference string, resolved bool, by, note string, at time.Time) (Record, error)

@@ -272,6 +272,10 @@ func (w *writeCounter) RecordShipment(ctx context.Context, s store.AppliedShipme
 	w.count()
 	return w.Store.RecordShipment(ctx, s)
 }
+func (w *writeCounter) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	w.count()
+	return w.Store.RecordShipments(ctx, ss)
+}
 func (w *writeCounter) UpdateShipment(ctx context.Context, s store.AppliedShipment) (store.AppliedShipment, error) {
 	w.count()
 	return w.Store.UpdateShipment(ctx, s)

@@ -356,9 +356,18 @@ func (r *run) hasVoids(ctx context.Context, o *veeqo.Order) (bool, map[int64]sto
 		return false, nil
 	}
 	e := r.e
-	rows, err := e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, VeeqoOrderID: o.ID})
-	if err != nil {
-		return true, nil // let the full pass read and report it
+	var rows []store.AppliedShipment
+	if known, ok := pageRowsOf(ctx, o.ID); ok {
+		// Read with the order's page (see pageRows).
+		for _, row := range known {
+			rows = append(rows, row)
+		}
+	} else {
+		var err error
+		rows, err = e.cfg.Store.ListShipments(ctx, store.ShipmentQuery{Account: e.cfg.Account, VeeqoOrderID: o.ID})
+		if err != nil {
+			return true, nil // let the full pass read and report it
+		}
 	}
 	live := map[int64]bool{}
 	for _, a := range o.Allocations {

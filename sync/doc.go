@@ -90,7 +90,12 @@
 // applied with its log lines, and with the reference's record when it is the
 // order's last (store.CompleteShipment, one transaction); a pending one is
 // applied again verbatim by the next run and the ERP deduplicates by
-// shipment id. Shipped is judged per allocation, never by
+// shipment id. A fetch pass works a page of listed orders at a time: their
+// shipment rows and records are read in one query each
+// (store.FindShipments, store.GetRecords), their new shipments' pending
+// rows written in one transaction (store.RecordShipments) before the ERP
+// gets any of them, and their marks in another (store.CompleteShipments).
+// Shipped is judged per allocation, never by
 // the order's roll-up status. A shipment applied and later voided in Veeqo
 // (export mode) is not undone in the ERP: it is a warning, once per
 // shipment, for a person to act on; an order read without allocations is

@@ -149,7 +149,7 @@ func (r *run) skipFetch(ctx context.Context, o *veeqo.Order, msg string) {
 // fetchOrder handles one Veeqo order in fetch mode.
 func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
-	r.flushMarksFor(ctx, ProcessFetch, o.Number)
+	r.flushFor(ctx, ProcessFetch, o.Number, o.ID)
 	if !r.wantFetch(ctx, o) {
 		return
 	}
@@ -172,7 +172,10 @@ func (r *run) fetchOrder(ctx context.Context, o *veeqo.Order) {
 		row, ok := rows[a.Shipment.ID]
 		var err error
 		if !ok {
-			row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+			var read bool
+			if row, read, err = pageShipment(ctx, o.ID, a.Shipment.ID); !read {
+				row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, a.Shipment.ID)
+			}
 		}
 		if err != nil || row.State == store.ShipmentPending {
 			pending = true

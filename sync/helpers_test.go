@@ -247,6 +247,10 @@ func (s crashStore) CompleteExport(ctx context.Context, e store.Export, r store.
 	})
 	return
 }
+func (s crashStore) RecordShipments(ctx context.Context, ss []store.AppliedShipment) (out []store.AppliedShipment, ins []bool, err error) {
+	err = s.c.do("RecordShipments", func() error { var err error; out, ins, err = s.Store.RecordShipments(ctx, ss); return err })
+	return
+}
 func (s crashStore) RecordShipment(ctx context.Context, a store.AppliedShipment) (out store.AppliedShipment, ins bool, err error) {
 	err = s.c.do("RecordShipment", func() error { var err error; out, ins, err = s.Store.RecordShipment(ctx, a); return err })
 	return

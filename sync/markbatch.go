@@ -23,15 +23,18 @@ import (
 // page of the listing (100 orders, each with at most one batched mark).
 const markBatchSize = 100
 
-// markBatch is a poll's marks waiting to be written.
+// markBatch is a poll's marks waiting to be written, and its shipment
+// updates waiting to be written ahead (see ahead).
 type markBatch struct {
-	marks []pendingMark
+	marks  []pendingMark
+	aheads []*ahead
+	rows   *pageRows // the page being handed out (see pageRows)
 }
 
 type markBatchKey struct{}
 
 // withMarkBatch returns ctx carrying a new batch, for a poll's listing.
-// The caller writes what is left in it with flushMarks.
+// The caller writes what is left in it with flushBatch.
 func withMarkBatch(ctx context.Context) context.Context {
 	return context.WithValue(ctx, markBatchKey{}, &markBatch{})
 }
@@ -93,4 +96,20 @@ func (r *run) flushMarksFor(ctx context.Context, process, ref string) {
 	r.flushMarksIf(ctx, func(m pendingMark) bool {
 		return m.c.Record != nil && m.c.Record.Process == process && m.c.Record.Reference == ref
 	})
+}
+
+// flushFor writes what the batch holds for a Veeqo order about to be
+// handled: the updates written ahead for it or for its reference (and
+// what their imports then do), then the marks recorded under process and
+// ref.
+func (r *run) flushFor(ctx context.Context, process, ref string, veeqoOrderID int64) {
+	r.flushAheadsIf(ctx, func(a *ahead) bool { return a.row.VeeqoOrderID == veeqoOrderID || a.recordRef == ref })
+	r.flushMarksFor(ctx, process, ref)
+}
+
+// flushBatch writes everything the batch holds: the updates waiting to be
+// written ahead (their imports go on, and may add marks), then the marks.
+func (r *run) flushBatch(ctx context.Context) {
+	r.flushAheads(ctx)
+	r.flushMarks(ctx)
 }

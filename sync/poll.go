@@ -31,9 +31,10 @@ func (r *run) poll(ctx context.Context, stream string, base veeqo.OrderListOptio
 		r.fail(fmt.Errorf("vsync: read cursor %s: %w", stream, err))
 		return nil
 	}
-	// The listing's marks are written a page at a time (markBatch).
+	// The listing's marks, and a fetch listing's write-aheads, are
+	// written a page at a time (markBatch, ahead).
 	ctx = withMarkBatch(ctx)
-	defer r.flushMarks(ctx)
+	defer r.flushBatch(ctx)
 	backfill := !r.opts.From.IsZero() || !r.opts.To.IsZero()
 	p := &pollPass{r: r, stream: stream, handle: handle, since: r.pollSince(cur, backfill), passStart: e.clock(),
 		maxSeen: cur.Position, seen: map[int64]bool{}, inDefault: map[int64]bool{}}
@@ -112,14 +113,39 @@ type pollPass struct {
 // list walks one listing; it returns how many orders it yielded, how many
 // of them were new to the pass though last updated before it started, and
 // false if the listing failed or the run must stop.
+//
+// A fetch listing hands its orders out a page at a time (opts.PageSize):
+// the page's shipment rows are read in one query first (readPage).
 func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, late int, ok bool) {
 	r := p.r
-	defer r.flushMarks(ctx)
+	defer r.flushBatch(ctx)
+	var page []*veeqo.Order
+	// handOut hands out the orders waiting in page; false when the run
+	// must stop.
+	handOut := func() bool {
+		if len(page) == 0 {
+			return true
+		}
+		r.readPage(ctx, page)
+		defer r.dropPage(ctx)
+		for _, o := range page {
+			p.handle(ctx, o)
+			if r.stopped(ctx) {
+				return false
+			}
+		}
+		page = nil // a new slice: waiting write-aheads keep their orders
+		return true
+	}
+	paged := p.stream == StreamFulfillments && opts.PageSize > 0
 	for o, err := range r.e.cfg.Veeqo.ListOrders(ctx, opts) {
 		if ctx.Err() != nil {
 			return n, late, false
 		}
 		if err != nil {
+			if !handOut() {
+				return n, late, false
+			}
 			msg := fmt.Sprintf("listing Veeqo orders updated since %s failed: %v", p.since.Format(time.RFC3339), err)
 			r.logEntry(ctx, store.LevelError, processOf(p.stream), "", msg)
 			r.fail(fmt.Errorf("vsync: %s", msg))
@@ -144,12 +170,19 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		if o.UpdatedAt.After(p.maxSeen) {
 			p.maxSeen = o.UpdatedAt
 		}
+		if paged {
+			page = append(page, &o)
+			if len(page) >= opts.PageSize && !handOut() {
+				return n, late, false
+			}
+			continue
+		}
 		p.handle(ctx, &o)
 		if r.stopped(ctx) {
 			return n, late, false
 		}
 	}
-	return n, late, true
+	return n, late, handOut()
 }
 
 // relistIfShifted reads a paged default listing again when an order left it

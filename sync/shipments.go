@@ -327,15 +327,23 @@ type importTally struct {
 // shipment is closed or flagged (veeqo_cancel_remainder). noVoids says the
 // caller has just read the order's applied shipments and none is voided
 // (hasVoids): they are not read again.
+//
+// Inside a fetch listing a new shipment's update may wait in the page's
+// batch to be written ahead (see ahead): the import then goes on
+// after the batch is written.
 func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef string, o *veeqo.Order, mapLines lineMapper, noVoids bool) {
-	var t importTally
-	// A mark still deferred when the import stops is written all the same,
-	// as it would have been right after the apply.
-	defer r.flushMark(ctx, &t)
+	// An update of another Veeqo order waiting to be written ahead for the
+	// same ERP order, Veeqo order or reference is applied first: this
+	// import reads what it changes.
+	r.flushAheadsIf(ctx, func(a *ahead) bool {
+		return a.row.ERPRef == erpRef || a.row.VeeqoOrderID == o.ID || a.recordRef == recordRef
+	})
+	t := &importTally{}
 	if !noVoids {
 		t.warns, t.errMsg = r.voidShipments(ctx, process, recordRef, o)
 	}
 	if ctx.Err() != nil {
+		r.flushMark(ctx, t)
 		return
 	}
 	allocs := shippedAllocations(o)
@@ -343,57 +351,78 @@ func (r *run) applyShipments(ctx context.Context, process, recordRef, erpRef str
 		if len(t.warns) > 0 {
 			r.note(context.WithoutCancel(ctx), entry{process: process, ref: recordRef, status: store.RecordWarning, msg: joinWarnings(t.warns), veeqoID: o.ID, noLog: true})
 		}
+		r.flushMark(ctx, t)
 		return
 	}
-	for _, a := range allocs {
+	r.importShipments(ctx, t, process, recordRef, erpRef, o, allocs, mapLines)
+}
+
+// importShipments applies allocs in order, then closes a cancelled order's
+// remainder and writes the reference's record. When an update waits to be
+// written ahead, the rest of the import runs once it has been (resume).
+func (r *run) importShipments(ctx context.Context, t *importTally, process, recordRef, erpRef string, o *veeqo.Order, allocs []veeqo.Allocation, mapLines lineMapper) {
+	for i, a := range allocs {
 		if ctx.Err() != nil || t.errMsg != "" {
 			break
 		}
-		r.flushMark(ctx, &t)
-		r.applyShipment(ctx, &t, process, recordRef, erpRef, o, a, mapLines)
+		r.flushMark(ctx, t)
+		if w := r.applyShipment(ctx, t, process, recordRef, erpRef, o, a, mapLines); w != nil {
+			rest := allocs[i+1:]
+			w.resume = func(ctx context.Context) { r.importShipments(ctx, t, process, recordRef, erpRef, o, rest, mapLines) }
+			r.queueAhead(ctx, marksOf(ctx), w)
+			return
+		}
 	}
+	// A mark still deferred when the import stops is written all the same,
+	// as it would have been right after the apply.
+	defer r.flushMark(ctx, t)
 	if ctx.Err() != nil {
 		return
 	}
 	if t.errMsg == "" && o.Status == veeqo.StatusCancelled && len(t.flags) == 0 {
-		r.flushMark(ctx, &t)
+		r.flushMark(ctx, t)
 		w, cerr := r.cancelRemainder(ctx, process, recordRef, erpRef, o)
 		if w != "" {
 			t.warns = append(t.warns, w)
 		}
 		t.errMsg = cerr
 	}
-	r.recordImport(ctx, process, recordRef, o, &t)
+	r.recordImport(ctx, process, recordRef, o, t)
 }
 
 // applyShipment imports one shipped allocation into t: a pending one is
 // applied again verbatim, a new one computed, recorded pending, applied and
-// marked applied (or ignored, or flagged, as the rules say).
-func (r *run) applyShipment(ctx context.Context, t *importTally, process, recordRef, erpRef string, o *veeqo.Order, a veeqo.Allocation, mapLines lineMapper) {
+// marked applied (or ignored, or flagged, as the rules say). Inside a
+// fetch listing a new one is returned instead, to wait in the page's batch
+// of write-aheads; otherwise it returns nil.
+func (r *run) applyShipment(ctx context.Context, t *importTally, process, recordRef, erpRef string, o *veeqo.Order, a veeqo.Allocation, mapLines lineMapper) *ahead {
 	sh := a.Shipment
-	row, have, next := r.shipmentState(ctx, t, erpRef, sh.ID)
+	// The same shipment waiting to be written ahead under another order
+	// is written (and applied) first.
+	r.flushAheadsIf(ctx, func(w *ahead) bool { return w.row.ShipmentID == sh.ID })
+	row, have, next := r.shipmentState(ctx, t, erpRef, o.ID, sh.ID)
 	if !next {
-		return
+		return nil
 	}
 	erp, gone, ok := r.erpOrderFor(ctx, t, erpRef)
 	if !ok {
-		return
+		return nil
 	}
 	if gone != "" {
 		if f := r.flagShipment(ctx, process, recordRef, erpRef, o, a, gone, have); f != "" {
 			t.flags = append(t.flags, f)
 		}
-		return
+		return nil
 	}
 	u, dec, err := r.confirmation(ctx, erp, erpRef, o, a, mapLines)
 	if err != nil {
 		t.errMsg = err.Error()
-		return
+		return nil
 	}
 	raw, err := json.Marshal(u)
 	if err != nil {
 		t.errMsg = fmt.Sprintf("encoding the update of shipment %d failed: %v", sh.ID, err)
-		return
+		return nil
 	}
 	switch dec {
 	case DecisionEmpty:
@@ -401,7 +430,7 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 			// An empty read: never settle on it; look again.
 			t.empty = true
 			t.warns = append(t.warns, u.Warnings[len(u.Warnings)-1])
-			return
+			return nil
 		}
 		// It ships lines, none of them this order's (merged in from another
 		// order, or a line removed in Veeqo): settle it once, keeping the
@@ -413,15 +442,26 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 		if r.ignoreShipment(ctx, process, recordRef, erpRef, o, a, raw, w, have) {
 			t.warns = append(t.warns, w)
 		}
-		return
+		return nil
 	case DecisionIgnore:
 		w := u.Warnings[len(u.Warnings)-1]
 		if r.ignoreShipment(ctx, process, recordRef, erpRef, o, a, raw, w, have) {
 			t.warns = append(t.warns, w)
 		}
-		return
+		return nil
+	}
+	if b := aheadsOf(ctx, process); b != nil && !have {
+		return &ahead{row: r.pendingRow(erpRef, o, a, raw), u: u, t: t, recordRef: recordRef}
 	}
 	r.writeAheadApply(ctx, t, row, have, erpRef, o, a, u, raw)
+	return nil
+}
+
+// pendingRow is the row a new shipment's update is written ahead as.
+func (r *run) pendingRow(erpRef string, o *veeqo.Order, a veeqo.Allocation, raw json.RawMessage) store.AppliedShipment {
+	e := r.e
+	return store.AppliedShipment{Account: e.cfg.Account, ShipmentID: a.Shipment.ID, AllocationID: a.ID, VeeqoOrderID: o.ID,
+		ERPRef: erpRef, State: store.ShipmentPending, Update: raw, CreatedAt: e.clock()}
 }
 
 // shipmentState reads what the store knows of shipment shID: a pending
@@ -429,12 +469,17 @@ func (r *run) applyShipment(ctx context.Context, t *importTally, process, record
 // an ignored one goes on only when a void has since withdrawn the order's
 // final shipment, any other known one is done. next says whether the
 // shipment is to be computed; have whether the store has a row for it.
-func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, shID int64) (row store.AppliedShipment, have, next bool) {
+// Inside a fetch listing the row may come from the page's read of Veeqo
+// order veeqoOrderID's rows (see pageRows).
+func (r *run) shipmentState(ctx context.Context, t *importTally, erpRef string, veeqoOrderID, shID int64) (row store.AppliedShipment, have, next bool) {
 	e := r.e
 	// A mark of this shipment waiting in the page's batch (the same
 	// shipment listed again under another order) is written first.
 	r.flushMarksIf(ctx, func(m pendingMark) bool { return m.c.Shipment.ShipmentID == shID })
-	row, err := e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
+	row, read, err := pageShipment(ctx, veeqoOrderID, shID)
+	if !read {
+		row, err = e.cfg.Store.GetShipment(ctx, e.cfg.Account, shID)
+	}
 	have = err == nil
 	switch {
 	case have && row.State == store.ShipmentPending:
@@ -498,8 +543,7 @@ func (r *run) writeAheadApply(ctx context.Context, t *importTally, row store.App
 		row, err = e.cfg.Store.UpdateShipment(ctx, row)
 	} else {
 		var inserted bool
-		row, inserted, err = e.cfg.Store.RecordShipment(ctx, store.AppliedShipment{Account: e.cfg.Account, ShipmentID: a.Shipment.ID,
-			AllocationID: a.ID, VeeqoOrderID: o.ID, ERPRef: erpRef, State: store.ShipmentPending, Update: raw, CreatedAt: e.clock()})
+		row, inserted, err = e.cfg.Store.RecordShipment(ctx, r.pendingRow(erpRef, o, a, raw))
 		if err == nil && !inserted {
 			return // another run got it first
 		}
@@ -513,15 +557,7 @@ func (r *run) writeAheadApply(ctx context.Context, t *importTally, row store.App
 	if ctx.Err() != nil {
 		return // pending: applied on the next run
 	}
-	if err := e.cfg.ERP.ApplyShipment(ctx, u); err != nil {
-		if ctx.Err() == nil {
-			t.errMsg = fmt.Sprintf("applying shipment %d to the ERP failed: %v; it stays pending and is applied on the next run", a.Shipment.ID, err)
-		}
-		return
-	}
-	t.mark = &appliedMark{row: row, u: u}
-	t.done = append(t.done, describeUpdate(u))
-	t.warns = append(t.warns, u.Warnings...)
+	r.applyAhead(ctx, t, row, u)
 }
 
 // recordImport writes the reference's record from what its import did.
@@ -671,8 +707,9 @@ func (r *run) flagShipment(ctx context.Context, process, recordRef, erpRef strin
 // repairRecord rewrites a reference's record from its stored shipments when
 // a crash lost it: the shipments were applied (or ignored) after the record
 // was last written, or there is no record at all. known holds the order's
-// rows when the caller has just read them; a shipment not among them is
-// read.
+// rows when the caller has just read them, before writing anything of the
+// order's (the record may then come from the order's page, see pageRows);
+// a shipment not among them is read.
 func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Order, known map[int64]store.AppliedShipment) {
 	e := r.e
 	var latest time.Time
@@ -707,7 +744,16 @@ func (r *run) repairRecord(ctx context.Context, process, ref string, o *veeqo.Or
 	if latest.IsZero() {
 		return
 	}
-	rec, err := e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
+	var rec store.Record
+	var err error
+	read := false
+	if known != nil {
+		// Nothing of the order's is written yet: its page may have read it.
+		rec, read, err = pageRecord(ctx, process, ref)
+	}
+	if !read {
+		rec, err = e.cfg.Store.GetRecord(ctx, e.cfg.Account, process, ref)
+	}
 	if err == nil && !rec.LastRunAt.Before(latest) {
 		return
 	}

@@ -133,6 +133,7 @@ func (s *Store) RemoveAccount(ctx context.Context, name string) error {
 	maps.DeleteFunc(s.shipments, func(k shipKey, _ store.AppliedShipment) bool { return k.account == name })
 	maps.DeleteFunc(s.shipsByVeeqo, func(k veeqoKey, _ map[int64]struct{}) bool { return k.a == name })
 	maps.DeleteFunc(s.shipsByERP, func(k key2, _ map[int64]struct{}) bool { return k.a == name })
+	delete(s.shipsPending, name)
 	maps.DeleteFunc(s.cursors, func(k key2, _ store.Cursor) bool { return k.a == name })
 	delete(s.leases, name)
 	maps.DeleteFunc(s.records, func(k key3, _ store.Record) bool { return k.a == name })

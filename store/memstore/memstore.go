@@ -48,6 +48,9 @@ type Store struct {
 	// lists one order's shipments for every order it looks at.
 	shipsByVeeqo map[veeqoKey]map[int64]struct{}
 	shipsByERP   map[key2]map[int64]struct{}
+	// shipsPending indexes the pending shipments by account: every pass
+	// starts by listing them.
+	shipsPending map[string]map[int64]struct{}
 	cursors      map[key2]store.Cursor
 	leases       map[string]store.Lease
 	lastToken    int64 // store-wide, so tokens increase across releases and removals
@@ -85,6 +88,7 @@ func New(opts ...Option) *Store {
 		shipments:    map[shipKey]store.AppliedShipment{},
 		shipsByVeeqo: map[veeqoKey]map[int64]struct{}{},
 		shipsByERP:   map[key2]map[int64]struct{}{},
+		shipsPending: map[string]map[int64]struct{}{},
 		cursors:      map[key2]store.Cursor{},
 		leases:       map[string]store.Lease{},
 		records:      map[key3]store.Record{},

@@ -92,6 +92,24 @@ func (s *Store) GetRecord(ctx context.Context, account, process, reference strin
 	return r, nil
 }
 
+// GetRecords implements store.RecordStore.
+func (s *Store) GetRecords(ctx context.Context, account, process string, references []string) ([]store.Record, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	refs := slices.Clone(references)
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	var out []store.Record
+	for _, ref := range refs {
+		if r, ok := s.records[key3{account, process, ref}]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // SetResolved implements store.RecordStore. A zero at is the store's clock.
 func (s *Store) SetResolved(ctx context.Context, account, process, reference string, resolved bool, by, note string, at time.Time) (store.Record, error) {
 	if err := s.lock(ctx); err != nil {

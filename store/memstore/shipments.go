@@ -27,9 +27,15 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 		return store.AppliedShipment{}, false, err
 	}
 	defer s.mu.Unlock()
+	out, inserted := s.recordShipmentLocked(sh)
+	return out, inserted, nil
+}
+
+// recordShipmentLocked inserts sh unless its key exists; s.mu is held.
+func (s *Store) recordShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, bool) {
 	k := shipKey{sh.Account, sh.ShipmentID}
 	if cur, ok := s.shipments[k]; ok {
-		return cloneShipment(cur), false, nil
+		return cloneShipment(cur), false
 	}
 	sh = cloneShipment(sh)
 	sh.CreatedAt = utc(sh.CreatedAt)
@@ -40,7 +46,27 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	sh.Version = 1
 	s.shipments[k] = sh
 	s.indexShipment(sh)
-	return cloneShipment(sh), true, nil
+	return cloneShipment(sh), true
+}
+
+// RecordShipments implements store.ShipmentStore: every row is checked
+// before any is written, under one lock.
+func (s *Store) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	for _, sh := range ss {
+		if sh.Account == "" {
+			return nil, nil, errors.New("memstore: record shipments: account is empty")
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]store.AppliedShipment, len(ss))
+	inserted := make([]bool, len(ss))
+	for i, sh := range ss {
+		out[i], inserted[i] = s.recordShipmentLocked(sh)
+	}
+	return out, inserted, nil
 }
 
 // UpdateShipment implements store.ShipmentStore. CreatedAt is kept.
@@ -187,7 +213,8 @@ func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShi
 	return cloneShipment(sh), nil
 }
 
-// indexShipment adds sh to the indexes by Veeqo order and by ERP order.
+// indexShipment adds sh to the indexes by Veeqo order and by ERP order,
+// and to the pending ones when it is pending.
 func (s *Store) indexShipment(sh store.AppliedShipment) {
 	add := func(set map[int64]struct{}) map[int64]struct{} {
 		if set == nil {
@@ -199,6 +226,9 @@ func (s *Store) indexShipment(sh store.AppliedShipment) {
 	vk, ek := veeqoKey{sh.Account, sh.VeeqoOrderID}, key2{sh.Account, sh.ERPRef}
 	s.shipsByVeeqo[vk] = add(s.shipsByVeeqo[vk])
 	s.shipsByERP[ek] = add(s.shipsByERP[ek])
+	if sh.State == store.ShipmentPending {
+		s.shipsPending[sh.Account] = add(s.shipsPending[sh.Account])
+	}
 }
 
 // unindexShipment removes sh from the indexes.
@@ -216,6 +246,12 @@ func (s *Store) unindexShipment(sh store.AppliedShipment) {
 			delete(s.shipsByERP, ek)
 		}
 	}
+	if set := s.shipsPending[sh.Account]; set != nil {
+		delete(set, sh.ShipmentID)
+		if len(set) == 0 {
+			delete(s.shipsPending, sh.Account)
+		}
+	}
 }
 
 // indexed yields the shipments of account whose ids are in set.
@@ -228,6 +264,37 @@ func (s *Store) indexed(account string, set map[int64]struct{}) iter.Seq2[shipKe
 			}
 		}
 	}
+}
+
+// FindShipments implements store.ShipmentStore, from the index by Veeqo
+// order and the shipments' keys.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	if account == "" {
+		return nil, errors.New("memstore: find shipments: account is required")
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	found := map[int64]store.AppliedShipment{}
+	for _, vid := range veeqoOrderIDs {
+		for id := range s.shipsByVeeqo[veeqoKey{account, vid}] {
+			found[id] = s.shipments[shipKey{account, id}]
+		}
+	}
+	for _, id := range shipmentIDs {
+		if sh, ok := s.shipments[shipKey{account, id}]; ok {
+			found[id] = sh
+		}
+	}
+	out := make([]store.AppliedShipment, 0, len(found))
+	for _, sh := range found {
+		out = append(out, cloneShipment(sh))
+	}
+	slices.SortFunc(out, func(a, b store.AppliedShipment) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+	})
+	return out, nil
 }
 
 // GetShipment implements store.ShipmentStore.
@@ -262,6 +329,8 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 		candidates = s.indexed(q.Account, s.shipsByVeeqo[veeqoKey{q.Account, q.VeeqoOrderID}])
 	case q.ERPRef != "":
 		candidates = s.indexed(q.Account, s.shipsByERP[key2{q.Account, q.ERPRef}])
+	case len(q.States) == 1 && q.States[0] == store.ShipmentPending:
+		candidates = s.indexed(q.Account, s.shipsPending[q.Account])
 	}
 	var out []store.AppliedShipment
 	for k, sh := range candidates {

@@ -114,6 +114,24 @@ func (s *Store) GetRecord(ctx context.Context, account, process, reference strin
 	return r, nil
 }
 
+// GetRecords returns the records of process with the given references
+// that exist, in one statement.
+func (s *Store) GetRecords(ctx context.Context, account, process string, references []string) ([]store.Record, error) {
+	if references == nil {
+		references = []string{}
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT `+recordCols+` FROM {s}.records
+		WHERE account = $1 AND process = $2 AND reference = ANY($3) ORDER BY reference`), account, process, references)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: GetRecords %q: %w", process, err)
+	}
+	out, err := collect(rows, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: GetRecords %q: %w", process, err)
+	}
+	return out, nil
+}
+
 // SetResolved marks a record resolved (by, note, at; at zero is now) or
 // unresolved (clearing by, note and time). ErrNotFound.
 func (s *Store) SetResolved(ctx context.Context, account, process, reference string, resolved bool, by, note string, at time.Time) (store.Record, error) {

@@ -92,6 +92,70 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	return store.AppliedShipment{}, false, fmt.Errorf("pgstore: RecordShipment %d: the existing row vanished three times: %w", sh.ShipmentID, store.ErrConflict)
 }
 
+// RecordShipments does what RecordShipment does for each of ss, in order,
+// in one transaction and one round trip (a pipelined batch of inserts); a
+// row that was there already is read after, in the same transaction.
+func (s *Store) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	const op = "RecordShipments"
+	now := s.now()
+	b := &pgx.Batch{}
+	for _, sh := range ss {
+		if sh.State == "" {
+			sh.State = store.ShipmentPending
+		}
+		appliedAt, err := shipmentArgs(op, sh, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.Queue(s.q(`INSERT INTO {s}.shipments (`+shipmentCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+			ON CONFLICT (account, shipment_id) DO NOTHING
+			RETURNING `+shipmentCols),
+			sh.Account, sh.ShipmentID, sh.AllocationID, sh.VeeqoOrderID, sh.ERPRef, string(sh.State),
+			[]byte(sh.Update), sh.Warning, now, appliedAt)
+	}
+	out := make([]store.AppliedShipment, len(ss))
+	inserted := make([]bool, len(ss))
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if len(ss) == 0 {
+			return nil
+		}
+		br := tx.SendBatch(ctx, b)
+		for i := range ss {
+			got, err := scanShipment(br.QueryRow())
+			switch {
+			case err == nil:
+				out[i], inserted[i] = got, true
+			case !errors.Is(err, pgx.ErrNoRows):
+				_ = br.Close()
+				return fmt.Errorf("pgstore: %s %d: %w", op, ss[i].ShipmentID, err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("pgstore: %s: %w", op, err)
+		}
+		for i, sh := range ss {
+			if inserted[i] {
+				continue
+			}
+			got, err := scanShipment(tx.QueryRow(ctx, s.q(`SELECT `+shipmentCols+` FROM {s}.shipments
+				WHERE account = $1 AND shipment_id = $2`), sh.Account, sh.ShipmentID))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("pgstore: %s %d: the existing row vanished: %w", op, sh.ShipmentID, store.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("pgstore: %s %d: %w", op, sh.ShipmentID, err)
+			}
+			out[i] = got
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, inserted, nil
+}
+
 func (s *Store) getShipment(ctx context.Context, account string, id int64) (store.AppliedShipment, error) {
 	return scanShipment(s.pool.QueryRow(ctx, s.q(`SELECT `+shipmentCols+` FROM {s}.shipments
 		WHERE account = $1 AND shipment_id = $2`), account, id))
@@ -324,6 +388,32 @@ func (s *Store) GetShipment(ctx context.Context, account string, shipmentID int6
 // ListShipments returns rows matching q, oldest first (CreatedAt, then
 // ShipmentID). A zero Limit returns every match: the engine relies on
 // seeing every pending row.
+// FindShipments implements store.ShipmentStore in one statement: the rows
+// of the Veeqo orders by their index, and the shipments by key.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	if err := required("FindShipments", "Account", account); err != nil {
+		return nil, err
+	}
+	if veeqoOrderIDs == nil {
+		veeqoOrderIDs = []int64{}
+	}
+	if shipmentIDs == nil {
+		shipmentIDs = []int64{}
+	}
+	rows, err := s.pool.Query(ctx, s.q(`SELECT `+shipmentCols+` FROM {s}.shipments WHERE account = $1 AND veeqo_order_id = ANY($2)
+		UNION ALL
+		SELECT `+shipmentCols+` FROM {s}.shipments WHERE account = $1 AND shipment_id = ANY($3) AND veeqo_order_id <> ALL($2)
+		ORDER BY created_at, shipment_id`), account, veeqoOrderIDs, shipmentIDs)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: FindShipments: %w", err)
+	}
+	out, err := collect(rows, scanShipment)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: FindShipments: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]store.AppliedShipment, error) {
 	if err := required("ListShipments", "Account", q.Account); err != nil {
 		return nil, err

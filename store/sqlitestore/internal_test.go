@@ -235,7 +235,16 @@ func TestQueryPlans(t *testing.T) {
 		{"GetExport", qExportGet, []any{"a", "SO-1"}, "USING PRIMARY KEY (account=? AND erp_ref=?)"},
 		{"PurgeLogs scan", qLogPurgeScan, []any{int64(0), int64(5), 10}, "USING INTEGER PRIMARY KEY (rowid>?)"},
 		{"GetRecord", qRecordGet, []any{"a", "p", "r"}, "USING PRIMARY KEY (account=? AND process=? AND reference=?)"},
+		{"GetRecords", qRecordGetMany, []any{"a", "p", `["r"]`}, "USING PRIMARY KEY (account=? AND process=? AND reference=?)"},
+		{"FindShipments by order", qShipmentFind, []any{"a", "[1]", "[2]"}, "USING INDEX shipments_by_veeqo_order (account=? AND veeqo_order_id=?)"},
+		{"FindShipments by id", qShipmentFind, []any{"a", "[1]", "[2]"}, "USING INDEX sqlite_autoindex_shipments_1 (account=? AND shipment_id=?)"},
 	}
+	pending, pargs := shipmentListQuery(store.ShipmentQuery{Account: "a", States: []store.ShipmentState{store.ShipmentPending}})
+	tests = append(tests, struct {
+		name, query string
+		args        []any
+		want        string
+	}{"ListShipments pending", pending, pargs, "USING INDEX shipments_pending (account=?)"})
 	for _, tt := range tests {
 		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
 		require.NoError(t, err, tt.name)

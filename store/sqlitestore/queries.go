@@ -22,9 +22,9 @@ func readQueries() []string {
 	return append([]string{
 		qAccountGet, qAccountList,
 		qExportGet, qExportByVeeqoID,
-		qShipmentGet,
+		qShipmentGet, qShipmentFind,
 		qCursorGet,
-		qRecordGet,
+		qRecordGet, qRecordGetMany,
 		qRunGet,
 		qCustomerGet,
 		qNotifyGet,

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -35,7 +36,10 @@ ON CONFLICT (account, process, reference) DO UPDATE SET
 	updated_at      = excluded.updated_at`
 	qRecordUpsert = qRecordUpsertExec + `
 RETURNING ` + recordCols
-	qRecordGet         = `SELECT ` + recordCols + ` FROM records WHERE account = ? AND process = ? AND reference = ?`
+	qRecordGet = `SELECT ` + recordCols + ` FROM records WHERE account = ? AND process = ? AND reference = ?`
+	// qRecordGetMany is GetRecords: the references come as a JSON array.
+	qRecordGetMany = `SELECT ` + recordCols + ` FROM records
+WHERE account = ? AND process = ? AND reference IN (SELECT value FROM json_each(?)) ORDER BY reference`
 	qRecordSetResolved = `UPDATE records SET resolved = ?, resolved_by = ?, resolution_note = ?, resolved_at = ?, updated_at = ?
 WHERE account = ? AND process = ? AND reference = ?
 RETURNING ` + recordCols
@@ -138,6 +142,27 @@ func (s *Store) GetRecord(ctx context.Context, account, process, reference strin
 	}
 	if err != nil {
 		return store.Record{}, wrap("GetRecord", err)
+	}
+	return out, nil
+}
+
+// GetRecords returns the records of process with the given references
+// that exist, in one statement.
+func (s *Store) GetRecords(ctx context.Context, account, process string, references []string) ([]store.Record, error) {
+	refs, err := json.Marshal(append([]string{}, references...))
+	if err != nil {
+		return nil, wrap("GetRecords", err)
+	}
+	var out []store.Record
+	err = s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		rec, err := scanRecord(r)
+		if err == nil {
+			out = append(out, rec)
+		}
+		return err
+	}, qRecordGetMany, account, process, string(refs))
+	if err != nil {
+		return nil, wrap("GetRecords", err)
 	}
 	return out, nil
 }

@@ -21,11 +21,22 @@ func migrations() []migration {
 		{version: 2, name: "exports by number, shipments by Veeqo order", sql: schemaV2},
 		{version: 3, name: "lease holder identity", sql: schemaV3},
 		{version: 4, name: "records by status", sql: schemaV4},
+		{version: 5, name: "pending shipments", sql: schemaV5},
 	}
 }
 
 // LatestSchemaVersion is the schema version this build migrates files to.
-const LatestSchemaVersion = 4
+const LatestSchemaVersion = 5
+
+// schemaV5 indexes the pending shipments (a partial index: a shipment is in
+// it from its write-ahead to its mark): every fetch and confirmation pass
+// starts by listing them to apply them again, which shipments_by_created
+// answered by reading every shipment of the account, a table that only
+// grows. The pending rows are few, and a page's write-aheads and marks
+// each touch the index's same few pages in one transaction.
+const schemaV5 = `
+CREATE INDEX shipments_pending ON shipments (account, created_at, shipment_id) WHERE state = 'pending';
+`
 
 // schemaV4 indexes records by process and status: every confirmation and
 // fetch pass lists its process's failing records (error or pending, to

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,7 +17,16 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 ON CONFLICT (account, shipment_id) DO NOTHING
 RETURNING ` + shipmentCols
-	qShipmentGet    = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
+	qShipmentGet = `SELECT ` + shipmentCols + ` FROM shipments WHERE account = ? AND shipment_id = ?`
+	// qShipmentFind is FindShipments: the ids come as JSON arrays. Each
+	// half names its index (the primary key's for the shipments):
+	// without statistics SQLite would scan shipments_by_created.
+	qShipmentFind = `SELECT ` + shipmentCols + ` FROM shipments INDEXED BY shipments_by_veeqo_order
+WHERE account = ?1 AND veeqo_order_id IN (SELECT value FROM json_each(?2))
+UNION ALL
+SELECT ` + shipmentCols + ` FROM shipments INDEXED BY sqlite_autoindex_shipments_1 WHERE account = ?1 AND shipment_id IN (SELECT value FROM json_each(?3))
+	AND veeqo_order_id NOT IN (SELECT value FROM json_each(?2))
+ORDER BY created_at, shipment_id`
 	qShipmentExists = `SELECT 1 FROM shipments WHERE account = ? AND shipment_id = ?`
 	qShipmentUpdate = `UPDATE shipments
 SET allocation_id = ?, veeqo_order_id = ?, erp_ref = ?, state = ?, update_doc = ?, warning = ?, applied_at = ?,
@@ -109,6 +119,49 @@ func (s *Store) RecordShipment(ctx context.Context, sh store.AppliedShipment) (s
 	})
 	if err != nil {
 		return store.AppliedShipment{}, false, wrap(op, err)
+	}
+	return out, inserted, nil
+}
+
+// RecordShipments does what RecordShipment does for each of ss, in
+// order, in one transaction.
+func (s *Store) RecordShipments(ctx context.Context, ss []store.AppliedShipment) ([]store.AppliedShipment, []bool, error) {
+	const op = "RecordShipments"
+	now := s.clock()
+	all := make([][]any, len(ss))
+	for i, sh := range ss {
+		if sh.State == "" {
+			sh.State = store.ShipmentPending
+		}
+		args, err := shipmentArgs(&sh, now)
+		if err != nil {
+			return nil, nil, wrap(op, err)
+		}
+		a := []any{sh.Account, sh.ShipmentID}
+		a = append(a, args[:6]...)             // allocation_id .. warning
+		a = append(a, now.UnixNano(), args[6]) // created_at, applied_at
+		all[i] = a
+	}
+	out := make([]store.AppliedShipment, len(ss))
+	inserted := make([]bool, len(ss))
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, a := range all {
+			got, err := scanShipment(s.txQueryRow(ctx, tx, qShipmentInsert, a...))
+			inserted[i] = err == nil
+			if err != nil {
+				if !isNoRows(err) {
+					return err
+				}
+				if got, err = scanShipment(s.txQueryRow(ctx, tx, qShipmentGet, ss[i].Account, ss[i].ShipmentID)); err != nil {
+					return err
+				}
+			}
+			out[i] = got
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, wrap(op, err)
 	}
 	return out, inserted, nil
 }
@@ -315,6 +368,43 @@ func (s *Store) ListShipments(ctx context.Context, q store.ShipmentQuery) ([]sto
 	return out, nil
 }
 
+// FindShipments implements store.ShipmentStore in one statement: the rows
+// of the Veeqo orders by their index, and the shipments by key.
+func (s *Store) FindShipments(ctx context.Context, account string, veeqoOrderIDs, shipmentIDs []int64) ([]store.AppliedShipment, error) {
+	const op = "FindShipments"
+	if account == "" {
+		return nil, wrap(op, invalid("account is empty"))
+	}
+	orders, err := json.Marshal(nonNil(veeqoOrderIDs))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	ships, err := json.Marshal(nonNil(shipmentIDs))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	var out []store.AppliedShipment
+	err = s.readRows(ctx, func() { out = nil }, func(r *sql.Rows) error {
+		sh, err := scanShipment(r)
+		if err == nil {
+			out = append(out, sh)
+		}
+		return err
+	}, qShipmentFind, account, string(orders), string(ships))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// nonNil returns ids, or an empty slice for nil (a JSON array either way).
+func nonNil(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
 // shipmentListQuery is ListShipments' statement for q and its arguments.
 // The statement depends only on which fields q sets (and how many states),
 // so the engine's frequent shapes are prepared once (shipmentListShapes).
@@ -327,7 +417,14 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 	if q.VeeqoOrderID != 0 {
 		w.add("veeqo_order_id = ?", q.VeeqoOrderID)
 	}
-	in(&w, "state", q.States)
+	pendingOnly := q.ERPRef == "" && q.VeeqoOrderID == 0 && len(q.States) == 1 && q.States[0] == store.ShipmentPending
+	if pendingOnly {
+		// The condition of the partial index shipments_pending, literally:
+		// SQLite uses it only for a query whose WHERE implies it.
+		w.add("state = 'pending'")
+	} else {
+		in(&w, "state", q.States)
+	}
 	// Without statistics SQLite picks shipments_by_created for the ORDER
 	// BY and scans every shipment of the account; a query for one Veeqo
 	// order or one ERP order must use that order's index instead (the
@@ -338,6 +435,8 @@ func shipmentListQuery(q store.ShipmentQuery) (string, []any) {
 		from += ` INDEXED BY shipments_by_veeqo_order`
 	case q.ERPRef != "":
 		from += ` INDEXED BY shipments_by_erp_ref`
+	case pendingOnly:
+		from += ` INDEXED BY shipments_pending`
 	}
 	query := `SELECT ` + shipmentCols + from + w.String() + ` ORDER BY created_at, shipment_id`
 	args := w.args

@@ -14,6 +14,7 @@ import (
 
 func recordCases() []testCase {
 	return []testCase{
+		{"GetRecordsOfReferences", testGetRecords},
 		{"Upsert", testRecordUpsert},
 		{"SetResolvedAndReopen", testRecordResolve},
 		{"QueryFiltersAndCounts", testRecordQuery},
@@ -369,5 +370,42 @@ func testRecordConcurrentUpsert(t *testing.T, s store.Store) {
 	must(t, "GetRecord", err)
 	if r.Attempts != Race {
 		t.Errorf("after %d concurrent counted upserts Attempts = %d (lost updates)", Race, r.Attempts)
+	}
+}
+
+func testGetRecords(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	want := map[string]store.Record{}
+	for _, u := range []store.RecordUpdate{
+		{Account: "acme", Process: "fetch", Reference: "R-1", Status: store.RecordSuccess, Message: "one", VeeqoOrderID: 1},
+		{Account: "acme", Process: "fetch", Reference: "R-2", Status: store.RecordError, Message: "two", VeeqoOrderID: 2},
+		{Account: "acme", Process: "fetch", Reference: "R-3", Status: store.RecordWarning, Message: "three"},
+		{Account: "acme", Process: "export", Reference: "R-4", Status: store.RecordSuccess, Message: "other process"},
+		{Account: "other", Process: "fetch", Reference: "R-5", Status: store.RecordSuccess, Message: "other account"},
+	} {
+		rec, err := s.UpsertRecord(ctx, u)
+		must(t, "UpsertRecord", err)
+		want[u.Account+"/"+u.Process+"/"+u.Reference] = rec
+	}
+	got, err := s.GetRecords(ctx, "acme", "fetch", []string{"R-3", "R-1", "R-1", "R-4", "R-5", "R-9"})
+	must(t, "GetRecords", err)
+	var refs []string
+	for _, rec := range got {
+		refs = append(refs, rec.Reference)
+		read, err := s.GetRecord(ctx, "acme", "fetch", rec.Reference)
+		must(t, "GetRecord", err)
+		diff(t, "GetRecords row "+rec.Reference, read, rec)
+		diff(t, "GetRecords row "+rec.Reference+" as upserted", want["acme/fetch/"+rec.Reference], rec)
+	}
+	slices.Sort(refs)
+	if w := []string{"R-1", "R-3"}; !slices.Equal(refs, w) {
+		t.Errorf("GetRecords(fetch; R-3, R-1, R-1, R-4, R-5, R-9) = %v, want %v (each once, this process and account only)", refs, w)
+	}
+	got, err = s.GetRecords(ctx, "acme", "fetch", nil)
+	must(t, "GetRecords of nothing", err)
+	if len(got) != 0 {
+		t.Errorf("GetRecords of nothing returned %d records", len(got))
 	}
 }

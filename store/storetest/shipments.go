@@ -15,12 +15,15 @@ func shipmentCases() []testCase {
 	return []testCase{
 		{"RecordInsertIfAbsent", testShipmentRecord},
 		{"RecordRace", testShipmentRace},
+		{"RecordShipmentsBatch", testRecordShipments},
+		{"RecordShipmentsInvalidWritesNothing", testRecordShipmentsInvalid},
 		{"UpdateCAS", testShipmentUpdateCAS},
 		{"CompleteShipment", testCompleteShipment},
 		{"CompleteShipmentConflictWritesNothing", testCompleteShipmentConflict},
 		{"CompleteShipmentsBatch", testCompleteShipments},
 		{"CompleteShipmentsConflictWritesNothing", testCompleteShipmentsConflict},
 		{"ListOrderAndFilters", testShipmentList},
+		{"FindByVeeqoOrdersAndIDs", testFindShipments},
 	}
 }
 
@@ -66,6 +69,65 @@ func testShipmentRecord(t *testing.T, s store.Store) {
 	addAccount(t, s, "other")
 	_, err = s.GetShipment(ctx, "other", in.ShipmentID)
 	wantErr(t, "GetShipment through another account", err, store.ErrNotFound)
+}
+
+func testRecordShipments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	old, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: "acme", ShipmentID: 502, VeeqoOrderID: 9, ERPRef: "SO-0", State: store.ShipmentApplied, Update: json.RawMessage(`{"old":true}`)})
+	must(t, "RecordShipment", err)
+	in := []store.AppliedShipment{
+		{Account: "acme", ShipmentID: 501, AllocationID: 11, VeeqoOrderID: 1, ERPRef: "SO-1", State: store.ShipmentPending, Update: json.RawMessage(`{"n":1}`)},
+		{Account: "acme", ShipmentID: 502, AllocationID: 12, VeeqoOrderID: 2, ERPRef: "SO-2", State: store.ShipmentPending, Update: json.RawMessage(`{"n":2}`)},
+		{Account: "acme", ShipmentID: 503, AllocationID: 13, VeeqoOrderID: 3, ERPRef: "SO-3", State: store.ShipmentIgnored, Warning: "why", Update: json.RawMessage(`{"n":3}`)},
+		{Account: "acme", ShipmentID: 501, VeeqoOrderID: 4, ERPRef: "SO-4", State: store.ShipmentIgnored, Update: json.RawMessage(`{"n":4}`)},
+	}
+	lo := time.Now()
+	got, inserted, err := s.RecordShipments(ctx, in)
+	hi := time.Now()
+	must(t, "RecordShipments", err)
+	if len(got) != len(in) || len(inserted) != len(in) {
+		t.Fatalf("RecordShipments of %d rows returned %d rows and %d flags", len(in), len(got), len(inserted))
+	}
+	if want := []bool{true, false, true, false}; !slices.Equal(inserted, want) {
+		t.Errorf("RecordShipments: inserted = %v, want %v (a key stored before, or earlier in the batch, is not inserted again)", inserted, want)
+	}
+	for _, i := range []int{0, 2} {
+		want := in[i]
+		if got[i].Version <= 0 {
+			t.Errorf("RecordShipments row %d: Version = %d, want > 0", i, got[i].Version)
+		}
+		stamped(t, fmt.Sprintf("RecordShipments row %d: CreatedAt", i), got[i].CreatedAt, lo, hi)
+		want.Version, want.CreatedAt = got[i].Version, got[i].CreatedAt
+		diff(t, fmt.Sprintf("RecordShipments row %d", i), want, got[i])
+		read, err := s.GetShipment(ctx, "acme", in[i].ShipmentID)
+		must(t, "GetShipment", err)
+		diff(t, fmt.Sprintf("GetShipment of batch row %d", i), want, read)
+	}
+	diff(t, "RecordShipments returns the row stored before", old, got[1])
+	diff(t, "RecordShipments returns the row inserted earlier in the batch", got[0], got[3])
+	if read, err := s.GetShipment(ctx, "acme", 502); err != nil || read.VeeqoOrderID != 9 || read.State != store.ShipmentApplied {
+		t.Errorf("a key stored before the batch was overwritten: %+v, %v", read, err)
+	}
+	got, inserted, err = s.RecordShipments(ctx, nil)
+	must(t, "RecordShipments of nothing", err)
+	if len(got) != 0 || len(inserted) != 0 {
+		t.Errorf("RecordShipments of nothing returned %d rows and %d flags", len(got), len(inserted))
+	}
+}
+
+func testRecordShipmentsInvalid(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	_, _, err := s.RecordShipments(ctx, []store.AppliedShipment{
+		{Account: "acme", ShipmentID: 601, VeeqoOrderID: 1, ERPRef: "SO-1", State: store.ShipmentPending, Update: json.RawMessage(`{}`)},
+		{Account: "", ShipmentID: 602, VeeqoOrderID: 2, ERPRef: "SO-2", State: store.ShipmentPending, Update: json.RawMessage(`{}`)},
+	})
+	if err == nil {
+		t.Fatal("RecordShipments with a row without an account: no error")
+	}
+	_, err = s.GetShipment(ctx, "acme", 601)
+	wantErr(t, "GetShipment of a valid row of a batch that failed", err, store.ErrNotFound)
 }
 
 func testShipmentRace(t *testing.T, s store.Store) {
@@ -468,5 +530,65 @@ func testCompleteShipmentsConflict(t *testing.T, s store.Store) {
 	must(t, "QueryLogs", err)
 	if len(page.Entries) != 0 {
 		t.Errorf("a lost CompleteShipments appended %d log entries, want none", len(page.Entries))
+	}
+}
+
+func testFindShipments(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	addAccount(t, s, "other")
+	rows := []struct {
+		account     string
+		id, veeqoID int64
+	}{
+		{"acme", 10, 1}, {"acme", 11, 1}, {"acme", 20, 2}, {"acme", 30, 3}, {"acme", 40, 4}, {"other", 50, 1}, {"other", 60, 6},
+	}
+	for _, r := range rows {
+		_, _, err := s.RecordShipment(ctx, store.AppliedShipment{Account: r.account, ShipmentID: r.id, VeeqoOrderID: r.veeqoID, ERPRef: "SO", State: store.ShipmentPending, Update: json.RawMessage(`{}`)})
+		must(t, "RecordShipment", err)
+	}
+	ids := func(got []store.AppliedShipment) []int64 {
+		var out []int64
+		for _, sh := range got {
+			out = append(out, sh.ShipmentID)
+		}
+		return out
+	}
+	sorted := func(got []store.AppliedShipment) bool {
+		return slices.IsSortedFunc(got, func(a, b store.AppliedShipment) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ShipmentID, b.ShipmentID))
+		})
+	}
+	// Orders 1 and 3, shipments 11 (of order 1 too), 40, 60 (another
+	// account's) and 99 (none): each row once, this account's only.
+	got, err := s.FindShipments(ctx, "acme", []int64{1, 3, 77}, []int64{11, 40, 60, 99})
+	must(t, "FindShipments", err)
+	gotIDs := ids(got)
+	slices.Sort(gotIDs)
+	if want := []int64{10, 11, 30, 40}; !slices.Equal(gotIDs, want) {
+		t.Errorf("FindShipments(orders 1, 3, 77; shipments 11, 40, 60, 99) = %v, want %v", gotIDs, want)
+	}
+	if !sorted(got) {
+		t.Errorf("FindShipments: rows not oldest first: %v", ids(got))
+	}
+	for _, sh := range got {
+		read, err := s.GetShipment(ctx, "acme", sh.ShipmentID)
+		must(t, "GetShipment", err)
+		diff(t, fmt.Sprintf("FindShipments row %d", sh.ShipmentID), read, sh)
+	}
+	got, err = s.FindShipments(ctx, "acme", nil, []int64{20})
+	must(t, "FindShipments by shipment only", err)
+	if want := []int64{20}; !slices.Equal(ids(got), want) {
+		t.Errorf("FindShipments(shipment 20) = %v, want %v", ids(got), want)
+	}
+	got, err = s.FindShipments(ctx, "acme", []int64{2}, nil)
+	must(t, "FindShipments by order only", err)
+	if want := []int64{20}; !slices.Equal(ids(got), want) {
+		t.Errorf("FindShipments(order 2) = %v, want %v", ids(got), want)
+	}
+	got, err = s.FindShipments(ctx, "acme", nil, nil)
+	must(t, "FindShipments of nothing", err)
+	if len(got) != 0 {
+		t.Errorf("FindShipments of nothing = %v, want none", ids(got))
 	}
 }

@@ -1,0 +1,108 @@
+package sync_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xoroerp/veeqoconnect/store"
+	vsync "github.com/xoroerp/veeqoconnect/sync"
+	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
+)
+
+// fetchCrashWorldOn is a fetch-mode world with three shipped marketplace
+// orders: 111-1 in two parcels (its second update is computed after its
+// first reaches the ERP), 111-2 and 111-3 in one each.
+func fetchCrashWorldOn(t testing.TB, disable bool, k storeKind) *env {
+	e := fetchWorld(t).onStore(t, k)
+	e.settings.DisableMultishipment = disable
+	e.erp.Put(
+		vsync.ERPOrder{Ref: "AMZ-1", Number: "111-1", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 2, Allocated: 2}, {Ref: "2", SKU: "TEE-1", Quantity: 1, Allocated: 1}}},
+		vsync.ERPOrder{Ref: "AMZ-2", Number: "111-2", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}},
+		vsync.ERPOrder{Ref: "AMZ-3", Number: "111-3", Store: "Amazon", Lines: []vsync.ERPLine{{Ref: "1", SKU: "CAP-1", Quantity: 1, Allocated: 1}}},
+	)
+	o1 := e.addMarketplaceOrder("111-1", e.amazon, map[string]int{"MUG-1": 2, "TEE-1": 1})
+	o2 := e.addMarketplaceOrder("111-2", e.amazon, map[string]int{"MUG-1": 1})
+	o3 := e.addMarketplaceOrder("111-3", e.amazon, map[string]int{"CAP-1": 1})
+	ship := veeqotest.ShipInfo{TrackingNumber: "1Z", CarrierID: 5}
+	_, err := e.srv.ShipPartial(o1.ID, map[int64]int{e.sku["MUG-1"]: 1}, ship)
+	require.NoError(t, err)
+	e.clk.Advance(time.Second)
+	for _, id := range []int64{o1.ID, o2.ID, o3.ID} {
+		_, err = e.srv.ShipAll(id, ship)
+		require.NoError(t, err)
+	}
+	e.clk.Advance(time.Minute)
+	return e
+}
+
+func checkFetchInvariants(t *testing.T, e *env, disable bool, label string) {
+	t.Helper()
+	want := map[string]map[string]int{"AMZ-1": {"1": 2, "2": 1}, "AMZ-2": {"1": 1}, "AMZ-3": {"1": 1}}
+	if disable {
+		want["AMZ-1"] = map[string]int{"1": 1, "2": 0} // first parcel final
+	}
+	for ref, w := range want {
+		assert.Equal(t, w, shippedOf(e.erpOrder(ref)), "%s: %s shipped", label, ref)
+	}
+	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount})
+	require.NoError(t, err)
+	n := map[store.ShipmentState]int{}
+	for _, r := range rows {
+		n[r.State]++
+	}
+	if disable {
+		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 3, store.ShipmentIgnored: 1}, n, label)
+	} else {
+		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 4}, n, label)
+	}
+	seen := map[int64]bool{}
+	for _, u := range e.erp.Applied() {
+		assert.False(t, seen[u.ShipmentID], "%s: shipment %d applied twice", label, u.ShipmentID)
+		seen[u.ShipmentID] = true
+	}
+	for _, ref := range []string{"111-1", "111-2", "111-3"} {
+		rec := e.record(vsync.ProcessFetch, ref)
+		assert.Contains(t, []store.RecordStatus{store.RecordSuccess, store.RecordWarning}, rec.Status, "%s: %s: %s", label, ref, rec.Message)
+	}
+}
+
+// TestCrashAtEveryFetchStep crashes a fetch pass at each step (before and
+// after each store write, the page's write-ahead of pending rows among
+// them, and each ERP apply), then reruns: no shipment applied twice or
+// lost, records true. It runs on memstore and on sqlitestore.
+func TestCrashAtEveryFetchStep(t *testing.T) {
+	t.Parallel()
+	for _, k := range []storeKind{memStore, sqliteStore} {
+		for _, disable := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
+				t.Parallel()
+				probe := fetchCrashWorldOn(t, disable, k)
+				c := &crasher{}
+				_, err := probe.crashRun(c)
+				require.NoError(t, err)
+				checkFetchInvariants(t, probe, disable, "no crash")
+				require.Contains(t, c.steps, "RecordShipments", "the page's write-ahead is a step")
+				for _, point := range crashPlan(k, c.n) {
+					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+					t.Run(label, func(t *testing.T) {
+						t.Parallel()
+						e := fetchCrashWorldOn(t, disable, k)
+						cr := &crasher{k: point.k, after: point.after}
+						_, err := e.crashRun(cr)
+						require.True(t, cr.dead())
+						require.Error(t, err)
+						e.clk.Advance(2 * time.Minute)
+						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+						require.NoError(t, err)
+						checkFetchInvariants(t, e, disable, label)
+					})
+				}
+			})
+		}
+	}
+}
