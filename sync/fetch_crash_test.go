@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/xoroerp/veeqoconnect/store"
 	vsync "github.com/xoroerp/veeqoconnect/sync"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
@@ -42,33 +40,7 @@ func fetchCrashWorldOn(t testing.TB, disable bool, k storeKind) *env {
 
 func checkFetchInvariants(t *testing.T, e *env, disable bool, label string) {
 	t.Helper()
-	want := map[string]map[string]int{"AMZ-1": {"1": 2, "2": 1}, "AMZ-2": {"1": 1}, "AMZ-3": {"1": 1}}
-	if disable {
-		want["AMZ-1"] = map[string]int{"1": 1, "2": 0} // first parcel final
-	}
-	for ref, w := range want {
-		assert.Equal(t, w, shippedOf(e.erpOrder(ref)), "%s: %s shipped", label, ref)
-	}
-	rows, err := e.st.ListShipments(context.Background(), store.ShipmentQuery{Account: testAccount})
-	require.NoError(t, err)
-	n := map[store.ShipmentState]int{}
-	for _, r := range rows {
-		n[r.State]++
-	}
-	if disable {
-		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 3, store.ShipmentIgnored: 1}, n, label)
-	} else {
-		assert.Equal(t, map[store.ShipmentState]int{store.ShipmentApplied: 4}, n, label)
-	}
-	seen := map[int64]bool{}
-	for _, u := range e.erp.Applied() {
-		assert.False(t, seen[u.ShipmentID], "%s: shipment %d applied twice", label, u.ShipmentID)
-		seen[u.ShipmentID] = true
-	}
-	for _, ref := range []string{"111-1", "111-2", "111-3"} {
-		rec := e.record(vsync.ProcessFetch, ref)
-		assert.Contains(t, []store.RecordStatus{store.RecordSuccess, store.RecordWarning}, rec.Status, "%s: %s: %s", label, ref, rec.Message)
-	}
+	checkShipmentInvariants(t, e, disable, label, vsync.ProcessFetch, [3]string{"AMZ-1", "AMZ-2", "AMZ-3"}, [3]string{"111-1", "111-2", "111-3"})
 }
 
 // TestCrashAtEveryFetchStep crashes a fetch pass at each step (before and
