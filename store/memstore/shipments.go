@@ -110,63 +110,15 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 // validated, every version compared, before anything is written, under one
 // lock.
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
-	for _, c := range cs {
-		sh := c.Shipment
-		if c.Export != nil {
-			if err := checkExportKey("complete shipments", *c.Export); err != nil {
-				return nil, err
-			}
-		}
-		if c.Record != nil {
-			if err := checkRecordUpdate(*c.Record); err != nil {
-				return nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
-			}
-		}
-		for i, l := range c.Logs {
-			if err := checkLog(l); err != nil {
-				return nil, fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
-			}
-		}
+	if err := checkCompletions(cs); err != nil {
+		return nil, err
 	}
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	// A batch may name a shipment twice: each completion must find the
-	// version the one before it leaves.
-	versions := map[shipKey]int64{}
-	exportVersions := map[key2]int64{}
-	for _, c := range cs {
-		sh := c.Shipment
-		k := shipKey{sh.Account, sh.ShipmentID}
-		v, seen := versions[k]
-		if !seen {
-			cur, ok := s.shipments[k]
-			if !ok {
-				return nil, fmt.Errorf("memstore: update shipment %s/%d: %w", sh.Account, sh.ShipmentID, store.ErrNotFound)
-			}
-			v = cur.Version
-		}
-		if v != sh.Version {
-			return nil, fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, v, store.ErrConflict)
-		}
-		versions[k] = v + 1
-		if c.Export != nil {
-			ex := *c.Export
-			ek := key2{ex.Account, ex.ERPRef}
-			v, seen := exportVersions[ek]
-			if !seen {
-				cur, ok := s.exports[ek]
-				if !ok {
-					return nil, fmt.Errorf("memstore: update export %s/%s: %w", ex.Account, ex.ERPRef, store.ErrNotFound)
-				}
-				v = cur.Version
-			}
-			if v != ex.Version {
-				return nil, fmt.Errorf("memstore: update export %s/%s: version %d, stored %d: %w", ex.Account, ex.ERPRef, ex.Version, v, store.ErrConflict)
-			}
-			exportVersions[ek] = v + 1
-		}
+	if err := s.checkCompletionVersionsLocked(cs); err != nil {
+		return nil, err
 	}
 	out := make([]store.ShipmentCompletion, len(cs))
 	now := s.now()
@@ -189,6 +141,72 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 		out[i].Logs = s.appendLogsLocked(c.Logs, now)
 	}
 	return out, nil
+}
+
+// checkCompletions validates a batch of completions before the lock.
+func checkCompletions(cs []store.ShipmentCompletion) error {
+	for _, c := range cs {
+		sh := c.Shipment
+		if c.Export != nil {
+			if err := checkExportKey("complete shipments", *c.Export); err != nil {
+				return err
+			}
+		}
+		if c.Record != nil {
+			if err := checkRecordUpdate(*c.Record); err != nil {
+				return fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
+			}
+		}
+		for i, l := range c.Logs {
+			if err := checkLog(l); err != nil {
+				return fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkCompletionVersionsLocked compares every version of a batch with the
+// stored ones before anything is written. A batch may name a shipment (or
+// an export) twice: each completion must find the version the one before
+// it leaves.
+func (s *Store) checkCompletionVersionsLocked(cs []store.ShipmentCompletion) error {
+	versions := map[shipKey]int64{}
+	exportVersions := map[key2]int64{}
+	for _, c := range cs {
+		sh := c.Shipment
+		k := shipKey{sh.Account, sh.ShipmentID}
+		v, seen := versions[k]
+		if !seen {
+			cur, ok := s.shipments[k]
+			if !ok {
+				return fmt.Errorf("memstore: update shipment %s/%d: %w", sh.Account, sh.ShipmentID, store.ErrNotFound)
+			}
+			v = cur.Version
+		}
+		if v != sh.Version {
+			return fmt.Errorf("memstore: update shipment %s/%d: version %d, stored %d: %w", sh.Account, sh.ShipmentID, sh.Version, v, store.ErrConflict)
+		}
+		versions[k] = v + 1
+		if c.Export == nil {
+			continue
+		}
+		ex := *c.Export
+		ek := key2{ex.Account, ex.ERPRef}
+		v, seen = exportVersions[ek]
+		if !seen {
+			cur, ok := s.exports[ek]
+			if !ok {
+				return fmt.Errorf("memstore: update export %s/%s: %w", ex.Account, ex.ERPRef, store.ErrNotFound)
+			}
+			v = cur.Version
+		}
+		if v != ex.Version {
+			return fmt.Errorf("memstore: update export %s/%s: version %d, stored %d: %w", ex.Account, ex.ERPRef, ex.Version, v, store.ErrConflict)
+		}
+		exportVersions[ek] = v + 1
+	}
+	return nil
 }
 
 func (s *Store) updateShipmentLocked(sh store.AppliedShipment) (store.AppliedShipment, error) {

@@ -247,72 +247,24 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 // round trip, and every log entry appended in one statement.
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
 	const op = "CompleteShipments"
-	b := &pgx.Batch{}
-	var logs []store.LogEntry
-	for _, c := range cs {
-		cb, err := s.completeShipmentBatch(c.Shipment, nil, c.Logs)
-		if err != nil {
-			return nil, err
-		}
-		b.QueuedQueries = append(b.QueuedQueries, cb.QueuedQueries...)
-		if c.Export != nil {
-			sql, args, err := s.updateExportSQL(op, *c.Export)
-			if err != nil {
-				return nil, err
-			}
-			b.Queue(sql, args...)
-		}
-		if c.Record != nil {
-			if err := validRecordUpdate(op, *c.Record); err != nil {
-				return nil, err
-			}
-			sql, args := s.upsertRecordSQL(*c.Record)
-			b.Queue(sql, args...)
-		}
-		logs = append(logs, c.Logs...)
+	b, logs, err := s.completionsBatch(op, cs)
+	if err != nil {
+		return nil, err
 	}
 	var (
-		out        []store.ShipmentCompletion
-		missedShip = -1
-		missedExp  = -1
+		out                  []store.ShipmentCompletion
+		missedShip, missedEx = -1, -1
 	)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		out = make([]store.ShipmentCompletion, len(cs))
 		if len(cs) == 0 {
 			return nil
 		}
 		br := tx.SendBatch(ctx, b)
-		for i, c := range cs {
-			got, err := scanShipment(br.QueryRow())
-			if errors.Is(err, pgx.ErrNoRows) {
-				missedShip = i
-				_ = br.Close()
-				return err
-			}
-			if err != nil {
-				_ = br.Close()
-				return fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
-			}
-			out[i] = store.ShipmentCompletion{Shipment: got, Record: c.Record}
-			if c.Export != nil {
-				ex, err := scanExport(br.QueryRow())
-				if errors.Is(err, pgx.ErrNoRows) {
-					missedExp = i
-					_ = br.Close()
-					return err
-				}
-				if err != nil {
-					_ = br.Close()
-					return fmt.Errorf("pgstore: %s %d: export: %w", op, c.Shipment.ShipmentID, err)
-				}
-				out[i].Export = &ex
-			}
-			if c.Record != nil {
-				if _, err := br.Exec(); err != nil {
-					_ = br.Close()
-					return fmt.Errorf("pgstore: %s %d: record: %w", op, c.Shipment.ShipmentID, err)
-				}
-			}
+		var err error
+		if missedShip, missedEx, err = readCompletions(op, br, cs, out); err != nil {
+			_ = br.Close()
+			return err
 		}
 		if err := br.Close(); err != nil {
 			return fmt.Errorf("pgstore: %s: %w", op, err)
@@ -332,14 +284,78 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 		return nil, s.missOrConflict(ctx, op,
 			`SELECT 1 FROM {s}.shipments WHERE account = $1 AND shipment_id = $2`,
 			fmt.Sprintf("shipment %q/%d version %d", sh.Account, sh.ShipmentID, sh.Version), sh.Account, sh.ShipmentID)
-	case missedExp >= 0:
-		ex := *cs[missedExp].Export
+	case missedEx >= 0:
+		ex := *cs[missedEx].Export
 		_, err := s.updateExportResult(ctx, op, ex, store.Export{}, pgx.ErrNoRows)
 		return nil, err
 	case err != nil:
 		return nil, err
 	}
 	return out, nil
+}
+
+// completionsBatch checks a batch of completions and queues every shipment
+// update, export update and record upsert for one round trip; the log
+// entries are returned to be appended in one statement.
+func (s *Store) completionsBatch(op string, cs []store.ShipmentCompletion) (*pgx.Batch, []store.LogEntry, error) {
+	b := &pgx.Batch{}
+	var logs []store.LogEntry
+	for _, c := range cs {
+		cb, err := s.completeShipmentBatch(c.Shipment, nil, c.Logs)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.QueuedQueries = append(b.QueuedQueries, cb.QueuedQueries...)
+		if c.Export != nil {
+			sql, args, err := s.updateExportSQL(op, *c.Export)
+			if err != nil {
+				return nil, nil, err
+			}
+			b.Queue(sql, args...)
+		}
+		if c.Record != nil {
+			if err := validRecordUpdate(op, *c.Record); err != nil {
+				return nil, nil, err
+			}
+			sql, args := s.upsertRecordSQL(*c.Record)
+			b.Queue(sql, args...)
+		}
+		logs = append(logs, c.Logs...)
+	}
+	return b, logs, nil
+}
+
+// readCompletions reads the batch's results into out, in the order
+// completionsBatch queued them. A shipment or export update that matched
+// no row (missing, or another version) is reported by its index, with
+// pgx.ErrNoRows; -1 when none.
+func readCompletions(op string, br pgx.BatchResults, cs []store.ShipmentCompletion, out []store.ShipmentCompletion) (missedShip, missedEx int, err error) {
+	for i, c := range cs {
+		got, err := scanShipment(br.QueryRow())
+		if errors.Is(err, pgx.ErrNoRows) {
+			return i, -1, err
+		}
+		if err != nil {
+			return -1, -1, fmt.Errorf("pgstore: %s %d: %w", op, c.Shipment.ShipmentID, err)
+		}
+		out[i] = store.ShipmentCompletion{Shipment: got, Record: c.Record}
+		if c.Export != nil {
+			ex, err := scanExport(br.QueryRow())
+			if errors.Is(err, pgx.ErrNoRows) {
+				return -1, i, err
+			}
+			if err != nil {
+				return -1, -1, fmt.Errorf("pgstore: %s %d: export: %w", op, c.Shipment.ShipmentID, err)
+			}
+			out[i].Export = &ex
+		}
+		if c.Record != nil {
+			if _, err := br.Exec(); err != nil {
+				return -1, -1, fmt.Errorf("pgstore: %s %d: record: %w", op, c.Shipment.ShipmentID, err)
+			}
+		}
+	}
+	return -1, -1, nil
 }
 
 // completeShipmentBatch checks CompleteShipment's writes and queues the

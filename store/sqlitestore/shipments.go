@@ -252,43 +252,12 @@ func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, 
 func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentCompletion) ([]store.ShipmentCompletion, error) {
 	const op = "CompleteShipments"
 	now := s.clock()
-	type prepared struct {
-		sh    store.AppliedShipment
-		args  []any
-		ex    *store.Export
-		eargs []any
-		rargs []any
-		logs  []store.LogEntry
-		largs [][]any
-	}
-	ps := make([]prepared, len(cs))
-	for i, c := range cs {
-		p := prepared{sh: c.Shipment}
-		var err error
-		if p.args, err = shipmentArgs(&p.sh, now); err != nil {
-			return nil, wrap(op, err)
-		}
-		if c.Export != nil {
-			ex := *c.Export
-			if p.eargs, err = exportArgs(&ex, now); err != nil {
-				return nil, wrap(op, err)
-			}
-			p.ex = &ex
-		}
-		if c.Record != nil {
-			ru := *c.Record
-			if p.rargs, err = recordArgs(&ru, now); err != nil {
-				return nil, wrap(op, err)
-			}
-		}
-		p.logs = append([]store.LogEntry(nil), c.Logs...) // logArgs fills in defaults
-		if p.largs, err = logArgs(p.logs, now); err != nil {
-			return nil, wrap(op, err)
-		}
-		ps[i] = p
+	ps, err := prepareCompletions(cs, now)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
 	out := make([]store.ShipmentCompletion, len(cs))
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, p := range ps {
 			sh, err := s.updateShipment(ctx, tx, p.sh, p.args)
 			if err != nil {
@@ -319,6 +288,50 @@ func (s *Store) CompleteShipments(ctx context.Context, cs []store.ShipmentComple
 		return nil, wrap(op, err)
 	}
 	return out, nil
+}
+
+// preparedCompletion is one completion of a batch, checked, with its
+// statements' arguments.
+type preparedCompletion struct {
+	sh    store.AppliedShipment
+	args  []any
+	ex    *store.Export
+	eargs []any
+	rargs []any
+	logs  []store.LogEntry
+	largs [][]any
+}
+
+// prepareCompletions checks a batch of completions and builds their
+// statements' arguments before the transaction.
+func prepareCompletions(cs []store.ShipmentCompletion, now time.Time) ([]preparedCompletion, error) {
+	ps := make([]preparedCompletion, len(cs))
+	for i, c := range cs {
+		p := preparedCompletion{sh: c.Shipment}
+		var err error
+		if p.args, err = shipmentArgs(&p.sh, now); err != nil {
+			return nil, err
+		}
+		if c.Export != nil {
+			ex := *c.Export
+			if p.eargs, err = exportArgs(&ex, now); err != nil {
+				return nil, err
+			}
+			p.ex = &ex
+		}
+		if c.Record != nil {
+			ru := *c.Record
+			if p.rargs, err = recordArgs(&ru, now); err != nil {
+				return nil, err
+			}
+		}
+		p.logs = append([]store.LogEntry(nil), c.Logs...) // logArgs fills in defaults
+		if p.largs, err = logArgs(p.logs, now); err != nil {
+			return nil, err
+		}
+		ps[i] = p
+	}
+	return ps, nil
 }
 
 // GetShipment returns one shipment's row. store.ErrNotFound.
