@@ -253,29 +253,11 @@ func validateOrderCreate(in *veeqo.OrderInput) error {
 // as strings (shopspring's JSON form).
 func orderInputObj(in *veeqo.OrderInput) obj {
 	o := obj{"send_notification_email": in.SendNotificationEmail}
-	setID := func(m map[string]any, k string, v int64) {
-		if v != 0 {
-			m[k] = json.Number(strconv.FormatInt(v, 10))
-		}
-	}
-	setStr := func(m map[string]any, k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
 	setID(o, "channel_id", in.ChannelID)
 	setStr(o, "number", in.Number)
 	setID(o, "customer_id", in.CustomerID)
 	if c := in.Customer; c != nil {
-		m := map[string]any{"email": c.Email}
-		setStr(m, "phone", c.Phone)
-		setStr(m, "mobile", c.Mobile)
-		setStr(m, "notes", c.Notes)
-		setStr(m, "customer_type", c.CustomerType)
-		if c.BillingAddress != nil {
-			m["billing_address_attributes"] = addressObj(c.BillingAddress)
-		}
-		o["customer_attributes"] = m
+		o["customer_attributes"] = customerInputObj(c)
 	}
 	setID(o, "deliver_to_id", in.DeliverToID)
 	if in.DeliverTo != nil {
@@ -292,23 +274,7 @@ func orderInputObj(in *veeqo.OrderInput) obj {
 		}
 	}
 	if len(in.LineItems) > 0 {
-		lines := make([]any, 0, len(in.LineItems))
-		for _, l := range in.LineItems {
-			m := map[string]any{
-				"sellable_id":    json.Number(strconv.FormatInt(l.SellableID, 10)),
-				"quantity":       json.Number(strconv.Itoa(l.Quantity)),
-				"price_per_unit": l.PricePerUnit.String(),
-			}
-			if v := decString(l.TaxRate); v != nil {
-				m["tax_rate"] = *v
-			}
-			if v := decString(l.TaxlessDiscountPerUnit); v != nil {
-				m["taxless_discount_per_unit"] = *v
-			}
-			setStr(m, "additional_options", l.AdditionalOptions)
-			lines = append(lines, m)
-		}
-		o["line_items_attributes"] = lines
+		o["line_items_attributes"] = lineItemsObj(in.LineItems)
 	}
 	if p := in.Payment; p != nil {
 		m := map[string]any{"payment_type": string(p.PaymentType)}
@@ -327,6 +293,57 @@ func orderInputObj(in *veeqo.OrderInput) obj {
 		o["employee_notes_attributes"] = notes
 	}
 	return o
+}
+
+// customerInputObj is an order's customer_attributes as orderInputObj
+// builds them.
+func customerInputObj(c *veeqo.CustomerInput) map[string]any {
+	m := map[string]any{"email": c.Email}
+	setStr(m, "phone", c.Phone)
+	setStr(m, "mobile", c.Mobile)
+	setStr(m, "notes", c.Notes)
+	setStr(m, "customer_type", c.CustomerType)
+	if c.BillingAddress != nil {
+		m["billing_address_attributes"] = addressObj(c.BillingAddress)
+	}
+	return m
+}
+
+// lineItemsObj is an order's line_items_attributes as orderInputObj builds
+// them.
+func lineItemsObj(items []veeqo.LineItemInput) []any {
+	lines := make([]any, 0, len(items))
+	for _, l := range items {
+		m := map[string]any{
+			"sellable_id":    json.Number(strconv.FormatInt(l.SellableID, 10)),
+			"quantity":       json.Number(strconv.Itoa(l.Quantity)),
+			"price_per_unit": l.PricePerUnit.String(),
+		}
+		if v := decString(l.TaxRate); v != nil {
+			m["tax_rate"] = *v
+		}
+		if v := decString(l.TaxlessDiscountPerUnit); v != nil {
+			m["taxless_discount_per_unit"] = *v
+		}
+		setStr(m, "additional_options", l.AdditionalOptions)
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// setID sets an id field as the client encodes it (a JSON number), left
+// out when zero.
+func setID(m map[string]any, k string, v int64) {
+	if v != 0 {
+		m[k] = json.Number(strconv.FormatInt(v, 10))
+	}
+}
+
+// setStr sets a string field, left out when empty (omitempty).
+func setStr(m map[string]any, k, v string) {
+	if v != "" {
+		m[k] = v
+	}
 }
 
 func addressObj(a *veeqo.Address) map[string]any {
