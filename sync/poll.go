@@ -152,23 +152,12 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 			return n, late, false
 		}
 		n++
-		if opts.Status == "" {
-			p.inDefault[o.ID] = true
-		} else if opts.Status == veeqo.StatusCancelled && p.inDefault[o.ID] {
-			p.left = true
-		}
-		if p.seen[o.ID] {
-			continue
-		}
-		p.seen[o.ID] = true
-		if o.UpdatedAt.Before(p.passStart) {
+		use, isLate := p.admit(&o, opts.Status)
+		if isLate {
 			late++
 		}
-		if !r.opts.To.IsZero() && !o.UpdatedAt.Before(r.opts.To) {
+		if !use {
 			continue
-		}
-		if o.UpdatedAt.After(p.maxSeen) {
-			p.maxSeen = o.UpdatedAt
 		}
 		if paged {
 			page = append(page, &o)
@@ -183,6 +172,30 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		}
 	}
 	return n, late, handOut()
+}
+
+// admit notes a listed order (the default listing's ids, the cursor's
+// high-water mark) and reports whether the pass handles it (new to the pass
+// and inside the run's window) and whether it came late (updated before the
+// pass began; counted once per order).
+func (p *pollPass) admit(o *veeqo.Order, status veeqo.OrderStatus) (use, late bool) {
+	if status == "" {
+		p.inDefault[o.ID] = true
+	} else if status == veeqo.StatusCancelled && p.inDefault[o.ID] {
+		p.left = true
+	}
+	if p.seen[o.ID] {
+		return false, false
+	}
+	p.seen[o.ID] = true
+	late = o.UpdatedAt.Before(p.passStart)
+	if !p.r.opts.To.IsZero() && !o.UpdatedAt.Before(p.r.opts.To) {
+		return false, late
+	}
+	if o.UpdatedAt.After(p.maxSeen) {
+		p.maxSeen = o.UpdatedAt
+	}
+	return true, late
 }
 
 // relistIfShifted reads a paged default listing again when an order left it
