@@ -256,15 +256,7 @@ func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *ba
 	if ctx.Err() != nil {
 		return
 	}
-	wanted := map[string]string{} // folded -> the email as the order sends it
-	for _, o := range orders {
-		email := orderEmail(o)
-		key := foldEmail(email)
-		if key == "" || wanted[key] != "" || r.knownCustomer(ctx, email) {
-			continue
-		}
-		wanted[key] = email
-	}
+	wanted := r.unknownEmails(ctx, orders)
 	unknown := len(wanted)
 	if unknown < minCustomerPreload {
 		return
@@ -295,6 +287,30 @@ func (r *run) prefetchCustomers(ctx context.Context, orders []ERPOrder, book *ba
 		found, whole = r.listCustomers(ctx, wanted, n)
 	}
 	e.log.Debug("vsync: read Veeqo's customer list", "customers", n, "unknown", unknown, "found", len(found), "whole", whole)
+	r.settleCustomers(ctx, wanted, found, whole, book)
+}
+
+// unknownEmails are the batch's emails that neither the store's cache nor
+// a dry run's memory knows, by folded email (the value is the email as the
+// order sends it).
+func (r *run) unknownEmails(ctx context.Context, orders []ERPOrder) map[string]string {
+	wanted := map[string]string{}
+	for _, o := range orders {
+		email := orderEmail(o)
+		key := foldEmail(email)
+		if key == "" || wanted[key] != "" || r.knownCustomer(ctx, email) {
+			continue
+		}
+		wanted[key] = email
+	}
+	return wanted
+}
+
+// settleCustomers caches the customers the listing found, as a lookup
+// would; when the listing was whole the other wanted emails are noted
+// absent in book, to be created inline without a lookup.
+func (r *run) settleCustomers(ctx context.Context, wanted map[string]string, found map[string]int64, whole bool, book *batchBook) {
+	e := r.e
 	bg := context.WithoutCancel(ctx)
 	for key, id := range found {
 		r.cacheDryCustomer(wanted[key], id)

@@ -90,6 +90,15 @@ func (r *run) readPage(ctx context.Context, page []*veeqo.Order) {
 			}
 		}
 	}
+	r.readPageRecords(ctx, page, pr)
+	b.rows = pr
+}
+
+// readPageRecords reads the page's fetch records in one query; a number
+// that two orders of the page share is not served from it. On a failed
+// read every order reads its record itself.
+func (r *run) readPageRecords(ctx context.Context, page []*veeqo.Order, pr *pageRows) {
+	e := r.e
 	numbers := make([]string, 0, len(page))
 	count := map[string]int{}
 	for _, o := range page {
@@ -97,16 +106,17 @@ func (r *run) readPage(ctx context.Context, page []*veeqo.Order) {
 			numbers = append(numbers, o.Number)
 		}
 	}
-	if recs, err := e.cfg.Store.GetRecords(ctx, e.cfg.Account, ProcessFetch, numbers); err == nil {
-		pr.records, pr.refs = map[string]store.Record{}, map[string]bool{}
-		for _, rec := range recs {
-			pr.records[rec.Reference] = rec
-		}
-		for n, c := range count {
-			pr.refs[n] = c == 1
-		}
+	recs, err := e.cfg.Store.GetRecords(ctx, e.cfg.Account, ProcessFetch, numbers)
+	if err != nil {
+		return
 	}
-	b.rows = pr
+	pr.records, pr.refs = map[string]store.Record{}, map[string]bool{}
+	for _, rec := range recs {
+		pr.records[rec.Reference] = rec
+	}
+	for n, c := range count {
+		pr.refs[n] = c == 1
+	}
 }
 
 // dropPage forgets the page's rows once its orders are handled.
