@@ -392,6 +392,8 @@ func testCompleteShipmentConflict(t *testing.T, s store.Store) {
 // written twice keeps the later one) and the logs, with Seq increasing
 // across the batch; a completion without a record writes only its shipment
 // and logs; an empty batch is no error.
+// It is one piece on purpose: a conformance scenario is one sequence of
+// steps on one store, each step's check beside it.
 func testCompleteShipments(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	addAccount(t, s, "acme")
