@@ -3,6 +3,7 @@ package veeqotest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,11 +82,19 @@ func rewriteValue(key string, val, quoted []byte, moneyAsString bool) []byte {
 		}
 	}
 	if !moneyAsString && isMoneyKey(key) {
-		if _, err := decimal.NewFromString(string(val)); err == nil && json.Valid(val) {
+		// A number only when a JSON decoder can hold it: 1e700 is a
+		// decimal and valid JSON, but no float64.
+		if _, err := decimal.NewFromString(string(val)); err == nil && json.Valid(val) && finite(val) {
 			return val
 		}
 	}
 	return quoted
+}
+
+// finite reports whether a number's text fits a float64.
+func finite(num []byte) bool {
+	_, err := strconv.ParseFloat(string(num), 64)
+	return err == nil
 }
 
 func isTimeKey(k string) bool {

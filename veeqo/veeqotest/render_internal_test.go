@@ -22,6 +22,7 @@ func TestRewriteJSON(t *testing.T) {
 		{"escaped lookalike inside a string", `{"text":"a\",\"price\":\"5"}`, `{"text":"a\",\"price\":\"5"}`, false},
 		{"escaped backslash before quote", `{"text":"a\\","price":"5"}`, `{"text":"a\\","price":5}`, false},
 		{"null stays", `{"shipped_at":null,"price":null}`, `{"shipped_at":null,"price":null}`, false},
+		{"money no float64 holds stays a string", `{"price":"1e700"}`, `{"price":"1e700"}`, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
