@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -53,27 +52,9 @@ func TestCrashAtEveryFetchStep(t *testing.T) {
 		for _, disable := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
 				t.Parallel()
-				probe := fetchCrashWorldOn(t, disable, k)
-				c := &crasher{}
-				_, err := probe.crashRun(c)
-				require.NoError(t, err)
-				checkFetchInvariants(t, probe, disable, "no crash")
+				world := func(t *testing.T) *env { return fetchCrashWorldOn(t, disable, k) }
+				c := crashEveryStep(t, k, world, 1, func(t *testing.T, e *env, label string) { checkFetchInvariants(t, e, disable, label) })
 				require.Contains(t, c.steps, "RecordShipments", "the page's write-ahead is a step")
-				for _, point := range crashPlan(k, c.n) {
-					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
-					t.Run(label, func(t *testing.T) {
-						t.Parallel()
-						e := fetchCrashWorldOn(t, disable, k)
-						cr := &crasher{k: point.k, after: point.after}
-						_, err := e.crashRun(cr)
-						require.True(t, cr.dead())
-						require.Error(t, err)
-						e.clk.Advance(2 * time.Minute)
-						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-						require.NoError(t, err)
-						checkFetchInvariants(t, e, disable, label)
-					})
-				}
 			})
 		}
 	}

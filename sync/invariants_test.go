@@ -253,28 +253,8 @@ func TestCrashAtEveryConfirmationStep(t *testing.T) {
 		for _, disable := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
 				t.Parallel()
-				probe, _ := confirmWorldOn(t, disable, k)
-				c := &crasher{}
-				_, err := probe.crashRun(c)
-				require.NoError(t, err)
-				checkConfirmInvariants(t, probe, disable, "no crash")
-				steps := c.n
-				require.Greater(t, steps, 5)
-				for _, point := range crashPlan(k, steps) {
-					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
-					t.Run(label, func(t *testing.T) {
-						t.Parallel()
-						e, _ := confirmWorldOn(t, disable, k)
-						cr := &crasher{k: point.k, after: point.after}
-						_, err := e.crashRun(cr)
-						require.True(t, cr.dead())
-						require.Error(t, err)
-						e.clk.Advance(2 * time.Minute)
-						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-						require.NoError(t, err)
-						checkConfirmInvariants(t, e, disable, label)
-					})
-				}
+				world := func(t *testing.T) *env { e, _ := confirmWorldOn(t, disable, k); return e }
+				crashEveryStep(t, k, world, 6, func(t *testing.T, e *env, label string) { checkConfirmInvariants(t, e, disable, label) })
 			})
 		}
 	}
@@ -511,29 +491,39 @@ func TestCrashAtEveryChangeStep(t *testing.T) {
 		for _, disable := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/disable=%v", k, disable), func(t *testing.T) {
 				t.Parallel()
-				probe := changeWorldOn(t, disable, k)
-				c := &crasher{}
-				_, err := probe.crashRun(c)
-				require.NoError(t, err)
-				checkChangeInvariants(t, probe, "no crash")
-				steps := c.n
-				require.Greater(t, steps, 5, "steps: %v", c.steps)
-				for _, point := range crashPlan(k, steps) {
-					label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
-					t.Run(label, func(t *testing.T) {
-						t.Parallel()
-						e := changeWorldOn(t, disable, k)
-						cr := &crasher{k: point.k, after: point.after}
-						_, err := e.crashRun(cr)
-						require.True(t, cr.dead())
-						require.Error(t, err)
-						e.clk.Advance(2 * time.Minute)
-						_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
-						require.NoError(t, err)
-						checkChangeInvariants(t, e, label)
-					})
-				}
+				world := func(t *testing.T) *env { return changeWorldOn(t, disable, k) }
+				crashEveryStep(t, k, world, 6, checkChangeInvariants)
 			})
 		}
 	}
+}
+
+// crashEveryStep runs a world once to list its steps (at least minSteps;
+// check must hold, "no crash"), then, for each point of crashPlan, crashes
+// a fresh world there, reruns it as a restarted process once the lease has
+// expired, and checks it again. It returns the uncrashed run's crasher.
+func crashEveryStep(t *testing.T, k storeKind, world func(t *testing.T) *env, minSteps int, check func(t *testing.T, e *env, label string)) *crasher {
+	t.Helper()
+	probe := world(t)
+	c := &crasher{}
+	_, err := probe.crashRun(c)
+	require.NoError(t, err)
+	check(t, probe, "no crash")
+	require.GreaterOrEqual(t, c.n, minSteps, "steps: %v", c.steps)
+	for _, point := range crashPlan(k, c.n) {
+		label := fmt.Sprintf("crash %s step %d (%s)", map[bool]string{false: "before", true: "after"}[point.after], point.k, c.steps[point.k-1])
+		t.Run(label, func(t *testing.T) {
+			t.Parallel()
+			e := world(t)
+			cr := &crasher{k: point.k, after: point.after}
+			_, err := e.crashRun(cr)
+			require.True(t, cr.dead())
+			require.Error(t, err)
+			e.clk.Advance(2 * time.Minute)
+			_, err = e.engine(withHolder("restarted")).Run(context.Background(), vsync.RunOptions{})
+			require.NoError(t, err)
+			check(t, e, label)
+		})
+	}
+	return c
 }
