@@ -78,32 +78,14 @@ func (s *Store) UpdateShipment(ctx context.Context, sh store.AppliedShipment) (s
 	return s.updateShipmentLocked(sh)
 }
 
-// CompleteShipment implements store.ShipmentStore. Everything is validated
-// before anything is written, under one lock.
+// CompleteShipment implements store.ShipmentStore: a batch of one
+// (CompleteShipments), validated before anything is written, under one lock.
 func (s *Store) CompleteShipment(ctx context.Context, sh store.AppliedShipment, r *store.RecordUpdate, logs ...store.LogEntry) (store.AppliedShipment, []store.LogEntry, error) {
-	if r != nil {
-		if err := checkRecordUpdate(*r); err != nil {
-			return store.AppliedShipment{}, nil, fmt.Errorf("memstore: complete shipment %s/%d: %w", sh.Account, sh.ShipmentID, err)
-		}
-	}
-	for i, l := range logs {
-		if err := checkLog(l); err != nil {
-			return store.AppliedShipment{}, nil, fmt.Errorf("memstore: complete shipment %s/%d: log %d: %w", sh.Account, sh.ShipmentID, i, err)
-		}
-	}
-	if err := s.lock(ctx); err != nil {
-		return store.AppliedShipment{}, nil, err
-	}
-	defer s.mu.Unlock()
-	out, err := s.updateShipmentLocked(sh)
+	out, err := s.CompleteShipments(ctx, []store.ShipmentCompletion{{Shipment: sh, Record: r, Logs: logs}})
 	if err != nil {
 		return store.AppliedShipment{}, nil, err
 	}
-	now := s.now()
-	if r != nil {
-		s.upsertRecordLocked(*r, now)
-	}
-	return out, s.appendLogsLocked(logs, now), nil
+	return out[0].Shipment, out[0].Logs, nil
 }
 
 // CompleteShipments implements store.ShipmentStore. Everything is
