@@ -164,9 +164,25 @@ type ExportQuery struct {
 	// exist): the engine reads a batch of candidates' exports with one
 	// query. Empty does not filter.
 	Refs []string
+	// VeeqoOrderIDs selects the exports linked to these Veeqo orders (0
+	// links nothing): the engine reads the exports of a page of listed
+	// orders with one query. Empty does not filter.
+	VeeqoOrderIDs []int64
 	// AfterRef pages: refs greater than this, in ref order.
 	AfterRef string
 	Limit    int // 0 means a store default (at least 100)
+}
+
+// Linked returns ids without the zeros (an export with Veeqo order id 0 is
+// linked to no order), for ExportQuery.VeeqoOrderIDs.
+func Linked(ids []int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id != 0 {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // ExportStore keeps the write-ahead claims and the links to Veeqo orders.

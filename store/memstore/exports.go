@@ -126,16 +126,35 @@ func (s *Store) CompleteExport(ctx context.Context, e store.Export, r store.Reco
 	return out, s.appendLogsLocked(logs, now), nil
 }
 
-// selectExportsLocked is what ListExports walks: the exports of q.Refs, by
-// key, when it names refs, else every export.
+// selectExportsLocked is what ListExports walks: the exports of q.Refs or
+// q.VeeqoOrderIDs when it names them, else the open ones (openExports)
+// when the query excludes settled exports, else every export.
 func (s *Store) selectExportsLocked(q store.ExportQuery) iter.Seq2[key2, store.Export] {
-	if len(q.Refs) == 0 {
-		return maps.All(s.exports)
+	switch {
+	case len(q.Refs) > 0:
+		return s.exportsOfLocked(q.Account, slices.Values(q.Refs))
+	case len(q.VeeqoOrderIDs) > 0:
+		return s.exportsOfLocked(q.Account, func(yield func(string) bool) {
+			for _, id := range q.VeeqoOrderIDs {
+				for ref := range s.byVeeqo[veeqoKey{q.Account, id}] {
+					if !yield(ref) {
+						return
+					}
+				}
+			}
+		})
+	case excludesSettled(q):
+		return s.exportsOfLocked(q.Account, maps.Keys(s.openExports[q.Account]))
 	}
+	return maps.All(s.exports)
+}
+
+// exportsOfLocked yields the exports of refs that exist, each once.
+func (s *Store) exportsOfLocked(account string, refs iter.Seq[string]) iter.Seq2[key2, store.Export] {
 	return func(yield func(key2, store.Export) bool) {
-		seen := make(map[string]bool, len(q.Refs))
-		for _, ref := range q.Refs {
-			k := key2{q.Account, ref}
+		seen := map[string]bool{}
+		for ref := range refs {
+			k := key2{account, ref}
 			e, ok := s.exports[k]
 			if !ok || seen[ref] {
 				continue
@@ -147,6 +166,18 @@ func (s *Store) selectExportsLocked(q store.ExportQuery) iter.Seq2[key2, store.E
 		}
 	}
 }
+
+// excludesSettled reports whether q matches no settled export (exported
+// and completed), so that openExports holds all it can match.
+func excludesSettled(q store.ExportQuery) bool {
+	if q.Completed != nil && !*q.Completed {
+		return true
+	}
+	return len(q.States) > 0 && !slices.Contains(q.States, store.ExportExported)
+}
+
+// settled reports whether e is out of openExports.
+func settled(e store.Export) bool { return e.State == store.ExportExported && e.Completed }
 
 // GetExport implements store.ExportStore.
 func (s *Store) GetExport(ctx context.Context, account, erpRef string) (store.Export, error) {
@@ -189,8 +220,15 @@ type veeqoKey struct {
 }
 
 // indexExport and unindexExport keep byVeeqo (the exports linked to each
-// Veeqo order, by ERP ref) in step with exports; s.mu is held.
+// Veeqo order, by ERP ref) and openExports in step with exports; s.mu is
+// held.
 func (s *Store) indexExport(e store.Export) {
+	if !settled(e) {
+		if s.openExports[e.Account] == nil {
+			s.openExports[e.Account] = map[string]struct{}{}
+		}
+		s.openExports[e.Account][e.ERPRef] = struct{}{}
+	}
 	if e.VeeqoOrderID == 0 {
 		return
 	}
@@ -202,6 +240,12 @@ func (s *Store) indexExport(e store.Export) {
 }
 
 func (s *Store) unindexExport(e store.Export) {
+	if open := s.openExports[e.Account]; open != nil {
+		delete(open, e.ERPRef)
+		if len(open) == 0 {
+			delete(s.openExports, e.Account)
+		}
+	}
 	k := veeqoKey{e.Account, e.VeeqoOrderID}
 	if refs := s.byVeeqo[k]; refs != nil {
 		delete(refs, e.ERPRef)
@@ -235,6 +279,7 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 			q.Completed != nil && e.Completed != *q.Completed,
 			!q.ExportedBefore.IsZero() && (e.ExportedAt.IsZero() || !e.ExportedAt.Before(q.ExportedBefore)),
 			q.Number != "" && e.Number != q.Number,
+			len(q.Refs) > 0 && len(q.VeeqoOrderIDs) > 0 && !slices.Contains(q.VeeqoOrderIDs, e.VeeqoOrderID),
 			q.AfterRef != "" && e.ERPRef <= q.AfterRef:
 			continue
 		}

@@ -37,12 +37,16 @@ type Store struct {
 	sealer *store.Sealer
 	clock  func() time.Time
 
-	mu        sync.Mutex
-	closed    bool
-	accounts  map[string]store.Account // APIKey sealed
-	exports   map[key2]store.Export
-	byVeeqo   map[veeqoKey]map[string]struct{} // exports by Veeqo order (ExportByVeeqoID)
-	shipments map[shipKey]store.AppliedShipment
+	mu       sync.Mutex
+	closed   bool
+	accounts map[string]store.Account // APIKey sealed
+	exports  map[key2]store.Export
+	byVeeqo  map[veeqoKey]map[string]struct{} // exports by Veeqo order (ExportByVeeqoID)
+	// openExports indexes by account the exports that are not settled
+	// (exported and completed): the engine's passes list only those, and
+	// settled ones accumulate without bound.
+	openExports map[string]map[string]struct{}
+	shipments   map[shipKey]store.AppliedShipment
 	// shipsByVeeqo and shipsByERP index shipments by Veeqo order and by ERP
 	// order (ListShipments), as the SQL stores' indexes do: the engine
 	// lists one order's shipments for every order it looks at.
@@ -55,11 +59,15 @@ type Store struct {
 	leases       map[string]store.Lease
 	lastToken    int64 // store-wide, so tokens increase across releases and removals
 	records      map[key3]store.Record
-	logs         []store.LogEntry // ordered by Seq
-	lastSeq      int64
-	runs         map[string]store.Run
-	customers    map[key2]int64 // email lower-cased
-	notifyVals   map[key2]notifyState
+	// byStatus indexes records by account and status (key2{account,
+	// status}): a pass asks for the few in error or pending among every
+	// order's record.
+	byStatus   map[key2]map[key3]struct{}
+	logs       []store.LogEntry // ordered by Seq
+	lastSeq    int64
+	runs       map[string]store.Run
+	customers  map[key2]int64 // email lower-cased
+	notifyVals map[key2]notifyState
 }
 
 type key2 struct{ a, b string }
@@ -85,6 +93,7 @@ func New(opts ...Option) *Store {
 		accounts:     map[string]store.Account{},
 		exports:      map[key2]store.Export{},
 		byVeeqo:      map[veeqoKey]map[string]struct{}{},
+		openExports:  map[string]map[string]struct{}{},
 		shipments:    map[shipKey]store.AppliedShipment{},
 		shipsByVeeqo: map[veeqoKey]map[int64]struct{}{},
 		shipsByERP:   map[key2]map[int64]struct{}{},
@@ -92,6 +101,7 @@ func New(opts ...Option) *Store {
 		cursors:      map[key2]store.Cursor{},
 		leases:       map[string]store.Lease{},
 		records:      map[key3]store.Record{},
+		byStatus:     map[key2]map[key3]struct{}{},
 		runs:         map[string]store.Run{},
 		customers:    map[key2]int64{},
 		notifyVals:   map[key2]notifyState{},

@@ -75,8 +75,25 @@ func (s *Store) upsertRecordLocked(u store.RecordUpdate, now time.Time) store.Re
 		r.Resolved, r.ResolvedBy, r.ResolutionNote, r.ResolvedAt = false, "", "", time.Time{}
 	}
 	r.UpdatedAt = now
-	s.records[k] = r
+	s.putRecordLocked(k, r)
 	return r
+}
+
+// putRecordLocked stores r and keeps byStatus in step; s.mu is held.
+func (s *Store) putRecordLocked(k key3, r store.Record) {
+	if old, ok := s.records[k]; ok && old.Status != r.Status {
+		sk := key2{k.a, string(old.Status)}
+		delete(s.byStatus[sk], k)
+		if len(s.byStatus[sk]) == 0 {
+			delete(s.byStatus, sk)
+		}
+	}
+	sk := key2{k.a, string(r.Status)}
+	if s.byStatus[sk] == nil {
+		s.byStatus[sk] = map[key3]struct{}{}
+	}
+	s.byStatus[sk][k] = struct{}{}
+	s.records[k] = r
 }
 
 // GetRecord implements store.RecordStore.
@@ -131,7 +148,7 @@ func (s *Store) SetResolved(ctx context.Context, account, process, reference str
 		r.Resolved, r.ResolvedBy, r.ResolutionNote, r.ResolvedAt = false, "", "", time.Time{}
 	}
 	r.UpdatedAt = now
-	s.records[k] = r
+	s.putRecordLocked(k, r)
 	return r, nil
 }
 
@@ -175,8 +192,21 @@ func cursorOf(r store.Record) recordCursor {
 	return recordCursor{At: r.LastRunAt.UnixNano(), Process: r.Process, Reference: r.Reference}
 }
 
+// selectRecordsLocked returns the records q matches: from byStatus when q
+// names statuses (the engine's passes ask for the few in error or
+// pending), else from every record.
 func (s *Store) selectRecordsLocked(q store.RecordQuery) []store.Record {
 	var out []store.Record
+	if len(q.Statuses) > 0 {
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(q.Statuses))) {
+			for k := range s.byStatus[key2{q.Account, string(st)}] {
+				if r := s.records[k]; matchRecord(q, r) {
+					out = append(out, r)
+				}
+			}
+		}
+		return out
+	}
 	for _, r := range s.records {
 		if matchRecord(q, r) {
 			out = append(out, r)

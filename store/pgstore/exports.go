@@ -294,6 +294,13 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if len(q.Refs) > 0 {
 		w.add("erp_ref = ANY(?)", q.Refs)
 	}
+	if len(q.VeeqoOrderIDs) > 0 {
+		ids := store.Linked(q.VeeqoOrderIDs)
+		if len(ids) == 0 {
+			return nil, nil // 0 links nothing
+		}
+		w.add("veeqo_order_id = ANY(?)", ids)
+	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}

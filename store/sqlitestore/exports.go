@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xoroerp/veeqoconnect/store"
@@ -311,11 +312,31 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 		w.add("number = ?", q.Number)
 	}
 	in(&w, "erp_ref", q.Refs)
+	ids := store.Linked(q.VeeqoOrderIDs)
+	if len(q.VeeqoOrderIDs) > 0 {
+		if len(ids) == 0 {
+			return nil, nil // 0 links nothing
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		// "<> 0" lets the partial index exports_by_veeqo_id serve it.
+		w.add("veeqo_order_id <> 0")
+		w.conds = append(w.conds, "veeqo_order_id IN ("+marks+")")
+		for _, id := range ids {
+			w.args = append(w.args, id)
+		}
+	}
 	if q.AfterRef != "" {
 		w.add("erp_ref > ?", q.AfterRef)
 	}
 	from := ` FROM exports`
-	if q.Number != "" {
+	switch {
+	case len(q.Refs) > 0:
+		// The primary key finds them.
+	case len(ids) > 0:
+		// Else SQLite walks the primary key for the ORDER BY, every export
+		// of the account, to find a page's orders.
+		from += ` INDEXED BY exports_by_veeqo_id`
+	case q.Number != "":
 		// Else SQLite walks the primary key for the ORDER BY, every export
 		// of the account, to find one number.
 		from += ` INDEXED BY exports_by_number`

@@ -19,6 +19,8 @@ func exportCases() []testCase {
 		{"ByVeeqoID", testExportByVeeqoID},
 		{"ListFilters", testExportListFilters},
 		{"ListByNumber", testExportListByNumber},
+		{"ListByVeeqoOrder", testExportListByVeeqoOrder},
+		{"ListFollowsUpdates", testExportListFollowsUpdates},
 		{"ListPaging", testExportListPaging},
 		{"CompleteExport", testCompleteExport},
 		{"CompleteExportConflictWritesNothing", testCompleteExportConflict},
@@ -340,6 +342,13 @@ func testExportListFilters(t *testing.T, s store.Store) {
 		{"refs none exist", store.ExportQuery{Refs: []string{"SO-00", "SO-99"}}, nil},
 		{"refs exported", store.ExportQuery{Refs: []string{"SO-01", "SO-03", "SO-05", "SO-08"}, States: []store.ExportState{store.ExportExported}}, []string{"SO-03", "SO-05"}},
 		{"refs after SO-03, limit 1", store.ExportQuery{Refs: []string{"SO-08", "SO-01", "SO-05", "SO-03"}, AfterRef: "SO-03", Limit: 1}, []string{"SO-05"}},
+		// VeeqoOrderIDs: the exports linked to them (not another
+		// account's; 0 links nothing), in ref order, each once.
+		{"veeqo ids", store.ExportQuery{VeeqoOrderIDs: []int64{106, 102, 999, 1, 0, 102}}, []string{"SO-03", "SO-07"}},
+		{"veeqo id 0", store.ExportQuery{VeeqoOrderIDs: []int64{0}}, nil},
+		{"veeqo ids open", store.ExportQuery{VeeqoOrderIDs: []int64{102, 103, 104}, Completed: &no}, []string{"SO-03", "SO-05"}},
+		{"veeqo ids and refs", store.ExportQuery{VeeqoOrderIDs: []int64{103, 104, 106}, Refs: []string{"SO-03", "SO-04", "SO-05"}}, []string{"SO-04", "SO-05"}},
+		{"veeqo ids after SO-03, limit 1", store.ExportQuery{VeeqoOrderIDs: []int64{106, 104, 102}, AfterRef: "SO-03", Limit: 1}, []string{"SO-05"}},
 	}
 	for _, tt := range tests {
 		q := tt.q
@@ -644,4 +653,90 @@ func testExportListByNumber(t *testing.T, s store.Store) {
 		}
 		diff(t, fmt.Sprintf("refs numbered %q", tt.number), tt.want, refs)
 	}
+}
+
+// ListExports with VeeqoOrderIDs returns every export linked to each id,
+// two linked to one order included (ExportByVeeqoID answers the smaller
+// ref), in ref order.
+func testExportListByVeeqoOrder(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	link := func(ref string, id int64) {
+		t.Helper()
+		e := claim(t, s, "acme", ref)
+		e.State, e.VeeqoOrderID = store.ExportExported, id
+		_, err := s.UpdateExport(ctx, e)
+		must(t, "UpdateExport "+ref, err)
+	}
+	link("R-2", 7)
+	link("R-1", 7)
+	link("R-3", 8)
+	link("R-4", 9)
+	got, err := s.ListExports(ctx, store.ExportQuery{Account: "acme", VeeqoOrderIDs: []int64{9, 7}})
+	must(t, "ListExports", err)
+	var refs []string
+	for _, e := range got {
+		refs = append(refs, e.ERPRef)
+	}
+	diff(t, "refs linked to 9 and 7", []string{"R-1", "R-2", "R-4"}, refs)
+	// Relinked: listed under its new order only.
+	e, err := s.GetExport(ctx, "acme", "R-2")
+	must(t, "GetExport", err)
+	e.VeeqoOrderID = 9
+	_, err = s.UpdateExport(ctx, e)
+	must(t, "UpdateExport R-2", err)
+	for id, want := range map[int64][]string{7: {"R-1"}, 9: {"R-2", "R-4"}} {
+		got, err := s.ListExports(ctx, store.ExportQuery{Account: "acme", VeeqoOrderIDs: []int64{id}})
+		must(t, "ListExports", err)
+		refs = nil
+		for _, e := range got {
+			refs = append(refs, e.ERPRef)
+		}
+		diff(t, fmt.Sprintf("refs linked to %d after the relink", id), want, refs)
+	}
+}
+
+// ListExports' state and completion filters follow an export through its
+// updates: claimed, exported, completed (settled), reopened.
+func testExportListFollowsUpdates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	yes, no := true, false
+	listed := func(q store.ExportQuery) bool {
+		t.Helper()
+		q.Account = "acme"
+		got, err := s.ListExports(ctx, q)
+		must(t, "ListExports", err)
+		return len(got) == 1 && got[0].ERPRef == "SO-1"
+	}
+	claimedQ := store.ExportQuery{States: []store.ExportState{store.ExportClaimed, store.ExportUnknown}}
+	openQ := store.ExportQuery{States: []store.ExportState{store.ExportExported}, Completed: &no}
+	notDoneQ := store.ExportQuery{Completed: &no}
+	doneQ := store.ExportQuery{Completed: &yes}
+	check := func(step string, claimed, open, notDone, done bool) {
+		t.Helper()
+		for _, c := range []struct {
+			name string
+			q    store.ExportQuery
+			want bool
+		}{{"claimed or unknown", claimedQ, claimed}, {"exported and open", openQ, open}, {"not completed", notDoneQ, notDone}, {"completed", doneQ, done}} {
+			if got := listed(c.q); got != c.want {
+				t.Errorf("%s: listed by %q: %v, want %v", step, c.name, got, c.want)
+			}
+		}
+	}
+	e := claim(t, s, "acme", "SO-1")
+	check("claimed", true, false, true, false)
+	e.State, e.VeeqoOrderID = store.ExportExported, 5
+	e, err := s.UpdateExport(ctx, e)
+	must(t, "UpdateExport exported", err)
+	check("exported", false, true, true, false)
+	e.Completed = true
+	e, err = s.UpdateExport(ctx, e)
+	must(t, "UpdateExport completed", err)
+	check("completed", false, false, false, true)
+	e.Completed = false
+	_, err = s.UpdateExport(ctx, e)
+	must(t, "UpdateExport reopened", err)
+	check("reopened", false, true, true, false)
 }

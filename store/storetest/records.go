@@ -18,6 +18,7 @@ func recordCases() []testCase {
 		{"Upsert", testRecordUpsert},
 		{"SetResolvedAndReopen", testRecordResolve},
 		{"QueryFiltersAndCounts", testRecordQuery},
+		{"QueryFollowsStatusChanges", testRecordQueryFollowsStatus},
 		{"Paging", testRecordPaging},
 		{"ConcurrentUpsertCountsEveryAttempt", testRecordConcurrentUpsert},
 	}
@@ -407,5 +408,31 @@ func testGetRecords(t *testing.T, s store.Store) {
 	must(t, "GetRecords of nothing", err)
 	if len(got) != 0 {
 		t.Errorf("GetRecords of nothing returned %d records", len(got))
+	}
+}
+
+// QueryRecords' and CountRecords' status filters follow a record through
+// its upserts: error, pending, success, error again.
+func testRecordQueryFollowsStatus(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	addAccount(t, s, "acme")
+	statuses := []store.RecordStatus{store.RecordError, store.RecordPending, store.RecordSuccess}
+	for i, st := range []store.RecordStatus{store.RecordError, store.RecordPending, store.RecordSuccess, store.RecordError} {
+		_, err := s.UpsertRecord(ctx, store.RecordUpdate{Account: "acme", Process: "import_confirmation", Reference: "SO-1",
+			Status: st, Message: string(st), RunID: "run", At: at(i)})
+		must(t, "UpsertRecord "+string(st), err)
+		for _, q := range statuses {
+			page, err := s.QueryRecords(ctx, store.RecordQuery{Account: "acme", Statuses: []store.RecordStatus{q}})
+			must(t, "QueryRecords", err)
+			c, err := s.CountRecords(ctx, store.RecordQuery{Account: "acme", Statuses: []store.RecordStatus{q, q}})
+			must(t, "CountRecords", err)
+			want := 0
+			if q == st {
+				want = 1
+			}
+			if len(page.Records) != want || c.Total != want {
+				t.Errorf("after an upsert to %s: %d record(s) listed and %d counted as %s, want %d", st, len(page.Records), c.Total, q, want)
+			}
+		}
 	}
 }
