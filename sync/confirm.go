@@ -72,10 +72,14 @@ func (r *run) confirmPass(ctx context.Context) {
 }
 
 // confirmOrder handles one listed Veeqo order in export mode: it only acts
-// on orders this account exported.
+// on orders this account exported. Inside a listing its export may come
+// from the page's read (see pageRows).
 func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 	e := r.e
-	ex, err := e.cfg.Store.ExportByVeeqoID(ctx, e.cfg.Account, o.ID)
+	ex, read, err := pageExport(ctx, o.ID)
+	if !read {
+		ex, err = e.cfg.Store.ExportByVeeqoID(ctx, e.cfg.Account, o.ID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		// Not linked: someone else's order, or a twin of one of ours (a
 		// second Veeqo order with an exported order's number), which is
@@ -124,7 +128,10 @@ func (r *run) confirmOrder(ctx context.Context, o *veeqo.Order) {
 	mapLines := func(erp ERPOrder, a veeqo.Allocation) (map[string]int, []string) {
 		return linesFromLinks(ex.Lines, erp, a)
 	}
-	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines, false)
+	// hasVoids reads the order's shipment rows (from its page, inside a
+	// listing): when none is voided there is nothing to withdraw.
+	voided, _ := r.hasVoids(ctx, o)
+	r.applyShipments(ctx, ProcessConfirmation, ex.ERPRef, ex.ERPRef, o, mapLines, !voided)
 }
 
 // linesFromLinks maps an allocation's lines back to ERP lines through the

@@ -23,6 +23,15 @@ import (
 // order; otherwise it reads the store as before. Its own handling writes
 // its rows one shipment at a time, each read before it is written.
 
+// A confirmation listing's page also has its exports read in one query
+// (store.ExportQuery.VeeqoOrderIDs) instead of an ExportByVeeqoID per
+// order. What the confirmation of an order takes from its export is the
+// link (reference and Veeqo order id), the line links and the number,
+// which nothing in a confirmation pass writes (relinks happen in the
+// export pass, before it), and Completed and LastError, which it reads
+// only for a cancelled order and only to tell the ERP-cancel pass's flag,
+// which runs after it.
+
 // The page's fetch records are read with its rows (store.GetRecords): an
 // order whose number no other order of the page has reads its record from
 // there while nothing of its own has been written (repairRecord, for an
@@ -38,11 +47,15 @@ type pageRows struct {
 	trusted map[int64]bool
 	records map[string]store.Record
 	refs    map[string]bool
+	// exports holds a confirmation page's exports by Veeqo order id (the
+	// smallest reference's, as ExportByVeeqoID answers), when read.
+	exports map[int64]store.Export
 }
 
 // readPage reads the shipment rows of a page of listed orders into ctx's
-// batch; on a failed read each order reads the store itself.
-func (r *run) readPage(ctx context.Context, page []*veeqo.Order) {
+// batch, and the page's exports (confirmations) or fetch records
+// (fetch); on a failed read each order reads the store itself.
+func (r *run) readPage(ctx context.Context, stream string, page []*veeqo.Order) {
 	b := marksOf(ctx)
 	if b == nil {
 		return
@@ -90,8 +103,37 @@ func (r *run) readPage(ctx context.Context, page []*veeqo.Order) {
 			}
 		}
 	}
-	r.readPageRecords(ctx, page, pr)
+	if stream == StreamConfirmations {
+		r.readPageExports(ctx, orders, pr)
+	} else {
+		r.readPageRecords(ctx, page, pr)
+	}
 	b.rows = pr
+}
+
+// readPageExports reads the exports linked to a confirmation page's orders
+// in one query (a page at a time of the store's answer); on a failed read
+// every order reads its export itself.
+func (r *run) readPageExports(ctx context.Context, orders []int64, pr *pageRows) {
+	e := r.e
+	found := map[int64]store.Export{}
+	q := store.ExportQuery{Account: e.cfg.Account, VeeqoOrderIDs: orders, Limit: len(orders) + 1}
+	for {
+		list, err := e.cfg.Store.ListExports(ctx, q)
+		if err != nil {
+			return
+		}
+		for _, ex := range list {
+			if _, ok := found[ex.VeeqoOrderID]; !ok { // in ref order: the smallest first
+				found[ex.VeeqoOrderID] = ex
+			}
+		}
+		if len(list) < q.Limit {
+			break
+		}
+		q.AfterRef = list[len(list)-1].ERPRef
+	}
+	pr.exports = found
 }
 
 // readPageRecords reads the page's fetch records in one query; a number
@@ -153,6 +195,21 @@ func pageShipment(ctx context.Context, orderID, id int64) (row store.AppliedShip
 		return row, true, store.ErrNotFound
 	}
 	return row, true, nil
+}
+
+// pageExport returns what a confirmation page's read found of the export
+// linked to Veeqo order id (read is true then): the export, or
+// store.ErrNotFound.
+func pageExport(ctx context.Context, id int64) (ex store.Export, read bool, err error) {
+	b := marksOf(ctx)
+	if b == nil || b.rows == nil || b.rows.exports == nil {
+		return ex, false, nil
+	}
+	ex, ok := b.rows.exports[id]
+	if !ok {
+		return ex, true, store.ErrNotFound
+	}
+	return ex, true, nil
 }
 
 // pageRecord returns what the page's read found of the fetch record ref,

@@ -18,12 +18,15 @@ import (
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
 
-// shipmentIO counts the store's shipment reads by kind and its write-aheads
-// by batch size.
+// shipmentIO counts the store's shipment reads by kind, its write-aheads
+// by batch size, and its export reads by Veeqo order (one at a time, or a
+// page's).
 type shipmentIO struct {
 	store.Store
 	mu                   stdsync.Mutex
 	finds, gets, byOrder int
+	exportByID           int
+	exportPages          int
 	recordReads          int
 	recordPages          int
 	singles              int
@@ -35,6 +38,22 @@ func (s *shipmentIO) FindShipments(ctx context.Context, account string, orders, 
 	s.finds++
 	s.mu.Unlock()
 	return s.Store.FindShipments(ctx, account, orders, ships)
+}
+
+func (s *shipmentIO) ExportByVeeqoID(ctx context.Context, account string, id int64) (store.Export, error) {
+	s.mu.Lock()
+	s.exportByID++
+	s.mu.Unlock()
+	return s.Store.ExportByVeeqoID(ctx, account, id)
+}
+
+func (s *shipmentIO) ListExports(ctx context.Context, q store.ExportQuery) ([]store.Export, error) {
+	if len(q.VeeqoOrderIDs) > 0 {
+		s.mu.Lock()
+		s.exportPages++
+		s.mu.Unlock()
+	}
+	return s.Store.ListExports(ctx, q)
 }
 
 func (s *shipmentIO) GetRecord(ctx context.Context, account, process, ref string) (store.Record, error) {
@@ -120,6 +139,53 @@ func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
 	assert.Equal(t, 2, io.recordPages, "next pass: one read of records per page")
 	assert.Zero(t, io.recordReads, "next pass: no record read of one order")
 	assert.Len(t, e.erp.Applied(), n, "each shipment reached the ERP once")
+}
+
+// TestConfirmationsReadAPageAtATime: the confirmation pass listing 150
+// exported orders reads their exports and their shipment rows in one
+// query each per page (no read per order), whether the orders have shipped
+// or not; every shipment reaches the ERP once, from the order's own Veeqo
+// order, each line shipped in full.
+func TestConfirmationsReadAPageAtATime(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 150
+	e.erp.Put(manyOrders("SO", n)...)
+	require.Equal(t, n, e.run(e.engine()).Exported)
+
+	io := &shipmentIO{Store: e.st}
+	e.clk.Advance(time.Minute)
+	quiet := e.run(e.engine(withStore(io)))
+	assert.Zero(t, quiet.ConfirmationsApplied, quiet.Summary())
+	assert.Equal(t, 2, io.exportPages, "nothing shipped: one read of exports per page")
+	assert.Equal(t, 2, io.finds, "nothing shipped: one read of shipment rows per page")
+	assert.Zero(t, io.exportByID, "nothing shipped: no export read by Veeqo order")
+	assert.Zero(t, io.byOrder, "nothing shipped: no read of one order's shipments")
+
+	for _, o := range e.srv.Orders() {
+		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + o.Number, CarrierID: 5})
+		require.NoError(t, err)
+	}
+	e.clk.Advance(time.Minute)
+	io = &shipmentIO{Store: e.st}
+	rep := e.run(e.engine(withStore(io)))
+	assert.Equal(t, n, rep.ConfirmationsApplied, rep.Summary())
+	assert.Equal(t, 2, io.exportPages, "shipped: one read of exports per page")
+	assert.Equal(t, 2, io.finds, "shipped: one read of shipment rows per page")
+	assert.Zero(t, io.exportByID, "shipped: no export read by Veeqo order")
+	assert.Zero(t, io.byOrder, "shipped: no read of one order's shipments")
+	applied := e.erp.Applied()
+	require.Len(t, applied, n, "each shipment reached the ERP once")
+	for _, u := range applied {
+		ex, err := e.st.GetExport(context.Background(), testAccount, u.OrderRef)
+		require.NoError(t, err)
+		assert.Equal(t, ex.VeeqoOrderID, u.VeeqoOrderID, "%s applied from its own Veeqo order", u.OrderRef)
+		erp, err := e.erp.Order(context.Background(), u.OrderRef)
+		require.NoError(t, err)
+		for _, l := range erp.Lines {
+			assert.Equal(t, l.Quantity, l.Shipped, "%s line %s shipped in full", u.OrderRef, l.Ref)
+		}
+	}
 }
 
 // movedShipment lists every order as Veeqo does, except that the shipped

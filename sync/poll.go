@@ -114,8 +114,9 @@ type pollPass struct {
 // of them were new to the pass though last updated before it started, and
 // false if the listing failed or the run must stop.
 //
-// A fetch listing hands its orders out a page at a time (opts.PageSize):
-// the page's shipment rows are read in one query first (readPage).
+// A listing hands its orders out a page at a time (opts.PageSize): the
+// page's shipment rows, and its exports or fetch records, are read in one
+// query each first (readPage).
 func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, late int, ok bool) {
 	r := p.r
 	defer r.flushBatch(ctx)
@@ -126,7 +127,7 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		if len(page) == 0 {
 			return true
 		}
-		r.readPage(ctx, page)
+		r.readPage(ctx, p.stream, page)
 		defer r.dropPage(ctx)
 		for _, o := range page {
 			p.handle(ctx, o)
@@ -137,7 +138,6 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		page = nil // a new slice: waiting write-aheads keep their orders
 		return true
 	}
-	paged := p.stream == StreamFulfillments && opts.PageSize > 0
 	for o, err := range r.e.cfg.Veeqo.ListOrders(ctx, opts) {
 		if ctx.Err() != nil {
 			return n, late, false
@@ -159,15 +159,8 @@ func (p *pollPass) list(ctx context.Context, opts veeqo.OrderListOptions) (n, la
 		if !use {
 			continue
 		}
-		if paged {
-			page = append(page, &o)
-			if len(page) >= opts.PageSize && !handOut() {
-				return n, late, false
-			}
-			continue
-		}
-		p.handle(ctx, &o)
-		if r.stopped(ctx) {
+		page = append(page, &o)
+		if len(page) >= max(opts.PageSize, 1) && !handOut() {
 			return n, late, false
 		}
 	}
