@@ -568,6 +568,16 @@ func (st *state) touch(rec *orderRec, now time.Time) {
 	}
 }
 
+// renderParts is what a rendered order points to, allocated together.
+type renderParts struct {
+	channel                         veeqo.Channel
+	customer                        veeqo.Customer
+	method                          veeqo.DeliveryMethod
+	payment                         veeqo.Payment
+	note                            veeqo.Note
+	deliverTo, billing, custBilling veeqo.Address
+}
+
 // render builds a fresh veeqo.Order that shares nothing with the state.
 func (st *state) render(rec *orderRec) veeqo.Order {
 	o := rec.o
@@ -577,27 +587,39 @@ func (st *state) render(rec *orderRec) veeqo.Order {
 	o.CancelledAt = copyTime(o.CancelledAt)
 	o.DueDate = copyTime(o.DueDate)
 	o.DispatchDate = copyTime(o.DispatchDate)
+	p := new(renderParts)
 	if _, ok := st.channels[rec.channelID]; ok {
-		c := st.channel(rec.channelID)
-		o.Channel = &c
+		p.channel = st.channel(rec.channelID)
+		o.Channel = &p.channel
 	}
-	if _, ok := st.customers[rec.customerID]; ok {
-		c := st.customer(rec.customerID)
-		o.Customer = &c
+	if c := st.customers[rec.customerID]; c != nil {
+		p.customer = *c
+		p.customer.ShippingAddresses = slices.Clone(c.ShippingAddresses)
+		if c.BillingAddress != nil {
+			p.custBilling = *c.BillingAddress
+			p.customer.BillingAddress = &p.custBilling
+		}
+		o.Customer = &p.customer
 	}
 	if d := st.deliveryMethods[rec.deliveryMethodID]; d != nil {
-		c := *d
-		o.DeliveryMethod = &c
+		p.method = *d
+		o.DeliveryMethod = &p.method
 	}
-	o.DeliverTo = copyAddr(o.DeliverTo)
-	o.BillingAddress = copyAddr(o.BillingAddress)
+	if o.DeliverTo != nil {
+		p.deliverTo = *o.DeliverTo
+		o.DeliverTo = &p.deliverTo
+	}
+	if o.BillingAddress != nil {
+		p.billing = *o.BillingAddress
+		o.BillingAddress = &p.billing
+	}
 	if o.Payment != nil {
-		p := *o.Payment
-		o.Payment = &p
+		p.payment = *o.Payment
+		o.Payment = &p.payment
 	}
 	if o.CustomerNote != nil {
-		n := *o.CustomerNote
-		o.CustomerNote = &n
+		p.note = *o.CustomerNote
+		o.CustomerNote = &p.note
 	}
 	o.EmployeeNotes = append(make([]veeqo.Note, 0, len(o.EmployeeNotes)), o.EmployeeNotes...)
 	o.Tags = append(make([]veeqo.Tag, 0, len(o.Tags)), o.Tags...)
