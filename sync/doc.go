@@ -95,6 +95,8 @@
 // (store.FindShipments, store.GetRecords), their new shipments' pending
 // rows written in one transaction (store.RecordShipments) before the ERP
 // gets any of them, and their marks in another (store.CompleteShipments).
+// A confirmation pass reads its pages the same way: a page's shipment rows
+// and its exports (store.ExportQuery.VeeqoOrderIDs) in one query each.
 // Shipped is judged per allocation, never by
 // the order's roll-up status. A shipment applied and later voided in Veeqo
 // (export mode) is not undone in the ERP: it is a warning, once per
