@@ -99,9 +99,10 @@
 // and its exports (store.ExportQuery.VeeqoOrderIDs) in one query each.
 // Shipped is judged per allocation, never by
 // the order's roll-up status. A shipment applied and later voided in Veeqo
-// (export mode) is not undone in the ERP: it is a warning, once per
-// shipment, for a person to act on; an order read without allocations is
-// never judged.
+// (deleted, or its tracking number cancelled) is withdrawn from the ERP
+// once (VoidUpdate: its quantities negated, the lines it closed reopened,
+// its tracking removed), with a warning; an order read without
+// allocations is never judged.
 //
 // # Customers and items
 //
