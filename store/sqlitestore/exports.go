@@ -280,6 +280,54 @@ func (s *Store) ExportByVeeqoID(ctx context.Context, account string, veeqoOrderI
 	return out, nil
 }
 
+// exportFilter is the FROM (with the index SQLite is to use) and WHERE of
+// a valid export query; none says it matches nothing (its Veeqo order ids
+// are all 0, which links nothing).
+func exportFilter(q store.ExportQuery) (from string, w where, none bool) {
+	w.add("account = ?", q.Account)
+	in(&w, "state", q.States)
+	if q.Completed != nil {
+		w.add("completed = ?", boolInt(*q.Completed))
+	}
+	if !q.ExportedBefore.IsZero() {
+		w.add("exported_at < ?", q.ExportedBefore.UnixNano())
+	}
+	if q.Number != "" {
+		w.add("number = ?", q.Number)
+	}
+	in(&w, "erp_ref", q.Refs)
+	ids := store.Linked(q.VeeqoOrderIDs)
+	if len(q.VeeqoOrderIDs) > 0 {
+		if len(ids) == 0 {
+			return "", w, true
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		// "<> 0" lets the partial index exports_by_veeqo_id serve it.
+		w.add("veeqo_order_id <> 0")
+		w.conds = append(w.conds, "veeqo_order_id IN ("+marks+")")
+		for _, id := range ids {
+			w.args = append(w.args, id)
+		}
+	}
+	if q.AfterRef != "" {
+		w.add("erp_ref > ?", q.AfterRef)
+	}
+	from = ` FROM exports`
+	switch {
+	case len(q.Refs) > 0:
+		// The primary key finds them.
+	case len(ids) > 0:
+		// Else SQLite walks the primary key for the ORDER BY, every export
+		// of the account, to find a page's orders.
+		from += ` INDEXED BY exports_by_veeqo_id`
+	case q.Number != "":
+		// Else SQLite walks the primary key for the ORDER BY, every export
+		// of the account, to find one number.
+		from += ` INDEXED BY exports_by_number`
+	}
+	return from, w, false
+}
+
 // ListExports returns the exports q selects, ordered by ERPRef; page with
 // q.AfterRef set to the last ERPRef returned.
 func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.Export, error) {
@@ -299,47 +347,9 @@ func (s *Store) ListExports(ctx context.Context, q store.ExportQuery) ([]store.E
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	var w where
-	w.add("account = ?", q.Account)
-	in(&w, "state", q.States)
-	if q.Completed != nil {
-		w.add("completed = ?", boolInt(*q.Completed))
-	}
-	if !q.ExportedBefore.IsZero() {
-		w.add("exported_at < ?", q.ExportedBefore.UnixNano())
-	}
-	if q.Number != "" {
-		w.add("number = ?", q.Number)
-	}
-	in(&w, "erp_ref", q.Refs)
-	ids := store.Linked(q.VeeqoOrderIDs)
-	if len(q.VeeqoOrderIDs) > 0 {
-		if len(ids) == 0 {
-			return nil, nil // 0 links nothing
-		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-		// "<> 0" lets the partial index exports_by_veeqo_id serve it.
-		w.add("veeqo_order_id <> 0")
-		w.conds = append(w.conds, "veeqo_order_id IN ("+marks+")")
-		for _, id := range ids {
-			w.args = append(w.args, id)
-		}
-	}
-	if q.AfterRef != "" {
-		w.add("erp_ref > ?", q.AfterRef)
-	}
-	from := ` FROM exports`
-	switch {
-	case len(q.Refs) > 0:
-		// The primary key finds them.
-	case len(ids) > 0:
-		// Else SQLite walks the primary key for the ORDER BY, every export
-		// of the account, to find a page's orders.
-		from += ` INDEXED BY exports_by_veeqo_id`
-	case q.Number != "":
-		// Else SQLite walks the primary key for the ORDER BY, every export
-		// of the account, to find one number.
-		from += ` INDEXED BY exports_by_number`
+	from, w, none := exportFilter(q)
+	if none {
+		return nil, nil
 	}
 	query := `SELECT ` + exportCols + from + w.String() + ` ORDER BY erp_ref LIMIT ?`
 	var out []store.Export

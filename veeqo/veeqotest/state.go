@@ -578,15 +578,9 @@ type renderParts struct {
 	deliverTo, billing, custBilling veeqo.Address
 }
 
-// render builds a fresh veeqo.Order that shares nothing with the state.
-func (st *state) render(rec *orderRec) veeqo.Order {
-	o := rec.o
-	o.Status = rec.status()
-	o.AllocatedCompletely = rec.allocatedCompletely()
-	o.ShippedAt = copyTime(o.ShippedAt)
-	o.CancelledAt = copyTime(o.CancelledAt)
-	o.DueDate = copyTime(o.DueDate)
-	o.DispatchDate = copyTime(o.DispatchDate)
+// renderParts points o's channel, customer, delivery method, addresses,
+// payment and note at copies of them, made in one allocation.
+func (st *state) renderParts(rec *orderRec, o *veeqo.Order) {
 	p := new(renderParts)
 	if _, ok := st.channels[rec.channelID]; ok {
 		p.channel = st.channel(rec.channelID)
@@ -621,6 +615,18 @@ func (st *state) render(rec *orderRec) veeqo.Order {
 		p.note = *o.CustomerNote
 		o.CustomerNote = &p.note
 	}
+}
+
+// render builds a fresh veeqo.Order that shares nothing with the state.
+func (st *state) render(rec *orderRec) veeqo.Order {
+	o := rec.o
+	o.Status = rec.status()
+	o.AllocatedCompletely = rec.allocatedCompletely()
+	o.ShippedAt = copyTime(o.ShippedAt)
+	o.CancelledAt = copyTime(o.CancelledAt)
+	o.DueDate = copyTime(o.DueDate)
+	o.DispatchDate = copyTime(o.DispatchDate)
+	st.renderParts(rec, &o)
 	o.EmployeeNotes = append(make([]veeqo.Note, 0, len(o.EmployeeNotes)), o.EmployeeNotes...)
 	o.Tags = append(make([]veeqo.Tag, 0, len(o.Tags)), o.Tags...)
 	n := len(rec.lines)
