@@ -3,8 +3,8 @@ package sync
 // Shipment import: the one path by which a Veeqo order's shipments reach
 // its ERP order, used by the confirmation pass (export mode, confirm.go)
 // and the fulfillment pass (fetch mode, fetch.go) as peers. Each shipment
-// is written ahead (pending), applied, then marked applied; voids, cancels
-// and merges are in changes.go.
+// is written ahead (pending, aheadbatch.go), applied, then marked applied
+// (markbatch.go); voids, cancels and merges are in changes.go.
 
 import (
 	"cmp"
@@ -78,158 +78,8 @@ func (r *run) reapply(ctx context.Context, row store.AppliedShipment) (ShipmentU
 	return u, true
 }
 
-// appliedMark is a shipment the ERP has and the store does not know yet:
-// its row is still pending.
-type appliedMark struct {
-	row store.AppliedShipment
-	u   ShipmentUpdate
-}
-
-// markApplied records that the ERP has the update: the row marked applied,
-// its log lines, when rec is not nil the reference's record, and when the
-// update was final (export mode) the export completed, land in one store
-// write (CompleteShipment, or CompleteShipments with the export). Should
-// that write fail, the log lines and the record
-// are written on their own, as the ERP has the update either way; the row
-// stays pending and is applied again next run, which the ERP ignores (same
-// shipment id). Inside a poll's listing, a mark with its record joins the
-// page's batch instead (see markBatch): written with the page's others in
-// one transaction.
-func (r *run) markApplied(ctx context.Context, row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) {
-	m := r.newMark(row, u, rec)
-	if b := marksOf(ctx); b != nil && rec != nil {
-		r.batchMark(ctx, b, m)
-		return
-	}
-	r.writeMarks(ctx, []pendingMark{m})
-}
-
-// pendingMark is one shipment's mark, ready to write: the completion (row
-// applied, record, logs) and what follows the write.
-type pendingMark struct {
-	c store.ShipmentCompletion
-	u ShipmentUpdate
-}
-
-// newMark builds a shipment's mark and counts it applied.
-func (r *run) newMark(row store.AppliedShipment, u ShipmentUpdate, rec *store.RecordUpdate) pendingMark {
-	process, ref := r.processRef(row, u)
-	e := r.e
-	row.State = store.ShipmentApplied
-	row.AppliedAt = e.clock()
-	if rec != nil {
-		// Not before the mark: repairRecord rewrites a record older than
-		// its reference's last applied shipment.
-		rec.At = row.AppliedAt
-	}
-	r.rep.ConfirmationsApplied++
-	logs := make([]store.LogEntry, 0, 1+len(u.Warnings))
-	logs = append(logs, r.newEntry(store.LevelInfo, process, ref, "applied "+describeUpdate(u)))
-	for _, w := range u.Warnings {
-		logs = append(logs, r.newEntry(store.LevelWarning, process, ref, w))
-	}
-	return pendingMark{c: store.ShipmentCompletion{Shipment: row, Record: rec, Logs: logs}, u: u}
-}
-
-// writeMarks writes marks: one in a CompleteShipment, several (or one
-// that settles its export, see completions) in one CompleteShipments.
-// Should the batch fail, each is written on its own; should that fail, its
-// log lines and record are written without it (see markApplied). Then
-// each mark's logs are notified and a final update's export is completed
-// if its write did not.
-func (r *run) writeMarks(ctx context.Context, ms []pendingMark) {
-	e := r.e
-	bg := context.WithoutCancel(ctx)
-	settles := r.completions(bg, ms)
-	if len(ms) > 1 || settles {
-		cs := make([]store.ShipmentCompletion, len(ms))
-		for i, m := range ms {
-			cs[i] = m.c
-		}
-		got, err := e.cfg.Store.CompleteShipments(bg, cs)
-		if err == nil && len(got) == len(ms) {
-			for i, m := range ms {
-				logs := m.c.Logs
-				if len(got[i].Logs) == len(logs) {
-					logs = got[i].Logs
-				}
-				r.markWritten(bg, m, logs, m.c.Export != nil)
-			}
-			return
-		}
-		if err != nil {
-			e.log.Warn("vsync: mark shipments applied", "shipments", len(ms), "err", err)
-		}
-	}
-	for _, m := range ms {
-		row, rec, logs := m.c.Shipment, m.c.Record, m.c.Logs
-		_, got, err := e.cfg.Store.CompleteShipment(bg, row, rec, logs...)
-		if err != nil {
-			e.log.Warn("vsync: mark shipment applied", "shipment", row.ShipmentID, "err", err)
-			if got, err = e.cfg.Store.AppendLogs(bg, logs...); err != nil {
-				e.log.Warn("vsync: append log", "err", err)
-			}
-			if rec != nil {
-				if _, err := e.cfg.Store.UpsertRecord(bg, *rec); err != nil {
-					_, ref := r.processRef(row, m.u)
-					e.log.Warn("vsync: upsert record", "ref", ref, "err", err)
-				}
-			}
-		}
-		if len(got) == len(logs) {
-			logs = got
-		}
-		r.markWritten(bg, m, logs, false)
-	}
-}
-
-// completions adds to each mark of a final update (export mode) its ERP
-// order's export, completed, to be written with the mark (the order
-// settles in one write); it reports whether any has one. An export that
-// cannot be read, or is completed already, is left out: completeExport
-// then does what it can after the mark.
-func (r *run) completions(ctx context.Context, ms []pendingMark) bool {
-	e := r.e
-	settles := false
-	for i := range ms {
-		m := &ms[i]
-		if !m.u.Final || e.mode != store.ModeExport {
-			continue
-		}
-		ex, err := e.cfg.Store.GetExport(ctx, e.cfg.Account, m.c.Shipment.ERPRef)
-		if err != nil || ex.Completed {
-			continue
-		}
-		ex.Completed = true
-		m.c.Export = &ex
-		settles = true
-	}
-	return settles
-}
-
-// markWritten follows a mark's write: its log lines are notified, and a
-// final update completes the export, unless settled says the mark's write
-// did.
-func (r *run) markWritten(ctx context.Context, m pendingMark, logs []store.LogEntry, settled bool) {
-	for _, l := range logs {
-		r.notify(ctx, l)
-	}
-	if m.u.Final && r.e.mode == store.ModeExport && !settled {
-		r.completeExport(ctx, m.c.Shipment.ERPRef)
-	}
-}
-
-// flushMark writes the import's deferred mark, if any, without a record:
-// something other than the reference's record comes next.
-func (r *run) flushMark(ctx context.Context, t *importTally) {
-	if t.mark == nil {
-		return
-	}
-	m := t.mark
-	t.mark = nil
-	r.markApplied(ctx, m.row, m.u, nil)
-}
-
+// completeExport marks ref's export completed (its final shipment is
+// applied), reading it again on a version conflict, three times at most.
 func (r *run) completeExport(ctx context.Context, ref string) {
 	e := r.e
 	for range 3 {
