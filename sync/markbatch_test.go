@@ -37,6 +37,20 @@ func (m *markCounter) CompleteShipments(ctx context.Context, cs []store.Shipment
 	return m.Store.CompleteShipments(ctx, cs)
 }
 
+// shipMarketplaceOrders adds n Amazon orders of one mug each, in the ERP
+// and in Veeqo, each shipped in one parcel.
+func shipMarketplaceOrders(t *testing.T, e *env, n int) {
+	t.Helper()
+	for i := range n {
+		number := fmt.Sprintf("111-%07d", i+1)
+		e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
+			Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}})
+		o := e.addMarketplaceOrder(number, e.amazon, map[string]int{"MUG-1": 1})
+		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5})
+		require.NoError(t, err)
+	}
+}
+
 // TestFetchMarksAPageOfShipmentsInOneWrite: a fetch pass listing 150
 // shipped orders marks their shipments applied in two writes (a page of
 // 100, then the 50 left when the listing ends), each shipment's record and
@@ -47,14 +61,7 @@ func TestFetchMarksAPageOfShipmentsInOneWrite(t *testing.T) {
 	e := fetchWorld(t)
 	marks := &markCounter{Store: e.st}
 	const n = 150
-	for i := range n {
-		number := fmt.Sprintf("111-%07d", i+1)
-		e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
-			Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}})
-		o := e.addMarketplaceOrder(number, e.amazon, map[string]int{"MUG-1": 1})
-		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5})
-		require.NoError(t, err)
-	}
+	shipMarketplaceOrders(t, e, n)
 	rep := e.run(e.engine(withStore(marks)))
 	assert.Equal(t, n, rep.ConfirmationsApplied, rep.Summary())
 	assert.Equal(t, []int{100, 50}, marks.batches, "marks written a page at a time")

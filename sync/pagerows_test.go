@@ -2,7 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"slices"
 	stdsync "sync"
@@ -111,14 +110,7 @@ func TestFetchReadsAndWritesAheadAPageAtATime(t *testing.T) {
 	e := fetchWorld(t)
 	io := &shipmentIO{Store: e.st}
 	const n = 150
-	for i := range n {
-		number := fmt.Sprintf("111-%07d", i+1)
-		e.erp.Put(vsync.ERPOrder{Ref: "AMZ-" + number, Number: number, Store: "Amazon",
-			Lines: []vsync.ERPLine{{Ref: "1", SKU: "MUG-1", Quantity: 1, Allocated: 1}}})
-		o := e.addMarketplaceOrder(number, e.amazon, map[string]int{"MUG-1": 1})
-		_, err := e.srv.ShipAll(o.ID, veeqotest.ShipInfo{TrackingNumber: "1Z" + number, CarrierID: 5})
-		require.NoError(t, err)
-	}
+	shipMarketplaceOrders(t, e, n)
 	rep := e.run(e.engine(withStore(io)))
 	assert.Equal(t, n, rep.ConfirmationsApplied, rep.Summary())
 	assert.Equal(t, 2, io.finds, "one read of shipment rows per page")
