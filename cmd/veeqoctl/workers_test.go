@@ -20,6 +20,7 @@ import (
 
 	"github.com/xoroerp/veeqoconnect/store"
 	"github.com/xoroerp/veeqoconnect/store/pgstore"
+	"github.com/xoroerp/veeqoconnect/veeqo"
 	"github.com/xoroerp/veeqoconnect/veeqo/veeqotest"
 )
 
@@ -98,25 +99,61 @@ func TestWorkersShareOnePostgreSQLStore(t *testing.T) {
 		}
 		return true
 	}
+	var logs []*lockedBuffer
+	var st *pgstore.Store
+	// explain says, when a wait gives up, where each account stands: its
+	// orders, what reached Veeqo and the shipments file, its records not
+	// in success, and the end of each worker's log.
+	explain := func() {
+		t.Helper()
+		ctx := context.Background()
+		for _, a := range accts {
+			shipped := 0
+			for _, o := range a.w.srv.Orders() {
+				if o.Status == veeqo.StatusShipped {
+					shipped++
+				}
+			}
+			t.Logf("%s: %d orders, %d in Veeqo (%d shipped), %d shipment lines", a.name, len(a.orders), len(a.w.srv.Orders()), shipped, len(a.w.shipmentLines()))
+			if st == nil {
+				continue
+			}
+			page, err := st.QueryRecords(ctx, store.RecordQuery{Account: a.name, Statuses: []store.RecordStatus{store.RecordError, store.RecordPending, store.RecordWarning}, Limit: 20})
+			if err != nil {
+				t.Logf("%s: records: %v", a.name, err)
+				continue
+			}
+			for _, r := range page.Records {
+				t.Logf("%s: record %s/%s %s: %s", a.name, r.Process, r.Reference, r.Status, r.Message)
+			}
+		}
+		for i, l := range logs {
+			out := l.String()
+			t.Logf("worker %d log, last 3000 bytes:\n%s", i, out[max(0, len(out)-3000):])
+		}
+	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(90 * time.Second)
 		start := time.Now()
 		for !cond() {
-			require.True(t, time.Now().Before(deadline), "%s: never happened", what)
+			if !time.Now().Before(deadline) {
+				explain()
+				t.Fatalf("%s: never happened", what)
+			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond))
 	}
 
 	ctx := context.Background()
-	st, err := pgstore.Open(ctx, dsn)
+	st, err = pgstore.Open(ctx, dsn)
 	require.NoError(t, err)
 	defer st.Close()
 
 	wave()
 	procs := make([]*exec.Cmd, workers)
-	logs := make([]*lockedBuffer, workers)
+	logs = make([]*lockedBuffer, workers)
 	for i := range procs {
 		c := exec.Command(binPath, "serve", "--tick", "200ms")
 		c.Dir = dir
